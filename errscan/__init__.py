@@ -1,0 +1,14 @@
+"""errscan: finds serious errors, sensitive and misused words in Chinese text."""
+
+__version__ = "0.1.0"
+
+from errscan.model import Finding, Severity  # noqa: E402
+from errscan.pipeline import Scanner  # noqa: E402
+
+
+def scan_text(text: str, **kwargs: object) -> list[Finding]:
+    """One-off scan with the built-in lists; build a Scanner to scan many texts."""
+    return Scanner(**kwargs).scan_text(text)  # type: ignore[arg-type]
+
+
+__all__ = ["Finding", "Scanner", "Severity", "__version__", "scan_text"]

@@ -1,0 +1,68 @@
+"""Which inputs a check covers, and reading each into text."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from errscan.readers.text import ReadError, decode, looks_binary
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: its display name, and where its bytes come from."""
+
+    name: str
+    path: Path | None  # None: standard input
+    in_directory: bool = False  # found by walking a directory (binary files are then skipped)
+
+
+def expand(args: list[str]) -> Iterator[Source]:
+    """Files as given; directories walked recursively, sorted, hidden entries skipped; '-' is stdin."""
+    for arg in args:
+        if arg == "-":
+            yield Source("-", None)
+            continue
+        path = Path(arg)
+        if not path.is_dir():
+            yield Source(arg, path)
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith("."):
+                    full = os.path.join(root, name)
+                    yield Source(full, Path(full), in_directory=True)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    text: str
+    data: bytes | None  # the UTF-8 bytes of `text` when the source was plain UTF-8
+
+
+class Skipped(Exception):
+    """A binary file met while walking a directory: not text, not an error."""
+
+
+def load(source: Source, stdin: object = None) -> Loaded:
+    """Read and decode one source. Raises ReadError (unreadable) or Skipped."""
+    if source.path is None:
+        import sys
+
+        data = (stdin or sys.stdin.buffer).read()  # type: ignore[attr-defined]
+    else:
+        try:
+            data = source.path.read_bytes()
+        except FileNotFoundError:
+            raise ReadError("文件不存在") from None
+        except PermissionError:
+            raise ReadError("没有读取权限") from None
+        except OSError as exc:
+            raise ReadError(f"读取失败：{exc.strerror or exc}") from None
+    if source.in_directory and looks_binary(data):
+        raise Skipped(source.name)
+    text, encoding = decode(data)
+    return Loaded(text, data if encoding == "utf-8" else None)

@@ -1,0 +1,261 @@
+"""Reading word lists (YAML, or quick TSV/TXT lists) into validated entries.
+
+YAML list::
+
+    id: typo-common
+    category: typo
+    severity: warning
+    description: 常见错别字
+    source: 《咬文嚼字》…
+    license: CC0-1.0
+    entries:
+      - match: 既使
+        suggest: 即使
+        note: “既”不作连词
+        unless: [既使用, 既使得]
+        examples: {bad: [既使失败也不放弃], good: [既使用了新方法]}
+      - [布署, 部署, 部署：安排、布置]      # compact: [match, suggest, note]
+
+A quick list is one entry a line: ``wrong<TAB>suggestion[<TAB>note]`` or just ``wrong``;
+several suggestions are separated by ``|``; lines starting with ``#`` are comments.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from pathlib import Path
+
+from errscan.lexicon.schema import (
+    BOUNDARIES,
+    CATEGORIES,
+    ENTRY_KEYS,
+    EXAMPLE_KEYS,
+    LIST_KEYS,
+    Entry,
+    ListError,
+    ListInfo,
+    ListLoadError,
+    WordList,
+)
+from errscan.model import Severity
+
+DATE = re.compile(r"\d{4}-\d{2}(-\d{2})?")
+YAML_SUFFIXES = (".yaml", ".yml")
+QUICK_SUFFIXES = (".tsv", ".txt")
+LIST_SUFFIXES = YAML_SUFFIXES + QUICK_SUFFIXES
+
+
+def load_list(path: Path, *, builtin: bool = False) -> WordList:
+    """Load one list file; raise ListLoadError naming file and line on any problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ListLoadError([ListError(str(path), 0, f"cannot read list: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ListLoadError([ListError(str(path), 0, f"list is not UTF-8 ({exc.reason})")]) from None
+    if path.suffix.lower() in YAML_SUFFIXES:
+        return _load_yaml(path, text, builtin)
+    return _load_quick(path, text, builtin)
+
+
+def _load_quick(path: Path, text: str, builtin: bool) -> WordList:
+    errors: list[ListError] = []
+    entries: list[Entry] = []
+    list_id = path.stem
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cols = [c.strip() for c in line.split("\t")]
+        suggest = tuple(s.strip() for s in cols[1].split("|") if s.strip()) if len(cols) > 1 else ()
+        note = cols[2] if len(cols) > 2 else ""
+        entry, errs = _make_entry(
+            str(path), lineno, {"match": cols[0], "suggest": list(suggest), "note": note},
+            list_id, "custom", Severity.WARNING, "default",
+        )
+        errors += errs
+        if entry:
+            entries.append(entry)
+    errors += _duplicates(str(path), entries)
+    if errors:
+        raise ListLoadError(errors)
+    info = ListInfo(list_id, "custom", Severity.WARNING, "", str(path), "", str(path), builtin, len(entries))
+    return WordList(info, entries)
+
+
+def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
+    import yaml
+
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    where = str(path)
+    try:
+        loader = loader_cls(text)
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        raise ListLoadError([ListError(where, line, f"YAML error: {getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(data, dict):
+        raise ListLoadError([ListError(where, 1, "a list file must be a mapping with a header and `entries`")])
+
+    errors: list[ListError] = []
+    key_lines = {k.value: k.start_mark.line + 1 for k, _ in root.value}
+    for key in data:
+        if key not in LIST_KEYS:
+            errors.append(ListError(where, key_lines.get(key, 1), f"unknown key {key!r} in list header"))
+    for key in ("id", "category", "entries"):
+        if key not in data:
+            errors.append(ListError(where, 1, f"missing header key {key!r}"))
+    if errors:
+        raise ListLoadError(errors)
+
+    list_id = str(data["id"])
+    category = str(data["category"])
+    if builtin and category not in CATEGORIES:
+        errors.append(ListError(where, key_lines["category"], f"unknown category {category!r}"))
+    try:
+        severity = Severity.parse(str(data.get("severity", "warning")))
+    except ValueError as exc:
+        errors.append(ListError(where, key_lines.get("severity", 1), str(exc)))
+        severity = Severity.WARNING
+    boundary = str(data.get("boundary", "default"))
+    if boundary not in BOUNDARIES:
+        errors.append(ListError(where, key_lines.get("boundary", 1), f"unknown boundary {boundary!r}"))
+
+    entries_node = next(v for k, v in root.value if k.value == "entries")
+    raw_entries = data["entries"] or []
+    if not isinstance(raw_entries, list):
+        raise ListLoadError([ListError(where, key_lines["entries"], "`entries` must be a sequence")])
+    entries: list[Entry] = []
+    for node, raw in zip(entries_node.value, raw_entries):
+        lineno = node.start_mark.line + 1
+        entry, errs = _make_entry(where, lineno, raw, list_id, category, severity, boundary)
+        errors += errs
+        if entry:
+            entries.append(entry)
+    errors += _duplicates(where, entries)
+    if errors:
+        raise ListLoadError(errors)
+    info = ListInfo(
+        id=list_id,
+        category=category,
+        severity=severity,
+        description=str(data.get("description", "")),
+        source=str(data.get("source", "")),
+        license=str(data.get("license", "")),
+        path=where,
+        builtin=builtin,
+        entries=len(entries),
+    )
+    return WordList(info, entries)
+
+
+def _strings(value: object) -> tuple[str, ...] | None:
+    """A string or a list of strings, as a tuple; None if it is neither."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(v for v in value if v)
+    return None
+
+
+def _make_entry(
+    where: str, lineno: int, raw: object, list_id: str, category: str, severity: Severity, boundary: str
+) -> tuple[Entry | None, list[ListError]]:
+    def err(msg: str) -> tuple[None, list[ListError]]:
+        return None, [ListError(where, lineno, msg)]
+
+    if isinstance(raw, list):  # compact form: [match, suggest, note]
+        if not 1 <= len(raw) <= 3:
+            return err("a compact entry is [match, suggest, note]")
+        raw = dict(zip(("match", "suggest", "note"), raw))
+    if not isinstance(raw, dict):
+        return err("an entry is a mapping or a compact [match, suggest, note]")
+    unknown = sorted(set(raw) - ENTRY_KEYS)
+    if unknown:
+        return err(f"unknown key {unknown[0]!r} in entry")
+    match = raw.get("match")
+    if not isinstance(match, str) or not match.strip():
+        return err("empty match")
+    if match != match.strip():
+        return err(f"match {match!r} has leading or trailing spaces")
+    suggest = _strings(raw.get("suggest"))
+    unless = _strings(raw.get("unless"))
+    if suggest is None:
+        return err("`suggest` must be a string or a list of strings")
+    if unless is None:
+        return err("`unless` must be a string or a list of strings")
+    if match in suggest:
+        return err(f"match {match!r} equals its own suggestion")
+    for u in unless:
+        if match not in u or u == match:
+            return err(f"`unless` context {u!r} must be longer than and contain {match!r}")
+    note = raw.get("note") or ""
+    if not isinstance(note, str):
+        return err("`note` must be a string")
+    try:
+        sev = Severity.parse(raw["severity"]) if "severity" in raw else severity
+    except (ValueError, AttributeError):
+        return err(f"unknown severity {raw.get('severity')!r}")
+    bnd = raw.get("boundary", boundary)
+    if bnd not in BOUNDARIES:
+        return err(f"unknown boundary {bnd!r} (default, word, any)")
+    examples = raw.get("examples") or {}
+    if not isinstance(examples, dict) or set(examples) - EXAMPLE_KEYS:
+        return err("`examples` takes {bad: [...], good: [...]}")
+    bad, good = _strings(examples.get("bad")), _strings(examples.get("good"))
+    if bad is None or good is None:
+        return err("examples must be strings")
+    rules: dict[str, str] = {}
+    for key in ("followed_by", "not_followed_by", "preceded_by", "not_preceded_by"):
+        patterns = _strings(raw.get(key))
+        if patterns is None:
+            return err(f"`{key}` must be a regular expression or a list of them")
+        source = "|".join(f"(?:{p})" for p in patterns)
+        try:
+            re.compile(source)
+        except re.error as exc:
+            return err(f"`{key}`: bad regular expression ({exc})")
+        rules[key] = source
+    since = raw.get("since", "")
+    if isinstance(since, (datetime.date,)):
+        since = since.isoformat()
+    since = str(since)
+    if since and not DATE.fullmatch(since):
+        return err(f"`since` takes a date YYYY-MM or YYYY-MM-DD, not {since!r}")
+    entry = Entry(
+        match=match, suggest=suggest, note=note.strip(), severity=sev, boundary=bnd, unless=unless,
+        list_id=list_id, category=category, line=lineno, bad=bad, good=good, since=since, **rules,
+    )
+    return entry, []
+
+
+def _duplicates(where: str, entries: list[Entry]) -> list[ListError]:
+    seen: dict[str, int] = {}
+    errors = []
+    for e in entries:
+        if e.match in seen:
+            errors.append(ListError(where, e.line, f"{e.match!r} is already listed at line {seen[e.match]}"))
+        else:
+            seen[e.match] = e.line
+    return errors
+
+
+def list_files(path: Path) -> list[Path]:
+    """A list file, or every list file below a directory (sorted, hidden ones skipped)."""
+    if path.is_dir():
+        return sorted(
+            p for p in path.rglob("*")
+            if p.is_file() and p.suffix.lower() in LIST_SUFFIXES
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            and p.name.lower() != "readme.md"
+        )
+    return [path]

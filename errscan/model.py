@@ -1,0 +1,127 @@
+"""The finding model: frozen, typed, picklable. Imports nothing of ours."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, name: str) -> Severity:
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {name!r} (error, warning, info)") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @property
+    def zh(self) -> str:
+        return {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}[self]
+
+
+CATEGORY_ZH = {
+    "serious": "严重错误",
+    "sensitive": "敏感词",
+    "typo": "错别字",
+    "variant": "异形词",
+    "outdated": "过时表述",
+    "privacy": "个人信息",
+    "vulgar": "不文明用语",
+    "usage": "规范用语",
+}
+
+
+def category_zh(category: str) -> str:
+    return CATEGORY_ZH.get(category, category)
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One reported problem. Ordered by path, then position."""
+
+    path: str
+    offset: int  # 0-based code point offset in the decoded text
+    length: int  # in code points
+    line: int  # 1-based
+    column: int  # 1-based, in code points
+    text: str
+    suggestions: tuple[str, ...]
+    rule: str
+    list_id: str
+    category: str
+    severity: Severity
+    message: str
+    context: str = field(default="", compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON contract: exactly these fields."""
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "offset": self.offset,
+            "length": self.length,
+            "text": self.text,
+            "suggestions": list(self.suggestions),
+            "rule": self.rule,
+            "list": self.list_id,
+            "category": self.category,
+            "severity": self.severity.label,
+            "message": self.message,
+            "context": self.context,
+        }
+
+    def fingerprint(self) -> str:
+        """Stable across edits that move the finding: no line or offset in it."""
+        key = "\0".join((self.path, self.rule, self.text, self.context))
+        return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class InputError:
+    """An input that could not be read: never counted as clean."""
+
+    path: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]
+    errors: tuple[InputError, ...] = ()
+    files: int = 0  # inputs scanned
+    skipped: tuple[str, ...] = ()  # binary files passed over inside directories
+    elapsed: float = 0.0
+    fail_on: Severity = Severity.WARNING
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity >= self.fail_on for f in self.findings)
+
+    def summary(self) -> dict[str, object]:
+        by_severity = {s.label: 0 for s in sorted(Severity, reverse=True)}
+        by_category: dict[str, int] = {}
+        for f in self.findings:
+            by_severity[f.severity.label] += 1
+            by_category[f.category] = by_category.get(f.category, 0) + 1
+        return {
+            "files": self.files,
+            "findings": len(self.findings),
+            "by_severity": by_severity,
+            "by_category": by_category,
+            "errors": [e.to_dict() for e in self.errors],
+            "skipped": list(self.skipped),
+            "elapsed": round(self.elapsed, 3),
+        }

@@ -1,0 +1,68 @@
+"""The stages in order: text -> candidates -> verified spans -> findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from errscan.lexicon import Entry, Lexicon, load_lexicon
+from errscan.match import candidates
+from errscan.model import Finding, Severity, category_zh
+from errscan.posmap import LineMap, context
+from errscan.verify import verify
+
+
+def message(entry: Entry, text: str) -> str:
+    """The clerk-facing sentence, in Chinese."""
+    head = f"{category_zh(entry.category)}：“{text}”"
+    if entry.suggest:
+        head += "，建议改为" + "或".join(f"“{s}”" for s in entry.suggest)
+    head += "。"
+    if entry.note:
+        head += entry.note if entry.note.endswith(("。", "！", "？", "）")) else entry.note + "。"
+    return head
+
+
+class Scanner:
+    """Compiled lists plus settings; `scan_text` is the whole pipeline for one text.
+
+    >>> Scanner().scan_text("再接再励")[0].suggestions
+    ('再接再厉',)
+    """
+
+    def __init__(
+        self,
+        lists: Iterable[str | Path] = (),
+        *,
+        builtin: bool = True,
+        allow: Sequence[str] = (),
+        min_severity: Severity = Severity.INFO,
+        cache: bool = True,
+        lexicon: Lexicon | None = None,
+    ):
+        self.lexicon = lexicon or load_lexicon([Path(p) for p in lists], builtin=builtin, cache=cache)
+        self.allow = tuple(allow)
+        self.min_severity = min_severity
+
+    def scan_text(self, text: str, path: str = "<text>", data: bytes | None = None) -> list[Finding]:
+        """Findings in `text`, ordered by position. `data` may pass the text's UTF-8 bytes."""
+        entries = self.lexicon.entries
+        cands = candidates(text, self.lexicon, data)
+        if not cands:
+            return []
+        kept = verify(text, cands, entries, self.allow)
+        lines = LineMap(text)
+        findings = []
+        for cand in kept:
+            entry = entries[cand.index]
+            if entry.severity < self.min_severity:
+                continue
+            matched = text[cand.start : cand.end]
+            line, col = lines.line_col(cand.start)
+            findings.append(Finding(
+                path=path, offset=cand.start, length=cand.end - cand.start, line=line, column=col,
+                text=matched, suggestions=entry.suggest, rule=entry.rule, list_id=entry.list_id,
+                category=entry.category, severity=entry.severity, message=message(entry, matched),
+                context=context(text, cand.start, cand.end),
+            ))
+        return findings

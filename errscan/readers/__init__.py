@@ -1,0 +1,1 @@
+"""Source bytes -> text. One module per format; only plain text so far."""

@@ -1,0 +1,49 @@
+"""`errscan lists show`: the loaded lists, as a table or as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import IO
+
+from errscan.lexicon import Lexicon
+from errscan.model import category_zh
+
+
+def render_json(lex: Lexicon, out: IO[str]) -> None:
+    doc = {
+        "lists": [
+            {
+                "id": i.id, "category": i.category, "severity": i.severity.label, "entries": i.entries,
+                "source": i.source, "path": i.path, "builtin": i.builtin, "overrides": i.overrides,
+            }
+            for i in lex.lists
+        ],
+        "by_category": _by_category(lex),
+    }
+    json.dump(doc, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def _by_category(lex: Lexicon) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for e in lex.entries:
+        counts[e.category] = counts.get(e.category, 0) + 1
+    return counts
+
+
+def render_pretty(lex: Lexicon, out: IO[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"已加载 {len(lex.lists)} 个词表，共 {len(lex.entries)} 条", title_justify="left")
+    for name, kw in (("编号", {}), ("类别", {}), ("级别", {}), ("条目", {"justify": "right"}), ("来源", {})):
+        table.add_column(name, **kw)
+    for i in lex.lists:
+        ident = i.id if i.builtin else f"{i.id}（自定义）"
+        if i.overrides:
+            ident += f"\n覆盖内置条目 {i.overrides} 条"
+        table.add_row(ident, category_zh(i.category), i.severity.zh, str(i.entries), i.source)
+    console = Console(file=out, highlight=False)
+    console.print(table)
+    counts = _by_category(lex)
+    console.print("按类别：" + "，".join(f"{category_zh(c)} {n}" for c, n in sorted(counts.items(), key=lambda x: -x[1])))

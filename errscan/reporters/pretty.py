@@ -1,0 +1,94 @@
+"""The report clerks read: per file, each finding in its context; then a summary table. In Chinese."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import IO
+
+from errscan.model import Finding, Report, Severity, category_zh
+
+STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _snippet(f: Finding):
+    from rich.text import Text
+
+    at = f.context.find(f.text)
+    snippet = Text()
+    if at == -1:  # context normalised away a tab or CR inside the match: show the match alone
+        snippet.append(f.text, style=f"reverse {STYLE[f.severity]}")
+        return snippet
+    snippet.append(f.context[:at])
+    snippet.append(f.text, style=f"reverse {STYLE[f.severity]}")
+    snippet.append(f.context[at + len(f.text) :])
+    return snippet
+
+
+def render(report: Report, out: IO[str], color: bool | None = None) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
+    for path, group in groupby(report.findings, key=lambda f: f.path):
+        console.print(Text(path, style="bold underline"))
+        for f in group:
+            line = Text("  ")
+            line.append(f"{f.line}:{f.column}".ljust(8), style="dim")
+            line.append(f"{f.severity.zh} ", style=STYLE[f.severity])
+            line.append(f"{category_zh(f.category)}  ")
+            line.append_text(_snippet(f))
+            if f.suggestions:
+                line.append("  → ", style="dim")
+                line.append(" / ".join(f.suggestions), style="green")
+            line.append(f"  [{f.rule}]", style="dim")
+            console.print(line)
+            console.print(Text("          " + f.message, style="dim"))
+        console.print()
+    for err in report.errors:
+        console.print(Text.assemble(("无法检查 ", "bold red"), (err.path, "bold"), f"：{err.message}"))
+    if report.findings:
+        console.print(_table(report))
+    console.print(_closing(report))
+
+
+def _table(report: Report):
+    from rich.table import Table
+
+    table = Table(title="汇总", title_justify="left", show_footer=True)
+    levels = sorted(Severity, reverse=True)
+    table.add_column("类别", footer="合计")
+    counts: dict[tuple[str, Severity], int] = {}
+    for f in report.findings:
+        counts[(f.category, f.severity)] = counts.get((f.category, f.severity), 0) + 1
+    categories = sorted({c for c, _ in counts}, key=lambda c: -max(s for cc, s in counts if cc == c))
+    for s in levels:
+        total = sum(n for (_, sv), n in counts.items() if sv == s)
+        table.add_column(s.zh, justify="right", style=STYLE[s], footer=str(total))
+    table.add_column("小计", justify="right", footer=str(len(report.findings)))
+    for c in categories:
+        row = [counts.get((c, s), 0) for s in levels]
+        table.add_row(category_zh(c), *(str(n) if n else "·" for n in row), str(sum(row)))
+    return table
+
+
+def _closing(report: Report):
+    from rich.text import Text
+
+    n = len(report.findings)
+    parts = [f"检查了 {report.files} 个文件"]
+    if report.skipped:
+        parts.append(f"跳过 {len(report.skipped)} 个非文本文件")
+    if n:
+        levels = "，".join(
+            f"{s.zh} {k}" for s in sorted(Severity, reverse=True)
+            if (k := sum(1 for f in report.findings if f.severity == s))
+        )
+        parts.append(f"发现 {n} 处问题（{levels}）")
+    else:
+        parts.append("未发现问题" if not report.errors else "已读取的文件中未发现问题")
+    if report.errors:
+        parts.append(f"{len(report.errors)} 个文件无法检查")
+    parts.append(f"用时 {report.elapsed:.2f} 秒")
+    style = "bold red" if report.errors or report.failed else ("bold yellow" if n else "bold green")
+    mark = "✗" if report.errors or report.failed else "✓"
+    return Text(f"{mark} " + "，".join(parts) + "。", style=style)
