@@ -86,6 +86,9 @@ def check(
     fail_on: Annotated[Level, typer.Option(help="有此级别及以上的问题时退出码为 1。")] = Level.warning,
     min_severity: Annotated[Level, typer.Option(help="只显示此级别及以上的问题。")] = Level.info,
     allow: Annotated[Optional[list[str]], typer.Option(help="不报告的词语（可重复）。")] = None,
+    as_of: Annotated[
+        Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧机构名称是否过时。")
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="不使用词表编译缓存。")] = False,
     color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="是否彩色输出（默认自动）。")] = None,
 ) -> None:
@@ -102,7 +105,15 @@ def check(
         if arg != "-" and not Path(arg).exists():
             raise _fail(f"路径不存在：{arg}")
     shown = Severity.INFO if min_severity == Level.never else Severity.parse(min_severity.value)
-    scanner = Scanner(lexicon=_lexicon(lists, no_builtin, cache=not no_cache), allow=allow or (), min_severity=shown)
+    from errscan.docdate import parse_date
+
+    try:
+        doc_date = parse_date(as_of) if as_of else None
+    except ValueError:
+        raise _fail(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{as_of}") from None
+    scanner = Scanner(
+        lexicon=_lexicon(lists, no_builtin, cache=not no_cache), allow=allow or (), min_severity=shown, as_of=doc_date
+    )
 
     findings, errors, skipped, files = [], [], [], 0
     for source in expand(args):

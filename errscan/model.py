@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -82,6 +81,8 @@ class Finding:
 
     def fingerprint(self) -> str:
         """Stable across edits that move the finding: no line or offset in it."""
+        import hashlib
+
         key = "\0".join((self.path, self.rule, self.text, self.context))
         return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 

@@ -18,6 +18,7 @@ from errscan.lexicon.load import list_files, load_list
 from errscan.lexicon.schema import Entry, ListError, ListInfo, ListLoadError, WordList
 
 CACHE_FORMAT = 1
+KEEP = 8  # compiled lexicons kept in the cache (one per combination of lists in use)
 
 
 def builtin_dir() -> Path:
@@ -141,5 +142,8 @@ def _write_cache(cache_file: Path, lex: Lexicon) -> None:
         with open(tmp, "wb") as fh:
             pickle.dump(lex, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache_file)
+        stale = sorted(cache_file.parent.glob("lexicon-*.pickle"), key=lambda p: p.stat().st_mtime)[:-KEEP]
+        for old in stale:
+            old.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only home only costs the next start-up a rebuild

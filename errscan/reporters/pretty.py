@@ -75,7 +75,8 @@ def _closing(report: Report):
     from rich.text import Text
 
     n = len(report.findings)
-    parts = [f"检查了 {report.files} 个文件"]
+    parts = [f"{len(report.errors)} 个文件无法检查，结果不完整"] if report.errors else []
+    parts.append(f"检查了 {report.files} 个文件")
     if report.skipped:
         parts.append(f"跳过 {len(report.skipped)} 个非文本文件")
     if n:
@@ -84,10 +85,8 @@ def _closing(report: Report):
             if (k := sum(1 for f in report.findings if f.severity == s))
         )
         parts.append(f"发现 {n} 处问题（{levels}）")
-    else:
-        parts.append("未发现问题" if not report.errors else "已读取的文件中未发现问题")
-    if report.errors:
-        parts.append(f"{len(report.errors)} 个文件无法检查")
+    elif not report.errors:
+        parts.append("未发现问题")
     parts.append(f"用时 {report.elapsed:.2f} 秒")
     style = "bold red" if report.errors or report.failed else ("bold yellow" if n else "bold green")
     mark = "✗" if report.errors or report.failed else "✓"

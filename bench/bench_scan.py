@@ -1,0 +1,163 @@
+"""Scan throughput, end-to-end time, start-up and memory. Prints figures; asserts nothing.
+
+    python bench/bench_scan.py [--mb 20] [--entries 10000]
+
+Builds a deterministic Chinese text from jieba's dictionary words (weighted by frequency, with
+punctuation and line breaks) and a list of typo-like entries (dictionary words with one character
+replaced, never themselves dictionary words), plants one entry every ~5 KB, then measures in one run:
+1. the scan stage (byte-keyed automaton) in MB/s, and a character-keyed pyahocorasick scan of the same data;
+2. `errscan check` end to end on the file (decode, scan, jieba verification, JSON report), with peak memory;
+3. `errscan check` start-up on a clean 1 KB file (cached lists).
+Compare the figures as ratios: the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PUNCT = "，，，，。。、；：！？"
+
+
+def dictionary() -> list[tuple[str, int]]:
+    import jieba
+
+    path = Path(jieba.__file__).parent / "dict.txt"
+    words = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            w, freq, *_ = line.split()
+            if 1 <= len(w) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in w):
+                words.append((w, int(freq)))
+    return words
+
+
+def make_entries(words: list[tuple[str, int]], n: int, rng: random.Random) -> list[tuple[str, str]]:
+    vocab = {w for w, _ in words}
+    chars = sorted({c for w, _ in words for c in w})
+    common = [w for w, f in sorted(words, key=lambda x: -x[1]) if len(w) >= 2][: n * 4]
+    entries, seen = [], set()
+    while len(entries) < n:
+        w = rng.choice(common)
+        i = rng.randrange(len(w))
+        bad = w[:i] + rng.choice(chars) + w[i + 1 :]
+        if bad not in vocab and bad not in seen:
+            seen.add(bad)
+            entries.append((bad, w))
+    return entries
+
+
+def make_text(words, entries, mb: float, rng: random.Random) -> str:
+    import itertools
+
+    population = [w for w, _ in words]
+    cum = list(itertools.accumulate(f for _, f in words))
+    target = int(mb * 1_000_000)
+    parts, size, since_plant = [], 0, 0
+    while size < target:
+        clause = "".join(rng.choices(population, cum_weights=cum, k=rng.randint(4, 12)))
+        if since_plant > 5000:
+            clause += rng.choice(entries)[0]
+            since_plant = 0
+        clause += rng.choice(PUNCT) + ("\n" if rng.random() < 0.05 else "")
+        parts.append(clause)
+        n = len(clause.encode("utf-8"))
+        size += n
+        since_plant += n
+    return "".join(parts)
+
+
+def timed(fn, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """(seconds, peak RSS in MB of the child, exit code)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "errscan", *args], env=env, capture_output=True)
+    elapsed = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) // 1024, proc.returncode
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mb", type=float, default=20)
+    ap.add_argument("--entries", type=int, default=10_000)
+    args = ap.parse_args()
+    rng = random.Random(20261127)
+    words = dictionary()
+    entries = make_entries(words, args.entries, rng)
+    text = make_text(words, entries, args.mb, rng)
+    data = text.encode("utf-8")
+    mb = len(data) / 1e6
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        env = dict(os.environ, ERRSCAN_CACHE_DIR=str(tmpdir / "cache"))
+        lst = tmpdir / "bench.tsv"
+        lst.write_text("".join(f"{b}\t{g}\n" for b, g in entries), encoding="utf-8")
+        big = tmpdir / "big.txt"
+        big.write_bytes(data)
+        clean = tmpdir / "clean.txt"
+        clean.write_text(("各位代表：现在，我代表国务院，向大会报告政府工作，请予审议。" * 40)[:340], encoding="utf-8")
+
+        from errscan.lexicon import compile_lists, load_lexicon
+        from errscan.lexicon.load import load_list
+        from errscan.match import byte_hits
+
+        t = time.perf_counter()
+        lex = compile_lists([load_list(lst)])
+        build = time.perf_counter() - t
+        scan = timed(lambda: byte_hits(data, lex))
+        hits = len(byte_hits(data, lex))
+
+        import ahocorasick
+
+        char_ac = ahocorasick.Automaton()
+        for i, (b, _) in enumerate(entries):
+            char_ac.add_word(b, i)
+        char_ac.make_automaton()
+        char_scan = timed(lambda: sum(1 for _ in char_ac.iter(text)), repeat=1)
+
+        load_lexicon([lst], builtin=False)  # warm the cache as a user's second run would find it
+        e2e, peak, code = run_cli(["check", "--no-builtin", "--list", str(lst), "-f", "json", str(big)], env)
+        out = subprocess.run(
+            [sys.executable, "-m", "errscan", "check", "--no-builtin", "--list", str(lst), "-f", "json", str(big)],
+            env=env, capture_output=True, text=True,
+        )
+        import json
+
+        findings = len(json.loads(out.stdout)["findings"])
+
+        run_cli(["check", str(clean)], env)  # builds the built-in lists' cache
+        startups = [run_cli(["check", "--no-color", str(clean)], env)[0] for _ in range(7)]
+
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(f"text: {mb:.1f} MB UTF-8 ({len(text):,} characters); list: {len(entries):,} entries")
+    print(f"automaton build: {build * 1000:.0f} ms; candidates: {hits:,}; findings after verification: {findings:,}")
+    print(f"scan stage (byte-keyed):      {mb / scan:7.1f} MB/s  ({scan:.2f} s)")
+    print(f"character-keyed scan alone:   {mb / char_scan:7.1f} MB/s  ({char_scan:.2f} s)")
+    print(f"errscan check end to end:     {e2e:7.2f} s  (exit {code}), peak memory {peak} MB")
+    print(f"  ratio end-to-end / character-keyed scan alone: {e2e / char_scan:.2f}")
+    print(f"start-up on a clean 1 KB file: median {statistics.median(startups) * 1000:.0f} ms, "
+          f"min {min(startups) * 1000:.0f} ms (7 runs, cached lists)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,3 @@
+from errscan.cli import app
+
+app(prog_name="errscan")

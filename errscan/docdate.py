@@ -1,0 +1,91 @@
+"""The date a document was written: from `--as-of`, or found in the document itself.
+
+Outdated names are only wrong in documents written after the change, so the date decides whether
+an old name is reported. Looked for, in this order:
+1. a labelled date anywhere: 成文日期：2019年1月3日, 发布日期：2019-01-03 …;
+2. the last line that holds nothing but a date (the 成文日期 line closing an official document);
+3. a date in the first five lines (a dated heading: ——2018年3月5日在第十三届全国人民代表大会…);
+4. the year of a document number in the first five lines (国办发〔1996〕32号): the whole year.
+Full-width digits and Chinese numerals (二〇一九年一月三日) are read too.
+
+A date is a range (first day, last day): a year or a month stands for all its days, and the
+comparison with the date a name changed only decides when the whole range is on one side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+_CN = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0, "O": 0}
+
+_D = r"[0-9０-９]"
+_C = r"[〇○零一二三四五六七八九十]"
+_YMD = (
+    rf"(?P<y>{_D}{{4}}|{_C}{{4}})\s*(?:年|[-./])\s*(?P<m>{_D}{{1,2}}|{_C}{{1,3}})\s*(?:月|[-./])"
+    rf"\s*(?P<d>{_D}{{1,2}}|{_C}{{1,3}})\s*日?"
+)
+_LABELLED = re.compile(rf"(?:成文日期|发布日期|发文日期|印发日期|发布时间|签发日期)\s*[:：]?\s*{_YMD}")
+_DATE_LINE = re.compile(rf"^[\s（(]*{_YMD}[\s）)]*$", re.M)
+_ANY = re.compile(_YMD)
+_DOC_NUMBER = re.compile(r"[〔［\[]((?:19|20)\d\d)[〕］\]]\s*\d+\s*号")
+
+DateRange = tuple[dt.date, dt.date]
+
+
+def _number(s: str) -> int:
+    s = s.translate(_FULLWIDTH)
+    if s.isdigit():
+        return int(s)
+    if "十" in s:  # 十, 十二, 二十, 二十一, 三十
+        tens, _, ones = s.partition("十")
+        return (_CN.get(tens, 1) if tens else 1) * 10 + (_CN.get(ones, 0) if ones else 0)
+    value = 0
+    for ch in s:
+        value = value * 10 + _CN[ch]
+    return value
+
+
+def _date(m: re.Match[str]) -> dt.date | None:
+    try:
+        return dt.date(_number(m["y"]), _number(m["m"]), _number(m["d"]))
+    except (ValueError, KeyError):
+        return None
+
+
+def find_date(text: str) -> DateRange | None:
+    """The document's own date, or None when it does not say."""
+    found = None
+    for m in _LABELLED.finditer(text):
+        if found := _date(m):
+            break
+    if found is None:
+        for m in reversed(list(_DATE_LINE.finditer(text))):
+            if found := _date(m):
+                break
+    head = "\n".join(text.splitlines()[:5])
+    if found is None:
+        for m in _ANY.finditer(head):
+            if found := _date(m):
+                break
+    if found is not None:
+        return found, found
+    if m := _DOC_NUMBER.search(head):
+        return parse_date(m[1])
+    return None
+
+
+def parse_date(value: str) -> DateRange:
+    """YYYY-MM-DD, YYYY-MM or YYYY as the range of days it covers. Raises ValueError."""
+    parts = [int(p) for p in value.strip().split("-")]
+    if len(parts) == 3:
+        day = dt.date(*parts)
+        return day, day
+    if len(parts) == 2:
+        year, month = parts
+        first = dt.date(year, month, 1)
+        return first, (first + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)
+    if len(parts) == 1:
+        return dt.date(parts[0], 1, 1), dt.date(parts[0], 12, 31)
+    raise ValueError(f"not a date: {value!r}")

@@ -1,0 +1,193 @@
+"""`errscan` as a user runs it: a real process, real files, exit codes and every output format."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import CORE, REPO
+
+DRAFT = "关于做好布署工作的通知\n我们要再接再励，\n热爱中华人民共合国。\n"
+
+
+def run(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "errscan", *args], cwd=cwd, input=stdin, capture_output=True, timeout=120,
+    )
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
+    )
+
+
+def core(*args: str) -> list[str]:
+    return ["--no-builtin", "--list", str(CORE), *args]
+
+
+@pytest.fixture
+def draft(tmp_path: Path) -> Path:
+    path = tmp_path / "draft.txt"
+    path.write_text(DRAFT, encoding="utf-8")
+    return path
+
+
+def test_json_contract_and_exit_1(tmp_path: Path, draft: Path) -> None:
+    out = run("check", "--format", "json", "draft.txt", cwd=tmp_path)
+    assert out.returncode == 1, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["version"] == 1
+    found = [(f["rule"], f["line"], f["column"], f["offset"], f["length"], f["text"]) for f in doc["findings"]]
+    assert found == [
+        ("typo/布署", 1, 5, 4, 2, "布署"),
+        ("typo/再接再励", 2, 4, 15, 4, "再接再励"),
+        ("serious/中华人民共合国", 3, 3, 23, 7, "中华人民共合国"),
+    ]
+    assert set(doc["findings"][0]) == {
+        "path", "line", "column", "offset", "length", "text", "suggestions", "rule", "list", "category",
+        "severity", "message", "context",
+    }
+    assert doc["summary"]["by_severity"] == {"error": 1, "warning": 2, "info": 0}
+    assert doc["summary"]["files"] == 1 and doc["summary"]["errors"] == []
+
+
+def test_jsonl_one_finding_a_line(tmp_path: Path, draft: Path) -> None:
+    out = run("check", "-f", "jsonl", str(draft), cwd=tmp_path)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["text"] for r in rows] == ["布署", "再接再励", "中华人民共合国"]
+    assert all(r["path"] == str(draft) for r in rows)
+
+
+def test_pretty_report_in_chinese(tmp_path: Path, draft: Path) -> None:
+    out = run("check", "--no-color", "draft.txt", cwd=tmp_path)
+    assert out.returncode == 1
+    assert "draft.txt" in out.stdout
+    assert "3:3" in out.stdout and "中华人民共合国" in out.stdout and "→ 中华人民共和国" in out.stdout
+    assert "汇总" in out.stdout
+    assert "检查了 1 个文件，发现 3 处问题（错误 1，警告 2）" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        ([], 1),
+        (["--fail-on", "info"], 1),
+        (["--fail-on", "error"], 0),
+        (["--fail-on", "never"], 0),
+        (["--min-severity", "error", "--fail-on", "warning"], 0),
+    ],
+)
+def test_fail_on_and_min_severity(tmp_path: Path, args: list[str], code: int) -> None:
+    (tmp_path / "d.txt").write_text("做好布署工作", encoding="utf-8")
+    out = run("check", "-f", "json", *args, "d.txt", cwd=tmp_path)
+    assert out.returncode == code, out.stderr
+
+
+def test_clean_file_exit_0(tmp_path: Path) -> None:
+    (tmp_path / "ok.txt").write_text("各位代表：现在，我代表国务院，向大会报告工作。\n", encoding="utf-8")
+    out = run("check", "--no-color", "ok.txt", cwd=tmp_path)
+    assert out.returncode == 0
+    assert "未发现问题" in out.stdout
+
+
+def test_missing_path_exit_2(tmp_path: Path) -> None:
+    out = run("check", "nope.txt", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "路径不存在：nope.txt" in out.stderr
+
+
+def test_bad_list_exit_2_names_file_and_line(tmp_path: Path, draft: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: b\ncategory: typo\nentries:\n  - [ok, 好]\n  - match: ''\n", encoding="utf-8")
+    out = run("check", "--list", str(bad), str(draft), cwd=tmp_path)
+    assert out.returncode == 2
+    assert f"{bad}:5: empty match" in out.stderr
+
+
+def test_unreadable_input_is_never_clean(tmp_path: Path, draft: Path) -> None:
+    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    out = run("check", "-f", "json", "image.txt", "draft.txt", cwd=tmp_path)
+    assert out.returncode == 3
+    doc = json.loads(out.stdout)
+    assert doc["summary"]["errors"] == [{"path": "image.txt", "message": "不是文本文件（含二进制内容），未检查"}]
+    assert len(doc["findings"]) == 3  # the readable file is still scanned
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "ok.bin.txt").write_bytes("all clear".encode("utf-16-le"))  # no BOM, NULs: refused, not guessed
+    out = run("check", "--no-color", str(clean / "ok.bin.txt"), cwd=tmp_path)
+    assert out.returncode == 3
+    assert "✗ 1 个文件无法检查，结果不完整，检查了 0 个文件，用时" in out.stdout
+    assert "未发现问题" not in out.stdout
+
+
+def test_encodings_gbk_bom_utf16(tmp_path: Path) -> None:
+    (tmp_path / "gbk.txt").write_bytes("第一行\n做好布署工作".encode("gbk"))
+    (tmp_path / "bom.txt").write_bytes("\ufeff做好布署工作".encode())
+    (tmp_path / "u16.txt").write_bytes("做好布署工作".encode("utf-16"))
+    out = run("check", "-f", "json", "gbk.txt", "bom.txt", "u16.txt", cwd=tmp_path)
+    rows = [(f["path"], f["line"], f["column"], f["offset"]) for f in json.loads(out.stdout)["findings"]]
+    assert rows == [("gbk.txt", 2, 3, 6), ("bom.txt", 1, 3, 2), ("u16.txt", 1, 3, 2)]
+
+
+def test_directory_walk_skips_hidden_and_binary(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "sub").mkdir(parents=True)
+    (site / ".git").mkdir()
+    (site / "a.txt").write_text("布署", encoding="utf-8")
+    (site / "sub" / "b.md").write_text("\n再接再励", encoding="utf-8")
+    (site / ".hidden.txt").write_text("布署", encoding="utf-8")
+    (site / ".git" / "x.txt").write_text("布署", encoding="utf-8")
+    (site / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    out = run("check", "-f", "json", "site", cwd=tmp_path)
+    doc = json.loads(out.stdout)
+    assert [(f["path"], f["line"]) for f in doc["findings"]] == [("site/a.txt", 1), ("site/sub/b.md", 2)]
+    assert doc["summary"]["skipped"] == ["site/logo.png"]
+    assert out.returncode == 1
+
+
+def test_stdin(tmp_path: Path) -> None:
+    out = run("check", "-f", "jsonl", "-", cwd=tmp_path, stdin="请再接再励".encode())
+    [row] = [json.loads(line) for line in out.stdout.splitlines()]
+    assert (row["path"], row["column"], row["suggestions"]) == ("-", 2, ["再接再厉"])
+
+
+def test_user_list_and_no_builtin(tmp_path: Path, draft: Path) -> None:
+    out = run("check", "-f", "json", *core(), "draft.txt", cwd=tmp_path)
+    assert [f["rule"] for f in json.loads(out.stdout)["findings"]] == ["core/再接再励", "core/中华人民共合国"]
+    out = run("check", "--no-builtin", "draft.txt", cwd=tmp_path)
+    assert out.returncode == 2 and "--no-builtin" in out.stderr
+
+
+def test_lists_show_json(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.tsv"
+    mine.write_text("再接再励\t再接再厉\n本单位错词\n", encoding="utf-8")
+    out = run("lists", "show", "--format", "json", "--list", str(mine), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lists = json.loads(out.stdout)["lists"]
+    assert {"id", "category", "severity", "entries", "source"} <= set(lists[0])
+    assert lists[-1]["id"] == "mine" and lists[-1]["entries"] == 2 and lists[-1]["overrides"] == 1
+    pretty = run("lists", "show", "--list", str(mine), cwd=tmp_path).stdout
+    assert "覆盖内置条目 1 条" in pretty
+
+
+def test_lists_test_catches_a_wrong_example(tmp_path: Path) -> None:
+    ok = run("lists", "test", *core(), cwd=tmp_path)
+    assert ok.returncode == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "id: b\ncategory: typo\nentries:\n  - match: 既使\n    suggest: 即使\n"
+        "    examples: {bad: [既使失败], good: [既使失败也不怕]}\n",
+        encoding="utf-8",
+    )
+    out = run("lists", "test", "--no-builtin", "--list", str(bad), cwd=tmp_path)
+    assert out.returncode == 1
+    assert "b/既使 (line 4): good example flagged: '既使失败也不怕'" in out.stdout
+    assert "1 passed, 1 failed" in out.stdout
+
+
+def test_installed_package_runs_from_elsewhere(tmp_path: Path) -> None:
+    """The built-in lists come from the installed package, not from the current directory."""
+    out = run("check", "-f", "json", str(REPO / "examples" / "draft.txt"), cwd=tmp_path)
+    assert out.returncode == 1
+    assert json.loads(out.stdout)["findings"]

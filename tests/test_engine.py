@@ -1,0 +1,109 @@
+"""The pipeline on the engine's test list: exact findings and positions for each mechanism."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import CORE, spans
+
+from errscan import Scanner, Severity
+from errscan.lexicon import compile_lists
+from errscan.lexicon.load import load_list
+from errscan.match import byte_hits
+
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我们要再接再励。", [("core/再接再励", 1, 4)]),
+        ("第一行\r\n第二行再接再励", [("core/再接再励", 2, 4)]),
+        ("既使失败也不放弃", [("core/既使", 1, 1)]),
+        # unless: the longer correct strings
+        ("既使用了新方法，又既使得群众满意", []),
+        # straddling a jieba token: 法轮 in 办法/轮流
+        ("要完善办法轮流值班", []),
+        ("他们宣扬法轮的说法", [("core/法轮", 1, 5)]),
+        # inside one longer token: reported by default, dropped with boundary: word
+        ("火车站很远", [("core/火车", 1, 1)]),
+        ("乘坐汽车站在门口", []),
+        ("他开汽车上班", [("core/汽车", 1, 3)]),
+        # boundary: any reports even inside other characters
+        ("热爱中华人民共合国家", [("core/中华人民共合国", 1, 3)]),
+        # context rules
+        ("截止2023年底，共有", [("core/截止", 1, 1)]),
+        ("报名截止日期为6月1日", []),
+        ("总书记亲自部署", []),
+        ("局长亲自过问", [("core/亲自", 1, 3)]),
+        # astral characters count as one code point
+        ("😀𠀋𠀋来了", [("core/𠀋𠀋", 1, 2)]),
+        ("ab x²错", [("core/x²错", 1, 4)]),
+    ],
+)
+def test_findings(core: Scanner, text: str, expected: list) -> None:
+    assert spans(core.scan_text(text)) == expected
+
+
+def test_overlap_longest_wins_and_iter_long_case(core: Scanner) -> None:
+    # iter_long would miss 知识产权 here after trying 国家知识产权局; every candidate is kept, then resolved
+    assert spans(core.scan_text("国家知识产权")) == [("core/知识产权", 1, 3)]
+    assert spans(core.scan_text("国家知识产权局发布")) == [("core/国家知识产权局", 1, 1)]
+
+
+def test_finding_fields(core: Scanner) -> None:
+    [f] = core.scan_text("一二三\n我们要再接再励，继续。", path="a.txt")
+    assert f.to_dict() == {
+        "path": "a.txt", "line": 2, "column": 4, "offset": 7, "length": 4, "text": "再接再励",
+        "suggestions": ["再接再厉"], "rule": "core/再接再励", "list": "core", "category": "typo",
+        "severity": "warning", "message": "错别字：“再接再励”，建议改为“再接再厉”。“厉”同“砺”。",
+        "context": "我们要再接再励，继续。",
+    }
+    assert f.fingerprint() == core.scan_text("插入一行\n一二三\n我们要再接再励，继续。", path="a.txt")[0].fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("text", "as_of", "expected"),
+    [
+        ("国土资源部发布通知", None, Severity.INFO),  # undated: info
+        ("国土资源部发布通知", "2020-01-01", Severity.WARNING),
+        ("国土资源部发布通知", "2015", None),
+        ("国土资源部发布通知", "2018-03", Severity.INFO),  # the month of the change: unsure
+        ("国土资源部发布通知\n\n2019年1月3日\n", None, Severity.WARNING),  # 成文日期 line
+        ("国办发〔2010〕12号\n国土资源部发布通知", None, None),  # document number year
+        ("成文日期：二〇二〇年一月三日\n国土资源部发布通知", None, Severity.WARNING),
+    ],
+)
+def test_outdated_by_document_date(core: Scanner, text: str, as_of: str | None, expected: Severity | None) -> None:
+    scanner = Scanner(lexicon=core.lexicon, as_of=as_of)
+    got = [f.severity for f in scanner.scan_text(text)]
+    assert got == ([expected] if expected else [])
+
+
+def test_chunk_edges_lose_nothing() -> None:
+    lex = compile_lists([load_list(CORE)])
+    text = "再接再励" * 50 + "中华人民共合国" * 20
+    data = text.encode("utf-8")
+    whole = byte_hits(data, lex, chunk=1 << 20)
+    for chunk in (1, 5, 7, 12, 13, 100):
+        assert byte_hits(data, lex, chunk=chunk) == whole
+    assert len(whole) == 70
+
+
+def test_allowlist_and_min_severity(core: Scanner) -> None:
+    assert Scanner(lexicon=core.lexicon, allow=["再接再励"]).scan_text("要再接再励") == []
+    assert spans(Scanner(lexicon=core.lexicon, min_severity=Severity.ERROR).scan_text("再接再励，中华人民共合国")) == [
+        ("core/中华人民共合国", 1, 6)
+    ]
+
+
+def test_clean_text_does_not_load_jieba(core: Scanner) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom errscan import Scanner\n"
+        f"s = Scanner([{str(CORE)!r}], builtin=False)\n"
+        "assert s.scan_text('一段没有问题的文字。' * 100) == []\n"
+        "print('jieba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

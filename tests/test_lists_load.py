@@ -1,0 +1,84 @@
+"""Loading and validating lists: every problem named with its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import CORE
+
+from errscan import Scanner
+from errscan.lexicon import ListLoadError, compile_lists
+from errscan.lexicon.load import load_list
+
+HEADER = "id: t\ncategory: typo\nseverity: warning\nentries:\n"
+
+
+def write(tmp_path: Path, body: str, name: str = "t.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def errors_of(path: Path, builtin: bool = False) -> list[str]:
+    with pytest.raises(ListLoadError) as info:
+        load_list(path, builtin=builtin)
+    return [str(e) for e in info.value.errors]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "text"),
+    [
+        (HEADER + "  - [再接再励, 再接再厉]\n  - match: ''\n", 6, "empty match"),
+        (HEADER + "  - [布署, 部署]\n  - [布署, 部署]\n", 6, "already listed at line 5"),
+        (HEADER + "  - match: 布署\n    sugest: 部署\n", 5, "unknown key 'sugest'"),
+        (HEADER + "  - [部署, 部署]\n", 5, "equals its own suggestion"),
+        (HEADER + "  - match: 既使\n    unless: [即使]\n", 5, "must be longer than and contain"),
+        (HEADER + "  - match: 截止\n    followed_by: '(\\d'\n", 5, "bad regular expression"),
+        (HEADER + "  - match: 国土资源部\n    since: 2018年\n", 5, "`since` takes a date"),
+        (HEADER + "  - match: a\n    severity: fatal\n", 5, "unknown severity"),
+        (HEADER + "  - match: a\n    boundary: token\n", 5, "unknown boundary"),
+        (HEADER + "  - [a, b\n", 6, "YAML error"),
+        ("id: t\ncategory: typo\ncolour: red\nentries: []\n", 3, "unknown key 'colour' in list header"),
+    ],
+)
+def test_validation_names_file_and_line(tmp_path: Path, body: str, line: int, text: str) -> None:
+    path = write(tmp_path, body)
+    errors = errors_of(path)
+    assert any(e.startswith(f"{path}:{line}: ") and text in e for e in errors), errors
+
+
+def test_compact_and_full_forms_are_the_same_entry(tmp_path: Path) -> None:
+    compact = load_list(write(tmp_path, HEADER + "  - [布署, 部署, 安排]\n", "a.yaml")).entries[0]
+    full = load_list(write(tmp_path, HEADER + "  - match: 布署\n    suggest: [部署]\n    note: 安排\n", "b.yaml")).entries[0]
+    assert (compact.match, compact.suggest, compact.note) == (full.match, full.suggest, full.note) == (
+        "布署", ("部署",), "安排")
+
+
+def test_quick_tsv_and_txt_lists(tmp_path: Path) -> None:
+    tsv = write(tmp_path, "# 本单位词表\n布署\t部署\n再接再励\t再接再厉|再接再砺\t笔误\n\n", "office.tsv")
+    txt = write(tmp_path, "某某违规词\n", "words.txt")
+    scanner = Scanner([tsv, txt], builtin=False)
+    found = [(f.rule, f.suggestions, f.category) for f in scanner.scan_text("做好布署，再接再励，某某违规词")]
+    assert found == [
+        ("office/布署", ("部署",), "custom"),
+        ("office/再接再励", ("再接再厉", "再接再砺"), "custom"),
+        ("words/某某违规词", (), "custom"),
+    ]
+
+
+def test_conflicting_builtin_entries_fail(tmp_path: Path) -> None:
+    a = load_list(write(tmp_path, HEADER.replace("id: t", "id: a") + "  - [布署, 部署]\n", "a.yaml"), builtin=True)
+    b = load_list(write(tmp_path, HEADER.replace("id: t", "id: b") + "  - [布署, 布置]\n", "b.yaml"), builtin=True)
+    with pytest.raises(ListLoadError) as info:
+        compile_lists([a, b])
+    assert str(info.value.errors[0]).startswith(f"{tmp_path / 'b.yaml'}:5: '布署' conflicts with {tmp_path / 'a.yaml'}:5")
+
+
+def test_user_list_overrides_builtin(tmp_path: Path) -> None:
+    builtin = load_list(CORE, builtin=True)
+    user = load_list(write(tmp_path, "布署\t布置\n再接再励\t加油\n", "mine.tsv"))
+    lex = compile_lists([builtin, user])
+    assert [i.overrides for i in lex.lists] == [0, 1]
+    [f] = Scanner(lexicon=lex).scan_text("再接再励")
+    assert (f.rule, f.suggestions) == ("mine/再接再励", ("加油",))
