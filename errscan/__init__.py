@@ -2,8 +2,8 @@
 
 __version__ = "0.1.0"
 
-from errscan.model import Finding, Severity  # noqa: E402
-from errscan.pipeline import Scanner  # noqa: E402
+from errscan.model import Finding, Severity
+from errscan.pipeline import Scanner
 
 
 def scan_text(text: str, **kwargs: object) -> list[Finding]:

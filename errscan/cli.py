@@ -118,7 +118,7 @@ def check(
     findings, errors, skipped, files = [], [], [], 0
     for source in expand(args):
         try:
-            loaded = load(source)
+            text = load(source)
         except Skipped:
             skipped.append(source.name)
             continue
@@ -126,7 +126,7 @@ def check(
             errors.append(InputError(source.name, str(exc)))
             continue
         files += 1
-        findings += scanner.scan_text(loaded.text, source.name, loaded.data)
+        findings += scanner.scan_text(text, source.name)
 
     threshold = Severity.ERROR + 1 if fail_on == Level.never else Severity.parse(fail_on.value)
     report = Report(

@@ -37,18 +37,12 @@ def expand(args: list[str]) -> Iterator[Source]:
                     yield Source(full, Path(full), in_directory=True)
 
 
-@dataclass(frozen=True)
-class Loaded:
-    text: str
-    data: bytes | None  # the UTF-8 bytes of `text` when the source was plain UTF-8
-
-
 class Skipped(Exception):
     """A binary file met while walking a directory: not text, not an error."""
 
 
-def load(source: Source, stdin: object = None) -> Loaded:
-    """Read and decode one source. Raises ReadError (unreadable) or Skipped."""
+def load(source: Source, stdin: object = None) -> str:
+    """Read and decode one source to text. Raises ReadError (unreadable) or Skipped."""
     if source.path is None:
         import sys
 
@@ -64,5 +58,4 @@ def load(source: Source, stdin: object = None) -> Loaded:
             raise ReadError(f"读取失败：{exc.strerror or exc}") from None
     if source.in_directory and looks_binary(data):
         raise Skipped(source.name)
-    text, encoding = decode(data)
-    return Loaded(text, data if encoding == "utf-8" else None)
+    return decode(data)[0]

@@ -39,10 +39,13 @@ def byte_hits(data: bytes, lex: Lexicon, chunk: int = CHUNK) -> list[tuple[int, 
     return hits
 
 
-def candidates(text: str, lex: Lexicon, data: bytes | None = None) -> list[Candidate]:
-    """Every occurrence of every entry in `text`; `data` may pass its UTF-8 bytes if already at hand."""
-    if data is None:
-        data = text.encode("utf-8", "surrogatepass")
+def candidates(text: str, lex: Lexicon) -> list[Candidate]:
+    """Every occurrence of every entry in `text`.
+
+    The UTF-8 copy lives only as long as this call: the file's own bytes are not kept for it, so the
+    memory of a large text is freed before jieba loads.
+    """
+    data = text.encode("utf-8", "surrogatepass")
     hits = byte_hits(data, lex)
     if not hits:
         return []

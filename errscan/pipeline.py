@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import functools
 
 from errscan.docdate import DateRange, find_date, parse_date
 from errscan.lexicon import Entry, Lexicon, load_lexicon
@@ -13,7 +12,6 @@ from errscan.match import candidates
 from errscan.model import Finding, Severity, category_zh
 from errscan.posmap import LineMap, context
 from errscan.verify import verify
-
 
 _since = functools.lru_cache(maxsize=None)(parse_date)
 UNDATED = "（未能确定文稿日期：{since}以前成文的文稿使用旧称是正确的，可用 --as-of 指定日期）"
@@ -63,16 +61,16 @@ class Scanner:
         self.min_severity = min_severity
         self.as_of = parse_date(as_of) if isinstance(as_of, str) else as_of
 
-    def scan_text(self, text: str, path: str = "<text>", data: bytes | None = None) -> list[Finding]:
-        """Findings in `text`, ordered by position. `data` may pass the text's UTF-8 bytes."""
+    def scan_text(self, text: str, path: str = "<text>") -> list[Finding]:
+        """Findings in `text`, ordered by position."""
         entries = self.lexicon.entries
-        cands = candidates(text, self.lexicon, data)
+        cands = candidates(text, self.lexicon)
         if not cands:
             return []
         kept = verify(text, cands, entries, self.allow)
         lines = LineMap(text)
         findings = []
-        doc_date: DateRange | None | bool = False  # False: not looked for yet
+        doc_date: DateRange | bool | None = False  # False: not looked for yet
         for cand in kept:
             entry = entries[cand.index]
             severity, note = entry.severity, ""

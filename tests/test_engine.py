@@ -11,7 +11,6 @@ from errscan.lexicon.load import load_list
 from errscan.match import byte_hits
 
 
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

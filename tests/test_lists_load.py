@@ -50,7 +50,8 @@ def test_validation_names_file_and_line(tmp_path: Path, body: str, line: int, te
 
 def test_compact_and_full_forms_are_the_same_entry(tmp_path: Path) -> None:
     compact = load_list(write(tmp_path, HEADER + "  - [布署, 部署, 安排]\n", "a.yaml")).entries[0]
-    full = load_list(write(tmp_path, HEADER + "  - match: 布署\n    suggest: [部署]\n    note: 安排\n", "b.yaml")).entries[0]
+    full_yaml = HEADER + "  - match: 布署\n    suggest: [部署]\n    note: 安排\n"
+    full = load_list(write(tmp_path, full_yaml, "b.yaml")).entries[0]
     assert (compact.match, compact.suggest, compact.note) == (full.match, full.suggest, full.note) == (
         "布署", ("部署",), "安排")
 
@@ -72,7 +73,8 @@ def test_conflicting_builtin_entries_fail(tmp_path: Path) -> None:
     b = load_list(write(tmp_path, HEADER.replace("id: t", "id: b") + "  - [布署, 布置]\n", "b.yaml"), builtin=True)
     with pytest.raises(ListLoadError) as info:
         compile_lists([a, b])
-    assert str(info.value.errors[0]).startswith(f"{tmp_path / 'b.yaml'}:5: '布署' conflicts with {tmp_path / 'a.yaml'}:5")
+    expected = f"{tmp_path / 'b.yaml'}:5: '布署' conflicts with {tmp_path / 'a.yaml'}:5"
+    assert str(info.value.errors[0]).startswith(expected)
 
 
 def test_user_list_overrides_builtin(tmp_path: Path) -> None:

@@ -82,7 +82,10 @@ def _with_paths(lex: Lexicon, sources: list[tuple[Path, bool]]) -> Lexicon:
     paths = [str(p) for p, _ in sources]
     if [i.path for i in lex.lists] == paths:
         return lex
-    infos = tuple(replace(i, path=p, source=i.source if i.source != i.path else p) for i, p in zip(lex.lists, paths))
+    infos = tuple(
+        replace(i, path=p, source=i.source if i.source != i.path else p)
+        for i, p in zip(lex.lists, paths, strict=True)
+    )
     return Lexicon(infos, lex.entries, lex.automaton, lex.max_bytes)
 
 

@@ -128,14 +128,19 @@ def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
     if boundary not in BOUNDARIES:
         errors.append(ListError(where, key_lines.get("boundary", 1), f"unknown boundary {boundary!r}"))
 
+    list_since = data.get("since", "")
+    list_since = list_since.isoformat() if isinstance(list_since, datetime.date) else str(list_since)
+    if list_since and not DATE.fullmatch(list_since):
+        message = f"`since` takes a date YYYY-MM or YYYY-MM-DD, not {list_since!r}"
+        errors.append(ListError(where, key_lines["since"], message))
     entries_node = next(v for k, v in root.value if k.value == "entries")
     raw_entries = data["entries"] or []
     if not isinstance(raw_entries, list):
         raise ListLoadError([ListError(where, key_lines["entries"], "`entries` must be a sequence")])
     entries: list[Entry] = []
-    for node, raw in zip(entries_node.value, raw_entries):
+    for node, raw in zip(entries_node.value, raw_entries, strict=True):
         lineno = node.start_mark.line + 1
-        entry, errs = _make_entry(where, lineno, raw, list_id, category, severity, boundary)
+        entry, errs = _make_entry(where, lineno, raw, list_id, category, severity, boundary, list_since)
         errors += errs
         if entry:
             entries.append(entry)
@@ -168,7 +173,8 @@ def _strings(value: object) -> tuple[str, ...] | None:
 
 
 def _make_entry(
-    where: str, lineno: int, raw: object, list_id: str, category: str, severity: Severity, boundary: str
+    where: str, lineno: int, raw: object, list_id: str, category: str, severity: Severity, boundary: str,
+    list_since: str = "",
 ) -> tuple[Entry | None, list[ListError]]:
     def err(msg: str) -> tuple[None, list[ListError]]:
         return None, [ListError(where, lineno, msg)]
@@ -176,7 +182,7 @@ def _make_entry(
     if isinstance(raw, list):  # compact form: [match, suggest, note]
         if not 1 <= len(raw) <= 3:
             return err("a compact entry is [match, suggest, note]")
-        raw = dict(zip(("match", "suggest", "note"), raw))
+        raw = dict(zip(("match", "suggest", "note"), raw, strict=False))
     if not isinstance(raw, dict):
         return err("an entry is a mapping or a compact [match, suggest, note]")
     unknown = sorted(set(raw) - ENTRY_KEYS)
@@ -225,8 +231,8 @@ def _make_entry(
         except re.error as exc:
             return err(f"`{key}`: bad regular expression ({exc})")
         rules[key] = source
-    since = raw.get("since", "")
-    if isinstance(since, (datetime.date,)):
+    since = raw.get("since", list_since)
+    if isinstance(since, datetime.date):
         since = since.isoformat()
     since = str(since)
     if since and not DATE.fullmatch(since):

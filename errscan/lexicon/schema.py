@@ -13,7 +13,7 @@ CATEGORIES = ("serious", "sensitive", "typo", "variant", "outdated", "privacy", 
 #  any:     no segmentation check (forms never legitimate as substrings)
 BOUNDARIES = ("default", "word", "any")
 
-LIST_KEYS = {"id", "category", "severity", "description", "source", "license", "boundary", "entries"}
+LIST_KEYS = {"id", "category", "severity", "description", "source", "license", "boundary", "since", "entries"}
 ENTRY_KEYS = {
     "match", "suggest", "note", "severity", "unless", "boundary", "examples", "since",
     "followed_by", "not_followed_by", "preceded_by", "not_preceded_by",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import IO, Callable
+from collections.abc import Callable
+from typing import IO
 
 from errscan.model import Report
 

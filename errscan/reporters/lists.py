@@ -46,4 +46,5 @@ def render_pretty(lex: Lexicon, out: IO[str]) -> None:
     console = Console(file=out, highlight=False)
     console.print(table)
     counts = _by_category(lex)
-    console.print("按类别：" + "，".join(f"{category_zh(c)} {n}" for c, n in sorted(counts.items(), key=lambda x: -x[1])))
+    ranked = sorted(counts.items(), key=lambda x: -x[1])
+    console.print("按类别：" + "，".join(f"{category_zh(c)} {n}" for c, n in ranked))
