@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -84,14 +83,24 @@ def timed(fn, repeat: int = 3) -> float:
     return best
 
 
+# The child reports its own high-water mark (VmHWM, per address space; ru_maxrss would carry over the
+# size of this big benchmark process across fork and exec).
+PEAK = (
+    "import runpy, sys\n"
+    "sys.argv = ['errscan'] + sys.argv[1:]\n"
+    "try:\n    runpy.run_module('errscan', run_name='__main__')\n"
+    "finally:\n    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+    "    print('PEAK', hwm.split()[1], file=sys.stderr)\n"
+)
+
+
 def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """(seconds, peak RSS in MB of the child, exit code)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """(seconds, peak RSS in MB measured inside the child, exit code)."""
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "errscan", *args], env=env, capture_output=True)
+    proc = subprocess.run([sys.executable, "-c", PEAK, *args], env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before) // 1024, proc.returncode
+    peak = int(proc.stderr.rsplit("PEAK", 1)[1].split()[0]) // 1024
+    return elapsed, peak, proc.returncode
 
 
 def main() -> int:
@@ -108,7 +117,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        env = dict(os.environ, ERRSCAN_CACHE_DIR=str(tmpdir / "cache"))
+        os.environ["ERRSCAN_CACHE_DIR"] = str(tmpdir / "cache")  # this process warms the cache the CLI uses
+        env = dict(os.environ)
         lst = tmpdir / "bench.tsv"
         lst.write_text("".join(f"{b}\t{g}\n" for b, g in entries), encoding="utf-8")
         big = tmpdir / "big.txt"
