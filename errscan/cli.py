@@ -30,6 +30,12 @@ class Format(str, Enum):
     jsonl = "jsonl"
 
 
+class Shown(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
 class Level(str, Enum):
     error = "error"
     warning = "warning"
@@ -84,7 +90,7 @@ def check(
     no_builtin: NoBuiltinOpt = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="输出格式。")] = Format.pretty,
     fail_on: Annotated[Level, typer.Option(help="有此级别及以上的问题时退出码为 1。")] = Level.warning,
-    min_severity: Annotated[Level, typer.Option(help="只显示此级别及以上的问题。")] = Level.info,
+    min_severity: Annotated[Shown, typer.Option(help="只显示此级别及以上的问题。")] = Shown.info,
     allow: Annotated[Optional[list[str]], typer.Option(help="不报告的词语（可重复）。")] = None,
     as_of: Annotated[
         Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧机构名称是否过时。")
@@ -104,7 +110,7 @@ def check(
     for arg in args:
         if arg != "-" and not Path(arg).exists():
             raise _fail(f"路径不存在：{arg}")
-    shown = Severity.INFO if min_severity == Level.never else Severity.parse(min_severity.value)
+    shown = Severity.parse(min_severity.value)
     from errscan.docdate import parse_date
 
     try:
