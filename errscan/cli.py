@@ -30,6 +30,15 @@ class Format(str, Enum):
     jsonl = "jsonl"
 
 
+class Kind(str, Enum):
+    text = "text"
+    html = "html"
+    docx = "docx"
+    pdf = "pdf"
+    xlsx = "xlsx"
+    doc = "doc"
+
+
 class Shown(str, Enum):
     error = "error"
     warning = "warning"
@@ -95,8 +104,17 @@ def check(
     as_of: Annotated[
         Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧机构名称是否过时。")
     ] = None,
+    no_privacy: Annotated[
+        bool, typer.Option("--no-privacy", help="不检查身份证号、手机号、银行卡号等个人信息。")
+    ] = False,
+    show_pii: Annotated[
+        bool, typer.Option("--show-pii", help="在报告中显示完整的个人信息（仅限授权人员）；默认打码显示。")
+    ] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="不使用词表编译缓存。")] = False,
     color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="是否彩色输出（默认自动）。")] = None,
+    kind: Annotated[
+        Optional[Kind], typer.Option("--type", help="按此格式读取输入（默认按内容和扩展名判断）。")
+    ] = None,
 ) -> None:
     """检查文稿。退出码：0 无问题；1 有达到 --fail-on 级别的问题；2 用法或词表错误；3 有文件无法读取。"""
     from errscan.inputs import Skipped, expand, load
@@ -118,13 +136,14 @@ def check(
     except ValueError:
         raise _fail(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{as_of}") from None
     scanner = Scanner(
-        lexicon=_lexicon(lists, no_builtin, cache=not no_cache), allow=allow or (), min_severity=shown, as_of=doc_date
+        lexicon=_lexicon(lists, no_builtin, cache=not no_cache), allow=allow or (), min_severity=shown,
+        as_of=doc_date, privacy=not no_privacy, show_pii=show_pii,
     )
 
-    findings, errors, skipped, files = [], [], [], 0
+    findings, errors, skipped, documents, files = [], [], [], [], 0
     for source in expand(args):
         try:
-            text = load(source)
+            doc = load(source, kind=kind.value if kind else None)
         except Skipped:
             skipped.append(source.name)
             continue
@@ -132,12 +151,13 @@ def check(
             errors.append(InputError(source.name, str(exc)))
             continue
         files += 1
-        findings += scanner.scan_text(text, source.name)
+        documents.append((source.name, {"kind": doc.kind, **doc.metadata}))
+        findings += scanner.scan_document(doc, source.name)
 
     threshold = Severity.ERROR + 1 if fail_on == Level.never else Severity.parse(fail_on.value)
     report = Report(
         findings=tuple(findings), errors=tuple(errors), files=files, skipped=tuple(skipped),
-        elapsed=time.perf_counter() - started, fail_on=threshold,  # type: ignore[arg-type]
+        elapsed=time.perf_counter() - started, fail_on=threshold, documents=tuple(documents),  # type: ignore[arg-type]
     )
     render(fmt.value, report, sys.stdout, color)
     if fmt != Format.pretty:
@@ -147,6 +167,18 @@ def check(
         raise typer.Exit(EXIT_UNREADABLE)
     if report.failed:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+def explain(
+    term: Annotated[str, typer.Argument(help="要解释的词语。")],
+    lists: ListsOpt = None,
+    no_builtin: NoBuiltinOpt = False,
+) -> None:
+    """说明一个词语为什么会（或不会）被报告：来自哪个词表、哪个规范名称和规则。"""
+    from errscan.explain import explain as explain_term
+
+    print(explain_term(_lexicon(lists, no_builtin), term))
 
 
 @lists_app.command("show")

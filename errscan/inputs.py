@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from errscan.readers.text import ReadError, decode, looks_binary
+from errscan.model import Document
+from errscan.readers import ReadError, read, sniff
+from errscan.readers.text import looks_binary
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,11 @@ def expand(args: list[str]) -> Iterator[Source]:
 
 
 class Skipped(Exception):
-    """A binary file met while walking a directory: not text, not an error."""
+    """A file met while walking a directory that is no document (an image, an archive): not an error."""
 
 
-def load(source: Source, stdin: object = None) -> str:
-    """Read and decode one source to text. Raises ReadError (unreadable) or Skipped."""
+def load(source: Source, stdin: object = None, kind: str | None = None) -> Document:
+    """Read one source into a Document. Raises ReadError (unreadable) or Skipped."""
     if source.path is None:
         import sys
 
@@ -56,6 +58,8 @@ def load(source: Source, stdin: object = None) -> str:
             raise ReadError("没有读取权限") from None
         except OSError as exc:
             raise ReadError(f"读取失败：{exc.strerror or exc}") from None
-    if source.in_directory and looks_binary(data):
-        raise Skipped(source.name)
-    return decode(data)[0]
+    if source.in_directory and kind is None:
+        found = sniff(data, source.name)
+        if found == "zip" or (found == "text" and looks_binary(data)):
+            raise Skipped(source.name)  # images, archives …: not documents
+    return read(data, source.name, kind)

@@ -60,9 +60,10 @@ class Finding:
     severity: Severity
     message: str
     context: str = field(default="", compare=False)
+    location: tuple[tuple[str, object], ...] = field(default=(), compare=False)  # page, paragraph, cell …
 
     def to_dict(self) -> dict[str, object]:
-        """The JSON contract: exactly these fields."""
+        """The JSON contract: exactly these fields (`line`/`column` in the source file where one exists)."""
         return {
             "path": self.path,
             "line": self.line,
@@ -77,6 +78,7 @@ class Finding:
             "severity": self.severity.label,
             "message": self.message,
             "context": self.context,
+            "location": dict(self.location),
         }
 
     def fingerprint(self) -> str:
@@ -106,6 +108,7 @@ class Report:
     skipped: tuple[str, ...] = ()  # binary files passed over inside directories
     elapsed: float = 0.0
     fail_on: Severity = Severity.WARNING
+    documents: tuple[tuple[str, dict[str, str]], ...] = ()  # (path, metadata: kind, title, date, encoding)
 
     @property
     def failed(self) -> bool:
@@ -126,3 +129,38 @@ class Report:
             "skipped": list(self.skipped),
             "elapsed": round(self.elapsed, 3),
         }
+
+
+class Locator:
+    """Maps an offset in a Document's text back to its source. The base class: the text is the source."""
+
+    def __init__(self, text: str):
+        from errscan.posmap import LineMap
+
+        self._lines = LineMap(text)
+
+    def locate(self, offset: int) -> tuple[int, int, dict[str, object]]:
+        """(line, column, location) for a 0-based offset into the text.
+
+        line/column: 1-based, in the source file where one exists (an HTML page's source), else in the text.
+        location: where a person finds it, e.g. {"page": 3, "line": 12}, {"paragraph": 5},
+        {"table": 1, "row": 2, "cell": 3}, {"part": "header"}, {"sheet": "Sheet1", "cell": "B7"}; {} for text.
+        """
+        line, column = self._lines.line_col(offset)
+        return line, column, {}
+
+
+@dataclass(frozen=True)
+class Document:
+    """What a reader makes of a source: the text to scan, how to find an offset in the source, metadata."""
+
+    text: str
+    kind: str = "text"  # text, html, docx, pdf, xlsx, doc
+    # title, date (YYYY-MM-DD), encoding
+    metadata: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    locator: Locator | None = field(default=None, compare=False, hash=False)
+
+    def locate(self, offset: int) -> tuple[int, int, dict[str, object]]:
+        locator = self.locator if self.locator is not None else Locator(self.text)
+        object.__setattr__(self, "locator", locator)  # built once, on first use
+        return locator.locate(offset)

@@ -1,4 +1,4 @@
-"""The stages in order: text -> candidates -> verified spans -> findings."""
+"""The stages in order: document -> normalised text -> candidates -> verified spans (+ privacy hits) -> findings."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import functools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from errscan.detectors.privacy import Hit
+from errscan.detectors.privacy import detect as detect_privacy
 from errscan.docdate import DateRange, find_date, parse_date
 from errscan.lexicon import Entry, Lexicon, load_lexicon
 from errscan.match import candidates
-from errscan.model import Finding, Severity, category_zh
-from errscan.posmap import LineMap, context
+from errscan.model import Document, Finding, Severity, category_zh
+from errscan.normalize import describe, fold, squeeze
+from errscan.posmap import context
 from errscan.verify import verify
 
 _since = functools.lru_cache(maxsize=None)(parse_date)
@@ -39,7 +42,7 @@ def message(entry: Entry, text: str) -> str:
 
 
 class Scanner:
-    """Compiled lists plus settings; `scan_text` is the whole pipeline for one text.
+    """Compiled lists plus settings; `scan_text` / `scan_document` run the whole pipeline.
 
     >>> Scanner().scan_text("再接再励")[0].suggestions
     ('再接再厉',)
@@ -53,6 +56,9 @@ class Scanner:
         allow: Sequence[str] = (),
         min_severity: Severity = Severity.INFO,
         as_of: DateRange | str | None = None,
+        privacy: bool = True,
+        show_pii: bool = False,
+        normalize: bool = True,
         cache: bool = True,
         lexicon: Lexicon | None = None,
     ):
@@ -60,23 +66,53 @@ class Scanner:
         self.allow = tuple(allow)
         self.min_severity = min_severity
         self.as_of = parse_date(as_of) if isinstance(as_of, str) else as_of
+        self.privacy = privacy
+        self.show_pii = show_pii
+        self.normalize = normalize
 
     def scan_text(self, text: str, path: str = "<text>") -> list[Finding]:
         """Findings in `text`, ordered by position."""
+        return self.scan_document(Document(text), path)
+
+    def scan_document(self, doc: Document, path: str = "<text>") -> list[Finding]:
+        """Findings in a reader's Document, located in its source, ordered by position."""
+        text = doc.text
+        folded = fold(text) if self.normalize else text
+        spans = self._list_spans(text, folded, doc)
+        hits = [h for h in detect_privacy(folded) if h.severity >= self.min_severity] if self.privacy else []
+        if not spans and not hits:
+            return []
+        pii = [h for h in hits if h.pii] if not self.show_pii else []
+        shown = redact(text, pii) if pii else text  # contexts never repeat personal data
+        findings = []
+        for start, end, entry, severity, note in spans:
+            findings.append(self._finding(
+                doc, path, shown, start, end, text[start:end], entry.suggest, entry.rule, entry.list_id,
+                entry.category, severity, message(entry, text[start:end]) + note,
+            ))
+        for h in hits:
+            findings.append(self._finding(
+                doc, path, shown, h.start, h.end, shown[h.start : h.end], (), h.rule, "privacy", "privacy",
+                h.severity, h.message,
+            ))
+        findings.sort()
+        return findings
+
+    def _list_spans(self, text: str, folded: str, doc: Document) -> list[tuple[int, int, Entry, Severity, str]]:
+        """Verified list matches as (start, end, entry, severity, note) in the original text."""
         entries = self.lexicon.entries
-        cands = candidates(text, self.lexicon)
+        squeezed, back = squeeze(folded) if self.normalize else (folded, None)
+        cands = candidates(squeezed, self.lexicon)
         if not cands:
             return []
-        kept = verify(text, cands, entries, self.allow)
-        lines = LineMap(text)
-        findings = []
+        spans = []
         doc_date: DateRange | bool | None = False  # False: not looked for yet
-        for cand in kept:
+        for cand in verify(squeezed, cands, entries, self.allow):
             entry = entries[cand.index]
             severity, note = entry.severity, ""
             if entry.since:
                 if doc_date is False:
-                    doc_date = self.as_of or find_date(text)
+                    doc_date = self._document_date(doc)
                 severity = dated_severity(entry, doc_date or None)
                 if severity is None:
                     continue
@@ -84,12 +120,48 @@ class Scanner:
                     note = UNDATED.format(since=entry.since)
             if severity < self.min_severity:
                 continue
-            matched = text[cand.start : cand.end]
-            line, col = lines.line_col(cand.start)
-            findings.append(Finding(
-                path=path, offset=cand.start, length=cand.end - cand.start, line=line, column=col,
-                text=matched, suggestions=entry.suggest, rule=entry.rule, list_id=entry.list_id,
-                category=entry.category, severity=severity, message=message(entry, matched) + note,
-                context=context(text, cand.start, cand.end),
-            ))
-        return findings
+            start, end = (back[cand.start], back[cand.end - 1] + 1) if back else (cand.start, cand.end)
+            if folded is not text or back:
+                note = normalised_note(text[start:end], folded[start:end], squeezed[cand.start : cand.end]) + note
+            spans.append((start, end, entry, severity, note))
+        return spans
+
+    def _document_date(self, doc: Document) -> DateRange | None:
+        if self.as_of:
+            return self.as_of
+        if doc.metadata.get("date"):
+            try:
+                return parse_date(doc.metadata["date"])
+            except ValueError:
+                pass
+        return find_date(doc.text)
+
+    def _finding(
+        self, doc: Document, path: str, shown: str, start: int, end: int, text: str, suggestions: tuple[str, ...],
+        rule: str, list_id: str, category: str, severity: Severity, msg: str,
+    ) -> Finding:
+        line, col, location = doc.locate(start)
+        return Finding(
+            path=path, offset=start, length=end - start, line=line, column=col, text=text,
+            suggestions=suggestions, rule=rule, list_id=list_id, category=category, severity=severity,
+            message=msg, context=context(shown, start, end), location=tuple(location.items()),
+        )
+
+
+def redact(text: str, hits: Sequence[Hit]) -> str:
+    """The text with each personal value replaced by its masked form (same length, so offsets hold)."""
+    parts, at = [], 0
+    for h in sorted(hits, key=lambda h: h.start):
+        masked = h.masked if len(h.masked) == h.end - h.start else "*" * (h.end - h.start)
+        parts += [text[at : h.start], masked]
+        at = h.end
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+def normalised_note(original: str, folded: str, matched: str) -> str:
+    """Say what normalisation hid from a plain reading, when it did."""
+    kinds = describe(original, folded) if original != folded else []
+    if len(matched) != len(original):
+        kinds.append("字间空格")
+    return f"（原文含{'、'.join(kinds)}，已规范化后比对）" if kinds else ""

@@ -46,8 +46,9 @@ def test_json_contract_and_exit_1(tmp_path: Path, draft: Path) -> None:
     ]
     assert set(doc["findings"][0]) == {
         "path", "line", "column", "offset", "length", "text", "suggestions", "rule", "list", "category",
-        "severity", "message", "context",
+        "severity", "message", "context", "location",
     }
+    assert doc["documents"] == {"draft.txt": {"kind": "text", "encoding": "utf-8"}}
     assert doc["summary"]["by_severity"] == {"error": 1, "warning": 2, "info": 0}
     assert doc["summary"]["files"] == 1 and doc["summary"]["errors"] == []
 

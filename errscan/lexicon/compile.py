@@ -10,14 +10,16 @@ import hashlib
 import os
 import pickle
 import sys
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from errscan import __version__
+from errscan.lexicon.entries import Entries
 from errscan.lexicon.load import list_files, load_list
 from errscan.lexicon.schema import Entry, ListError, ListInfo, ListLoadError, WordList
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 3
 KEEP = 8  # compiled lexicons kept in the cache (one per combination of lists in use)
 
 
@@ -33,13 +35,48 @@ def builtin_dir() -> Path:
 @dataclass
 class Lexicon:
     lists: tuple[ListInfo, ...]
-    entries: tuple[Entry, ...]
+    entries: Sequence[Entry]  # an Entries: hand-written ones, then the generated ones
     automaton: object  # ahocorasick.Automaton: key -> (index into entries, length in bytes)
     max_bytes: int  # longest match in UTF-8 bytes
+    canonical: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (list id, note)
 
     @property
     def empty(self) -> bool:
         return not self.entries
+
+
+class DeferredEntries(Sequence[Entry]):
+    """A cached lexicon's entries, unpickled on first use: a clean text needs only the automaton."""
+
+    def __init__(self, path: Path, size: int, rebuild: Callable[[], Sequence[Entry]]):
+        self._path, self._size, self._rebuild = path, size, rebuild
+        self._real: Sequence[Entry] | None = None
+
+    def _load(self) -> Sequence[Entry]:
+        if self._real is None:
+            try:
+                with open(self._path, "rb") as fh:
+                    self._real = pickle.load(fh)
+            except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+                self._real = self._rebuild()  # pruned by another process meanwhile: compile again
+        return self._real
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        return self._load()[index]
+
+    def __getattr__(self, name: str) -> object:  # Entries' own methods (matches, generated_count …)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._load(), name)
+
+    def __getstate__(self) -> Sequence[Entry]:  # crossing a process boundary: carry the real entries
+        return self._load()
+
+    def __setstate__(self, state: Sequence[Entry]) -> None:
+        self._real, self._size, self._path = state, len(state), Path()
 
 
 def _sources(user_lists: list[Path], builtin: bool) -> list[tuple[Path, bool]]:
@@ -63,13 +100,19 @@ def load_lexicon(
         blobs.append(data)
         digest.update(f"|{path.name}|{is_builtin}|{len(data)}|".encode("utf-8", "surrogatepass"))
         digest.update(data)
+    if any(b"\ngenerate:" in blob for blob in blobs):
+        from errscan.lexicon.generate import confusion_digest
+
+        digest.update(confusion_digest().encode())
     cache_file = _cache_dir() / f"lexicon-{digest.hexdigest()[:32]}.pickle" if cache else None
     if cache_file is not None:
         try:
             with open(cache_file, "rb") as fh:
-                lex = pickle.load(fh)
+                lex, size = pickle.load(fh)
+            rebuild = lambda: compile_lists([load_list(p, builtin=b) for p, b in sources]).entries  # noqa: E731
+            lex.entries = DeferredEntries(cache_file.with_suffix(".entries"), size, rebuild)
             return _with_paths(lex, sources)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             pass
     lex = compile_lists([load_list(path, builtin=b) for path, b in sources])
     if cache_file is not None:
@@ -86,7 +129,7 @@ def _with_paths(lex: Lexicon, sources: list[tuple[Path, bool]]) -> Lexicon:
         replace(i, path=p, source=i.source if i.source != i.path else p)
         for i, p in zip(lex.lists, paths, strict=True)
     )
-    return Lexicon(infos, lex.entries, lex.automaton, lex.max_bytes)
+    return Lexicon(infos, lex.entries, lex.automaton, lex.max_bytes, lex.canonical)
 
 
 def compile_lists(lists: list[WordList]) -> Lexicon:
@@ -114,20 +157,66 @@ def compile_lists(lists: list[WordList]) -> Lexicon:
                     overrides[wl.info.path] = overrides.get(wl.info.path, 0) + 1
             chosen[entry.match] = entry
             origin[entry.match] = wl.info
+    canonical, made, generated = _generated(lists, chosen, origin, errors, overrides)
     if errors:
         raise ListLoadError(errors)
 
-    entries = tuple(chosen.values())
+    entries = Entries(tuple(chosen.values()), made)
     automaton = ahocorasick.Automaton()
     max_bytes = 0
-    for index, entry in enumerate(entries):
-        key = entry.match.encode("utf-8").decode("latin-1")
+    for index, match in enumerate(entries.matches()):
+        key = match.encode("utf-8").decode("latin-1")
         automaton.add_word(key, (index, len(key)))
         max_bytes = max(max_bytes, len(key))
     if entries:
         automaton.make_automaton()
-    infos = tuple(replace(wl.info, overrides=overrides.get(wl.info.path, 0)) for wl in lists)
-    return Lexicon(infos, entries, automaton, max_bytes)
+    infos = tuple(
+        replace(wl.info, overrides=overrides.get(wl.info.path, 0), generated=generated.get(wl.info.path, 0))
+        for wl in lists
+    )
+    return Lexicon(infos, entries, automaton, max_bytes, canonical)
+
+
+def _generated(
+    lists: list[WordList], chosen: dict[str, Entry], origin: dict[str, ListInfo], errors: list[ListError],
+    overrides: dict[str, int],
+) -> tuple[dict[str, tuple[str, str]], list[Entry], dict[str, int]]:
+    """The canonical names, the generated slips not already listed by hand, and their count per list.
+
+    A canonical name that a built-in list flags is a curation error; a user's canonical name removes the
+    built-in entry (the office says the name is correct).
+    """
+    canon_lists = [wl for wl in lists if wl.spec is not None]
+    canonical: dict[str, tuple[str, str]] = {}
+    generated: dict[str, int] = {}
+    made: list[Entry] = []
+    if not canon_lists:
+        return canonical, made, generated
+    from errscan.lexicon.generate import generate
+
+    for wl in canon_lists:
+        for c in wl.canonical:
+            canonical.setdefault(c.name, (wl.info.id, c.note))
+            prev = chosen.get(c.name)
+            if prev is None:
+                continue
+            if origin[c.name].builtin and wl.info.builtin:
+                errors.append(ListError(
+                    wl.info.path, c.line, f"canonical name {c.name!r} is flagged by {origin[c.name].path}:{prev.line}"
+                ))
+            elif origin[c.name].builtin:
+                del chosen[c.name]
+                overrides[wl.info.path] = overrides.get(wl.info.path, 0) + 1
+    known = {s for e in chosen.values() for s in e.suggest}
+    results = generate(lists, known)
+    for wl in canon_lists:
+        count = 0
+        for entry in results[wl.info.path].entries:
+            if entry.match not in chosen:  # the hand-written entry has the better note
+                made.append(entry)
+                count += 1
+        generated[wl.info.path] = count
+    return canonical, made, generated
 
 
 def _cache_dir() -> Path:
@@ -141,12 +230,17 @@ def _cache_dir() -> Path:
 def _write_cache(cache_file: Path, lex: Lexicon) -> None:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(lex, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache_file)
+        # Two files: the automaton (every run needs it) and the entries (only a run with candidates does).
+        # The entries are written first, so a reader that finds the automaton finds its entries too.
+        entries_file = cache_file.with_suffix(".entries")
+        for target, obj in ((entries_file, lex.entries), (cache_file, (replace(lex, entries=()), len(lex.entries)))):
+            tmp = target.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, target)
         stale = sorted(cache_file.parent.glob("lexicon-*.pickle"), key=lambda p: p.stat().st_mtime)[:-KEEP]
         for old in stale:
             old.unlink(missing_ok=True)
+            old.with_suffix(".entries").unlink(missing_ok=True)
     except OSError:
         pass  # a read-only home only costs the next start-up a rebuild

@@ -16,6 +16,10 @@ YAML list::
         examples: {bad: [既使失败也不放弃], good: [既使用了新方法]}
       - [布署, 部署, 部署：安排、布置]      # compact: [match, suggest, note]
 
+A canonical list (header ``generate: {substitute: [pinyin, stroke], omit: true, transpose: true}``) holds
+correct names instead (``- 中华人民共和国`` or ``{name: …, exclude: […], note: …}``); their slips are generated
+when the lists are compiled (lexicon/generate.py).
+
 A quick list is one entry a line: ``wrong<TAB>suggestion[<TAB>note]`` or just ``wrong``;
 several suggestions are separated by ``|``; lines starting with ``#`` are comments.
 """
@@ -28,11 +32,16 @@ from pathlib import Path
 
 from errscan.lexicon.schema import (
     BOUNDARIES,
+    CANONICAL_KEYS,
     CATEGORIES,
     ENTRY_KEYS,
     EXAMPLE_KEYS,
+    GENERATE_KEYS,
     LIST_KEYS,
+    SUBSTITUTIONS,
+    Canonical,
     Entry,
+    GenerateSpec,
     ListError,
     ListInfo,
     ListLoadError,
@@ -138,13 +147,25 @@ def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
     if not isinstance(raw_entries, list):
         raise ListLoadError([ListError(where, key_lines["entries"], "`entries` must be a sequence")])
     entries: list[Entry] = []
+    canonical: list[Canonical] = []
+    spec = None
+    if "generate" in data:
+        spec, errs = _spec(where, key_lines["generate"], data["generate"])
+        errors += errs
     for node, raw in zip(entries_node.value, raw_entries, strict=True):
         lineno = node.start_mark.line + 1
+        if spec is not None:
+            canon, errs = _make_canonical(where, lineno, raw)
+            errors += errs
+            if canon:
+                canonical.append(canon)
+            continue
         entry, errs = _make_entry(where, lineno, raw, list_id, category, severity, boundary, list_since)
         errors += errs
         if entry:
             entries.append(entry)
     errors += _duplicates(where, entries)
+    errors += _duplicates(where, canonical)
     if errors:
         raise ListLoadError(errors)
     info = ListInfo(
@@ -156,9 +177,60 @@ def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
         license=str(data.get("license", "")),
         path=where,
         builtin=builtin,
-        entries=len(entries),
+        entries=len(canonical) if spec is not None else len(entries),
     )
-    return WordList(info, entries)
+    return WordList(info, entries, canonical, spec, boundary)
+
+
+def _spec(where: str, lineno: int, raw: object) -> tuple[GenerateSpec | None, list[ListError]]:
+    """A `generate:` mapping: {substitute: [pinyin, stroke], omit: true, transpose: true, min_length: 3}."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict) or set(raw) - GENERATE_KEYS:
+        keys = ", ".join(sorted(GENERATE_KEYS))
+        return None, [ListError(where, lineno, f"`generate` takes a mapping with keys {keys}")]
+    default = GenerateSpec()
+    subs = _strings(raw.get("substitute", list(default.substitute)))
+    if subs is None or set(subs) - set(SUBSTITUTIONS):
+        return None, [ListError(where, lineno, f"`substitute` takes a list of {', '.join(SUBSTITUTIONS)}")]
+    flags = {k: raw.get(k, getattr(default, k)) for k in ("omit", "transpose")}
+    sizes = {k: raw.get(k, getattr(default, k)) for k in ("min_length", "omit_min_length")}
+    if not all(isinstance(v, bool) for v in flags.values()):
+        return None, [ListError(where, lineno, "`omit` and `transpose` take true or false")]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in sizes.values()):
+        return None, [ListError(where, lineno, "`min_length` and `omit_min_length` take a number of characters ≥ 2")]
+    return GenerateSpec(substitute=subs, **flags, **sizes), []
+
+
+def _make_canonical(where: str, lineno: int, raw: object) -> tuple[Canonical | None, list[ListError]]:
+    def err(msg: str) -> tuple[None, list[ListError]]:
+        return None, [ListError(where, lineno, msg)]
+
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    if not isinstance(raw, dict):
+        return err("a canonical entry is a name, or a mapping with `name` and `exclude`")
+    unknown = sorted(set(raw) - CANONICAL_KEYS)
+    if unknown:
+        return err(f"unknown key {unknown[0]!r} in canonical entry ({', '.join(sorted(CANONICAL_KEYS))})")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip() or name != name.strip():
+        return err("a canonical entry needs a `name` without surrounding spaces")
+    exclude = _strings(raw.get("exclude"))
+    if exclude is None:
+        return err("`exclude` must be a string or a list of strings")
+    note = raw.get("note") or ""
+    if not isinstance(note, str):
+        return err("`note` must be a string")
+    bnd = raw.get("boundary", "")
+    if bnd and bnd not in BOUNDARIES:
+        return err(f"unknown boundary {bnd!r} (default, word, any)")
+    spec = None
+    if "generate" in raw:
+        spec, errs = _spec(where, lineno, raw["generate"])
+        if errs:
+            return None, errs
+    return Canonical(name, lineno, exclude, note.strip(), bnd, spec), []
 
 
 def _strings(value: object) -> tuple[str, ...] | None:
@@ -244,14 +316,15 @@ def _make_entry(
     return entry, []
 
 
-def _duplicates(where: str, entries: list[Entry]) -> list[ListError]:
+def _duplicates(where: str, entries: list[Entry] | list[Canonical]) -> list[ListError]:
     seen: dict[str, int] = {}
     errors = []
     for e in entries:
-        if e.match in seen:
-            errors.append(ListError(where, e.line, f"{e.match!r} is already listed at line {seen[e.match]}"))
+        key = e.match if isinstance(e, Entry) else e.name
+        if key in seen:
+            errors.append(ListError(where, e.line, f"{key!r} is already listed at line {seen[key]}"))
         else:
-            seen[e.match] = e.line
+            seen[key] = e.line
     return errors
 
 

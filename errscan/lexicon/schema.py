@@ -13,7 +13,9 @@ CATEGORIES = ("serious", "sensitive", "typo", "variant", "outdated", "privacy", 
 #  any:     no segmentation check (forms never legitimate as substrings)
 BOUNDARIES = ("default", "word", "any")
 
-LIST_KEYS = {"id", "category", "severity", "description", "source", "license", "boundary", "since", "entries"}
+LIST_KEYS = {
+    "id", "category", "severity", "description", "source", "license", "boundary", "since", "entries", "generate",
+}
 ENTRY_KEYS = {
     "match", "suggest", "note", "severity", "unless", "boundary", "examples", "since",
     "followed_by", "not_followed_by", "preceded_by", "not_preceded_by",
@@ -22,6 +24,10 @@ ENTRY_KEYS = {
 # or right before it (preceded_by, anchored at the match): within this many characters.
 CONTEXT_REACH = 24
 EXAMPLE_KEYS = {"bad", "good"}
+# A canonical list (header `generate:`): its entries are correct names, and errscan generates their slips.
+SUBSTITUTIONS = ("pinyin", "stroke")
+GENERATE_KEYS = {"substitute", "omit", "transpose", "min_length", "omit_min_length"}
+CANONICAL_KEYS = {"name", "exclude", "note", "boundary", "generate"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,10 @@ class Entry:
     preceded_by: str = ""
     not_preceded_by: str = ""
     since: str = ""  # outdated terms: the date (YYYY-MM or YYYY-MM-DD) the form was replaced
+    origin: str = ""  # generated entries: the canonical name this slip was made from ("" = hand-written)
+    method: str = ""  # generated entries: pinyin | stroke | omit | transpose
+    position: int = 0  # generated entries: the changed character's index in the canonical name
+    char: str = ""  # generated entries: the substituted character
 
     @property
     def has_context_rules(self) -> bool:
@@ -64,6 +74,7 @@ class ListInfo:
     builtin: bool
     entries: int
     overrides: int = 0  # built-in entries this (user) list replaces
+    generated: int = 0  # canonical lists: entries generated from the names (`entries` counts the names)
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,33 @@ class ListLoadError(Exception):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+@dataclass(frozen=True)
+class GenerateSpec:
+    """Which slips to generate from a canonical name (the list header's `generate:`)."""
+
+    substitute: tuple[str, ...] = SUBSTITUTIONS
+    omit: bool = True
+    transpose: bool = True
+    min_length: int = 3  # shorter names generate nothing: their slips are everyday words
+    omit_min_length: int = 4  # a dropped character needs a longer name to stay unmistakable
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """A name that must be written exactly."""
+
+    name: str
+    line: int
+    exclude: tuple[str, ...] = ()  # variants never to generate (they are correct text somewhere)
+    note: str = ""  # what the name is (a post, an organ's full name); shown by `errscan explain`
+    boundary: str = ""  # "" = the list's
+    spec: GenerateSpec | None = None  # None = the list's
+
+
 @dataclass
 class WordList:
     info: ListInfo
     entries: list[Entry] = field(default_factory=list)
+    canonical: list[Canonical] = field(default_factory=list)
+    spec: GenerateSpec | None = None  # set for canonical lists
+    boundary: str = "default"

@@ -15,6 +15,7 @@ def render(report: Report, out: IO[str]) -> None:
         "version": VERSION,
         "findings": [f.to_dict() for f in report.findings],
         "summary": report.summary(),
+        "documents": {path: meta for path, meta in report.documents},
     }
     json.dump(doc, out, ensure_ascii=False, indent=2)
     out.write("\n")

@@ -14,7 +14,8 @@ def render_json(lex: Lexicon, out: IO[str]) -> None:
         "lists": [
             {
                 "id": i.id, "category": i.category, "severity": i.severity.label, "entries": i.entries,
-                "source": i.source, "path": i.path, "builtin": i.builtin, "overrides": i.overrides,
+                "generated": i.generated, "source": i.source, "path": i.path, "builtin": i.builtin,
+                "overrides": i.overrides,
             }
             for i in lex.lists
         ],
@@ -26,8 +27,11 @@ def render_json(lex: Lexicon, out: IO[str]) -> None:
 
 def _by_category(lex: Lexicon) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for e in lex.entries:
+    for e in getattr(lex.entries, "hand", lex.entries):  # the generated ones are counted per list
         counts[e.category] = counts.get(e.category, 0) + 1
+    for i in lex.lists:
+        if i.generated:
+            counts[i.category] = counts.get(i.category, 0) + i.generated
     return counts
 
 
@@ -36,15 +40,22 @@ def render_pretty(lex: Lexicon, out: IO[str]) -> None:
     from rich.table import Table
 
     table = Table(title=f"已加载 {len(lex.lists)} 个词表，共 {len(lex.entries)} 条", title_justify="left")
-    for name, kw in (("编号", {}), ("类别", {}), ("级别", {}), ("条目", {"justify": "right"}), ("来源", {})):
+    columns = (("编号", {}), ("类别", {}), ("级别", {}), ("条目", {"justify": "right"}),
+               ("生成", {"justify": "right"}), ("来源", {}))
+    for name, kw in columns:
         table.add_column(name, **kw)
     for i in lex.lists:
         ident = i.id if i.builtin else f"{i.id}（自定义）"
         if i.overrides:
             ident += f"\n覆盖内置条目 {i.overrides} 条"
-        table.add_row(ident, category_zh(i.category), i.severity.zh, str(i.entries), i.source)
+        # a canonical list's entries are correct names; its generated slips are what it reports
+        generated = str(i.generated) if i.generated else ""
+        table.add_row(ident, category_zh(i.category), i.severity.zh, str(i.entries), generated, i.source)
     console = Console(file=out, highlight=False)
     console.print(table)
     counts = _by_category(lex)
     ranked = sorted(counts.items(), key=lambda x: -x[1])
     console.print("按类别：" + "，".join(f"{category_zh(c)} {n}" for c, n in ranked))
+    made = sum(i.generated for i in lex.lists)
+    if made:
+        console.print(f"其中由规范名称自动生成的错误写法 {made} 条（“生成”列；“条目”列为规范名称数）。")

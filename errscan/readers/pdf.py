@@ -1,0 +1,123 @@
+"""PDF (pypdf): the extracted text of each page, located by page and line within the page.
+
+A PDF has no paragraphs, only lines, and a Chinese line wraps anywhere: 中华人民共和 / 国. A line that is full
+(about as long as the page's usual line) and ends in a Chinese character joins the next line when that starts
+with one, so a word wrapped across two lines is found. Spaces between two Chinese characters (justified lines
+come out as 邮 编 ： 223100) are dropped. Each PDF line keeps its place: {"page": p, "line": l}.
+
+No OCR: an encrypted PDF that does not open with an empty password, or one without extractable text on any
+page (a scan), is a ReadError saying so; a PDF is never reported clean because nothing could be read.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import warnings
+from collections import Counter
+
+from errscan.model import Document
+from errscan.readers.segments import Builder
+from errscan.readers.text import ReadError
+
+MAX_PAGES = 5000
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_GAP = re.compile(f"(?<=[{_CJK}])[ \\t\u00a0]+(?=[{_CJK}])")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_IDEOGRAPH = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+_SENTENCE_END = frozenset("。！？；：」』”）)")
+
+
+def _open(data: bytes):  # type: ignore[no-untyped-def]
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception:
+                ok = 0
+            if not ok:
+                raise ReadError("PDF 文件已加密（需要密码），无法读取；请提供未加密的版本")
+        pages = list(reader.pages)
+    except ReadError:
+        raise
+    except Exception as exc:
+        raise ReadError(f"PDF 文件已损坏，无法读取（{type(exc).__name__}）") from None
+    return reader, pages
+
+
+def page_texts(data: bytes) -> tuple[list[str], dict[str, str]]:
+    """The text of each page (as pypdf extracts it), and the metadata (title)."""
+    try:
+        import pypdf  # noqa: F401
+    except ImportError:
+        raise ReadError("读取 PDF 需要安装 pypdf（pip install pypdf）") from None
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # pypdf warns about every harmless irregularity
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader, pages = _open(data)
+            if len(pages) > MAX_PAGES:
+                raise ReadError(f"PDF 页数过多（{len(pages)} 页，上限 {MAX_PAGES} 页），未检查")
+            texts = []
+            for number, page in enumerate(pages, 1):
+                try:
+                    texts.append(page.extract_text() or "")
+                except Exception as exc:
+                    raise ReadError(f"PDF 第 {number} 页已损坏，无法提取文字（{type(exc).__name__}）") from None
+            metadata: dict[str, str] = {}
+            try:
+                title = reader.metadata.title if reader.metadata else None
+            except Exception:
+                title = None
+            if title and str(title).strip():
+                metadata["title"] = str(title).strip()
+    finally:
+        logger.setLevel(level)
+    return texts, metadata
+
+
+def _usual_width(lines: list[str]) -> int:
+    lengths = Counter(len(line) for line in lines if len(line) >= 10)
+    if not lengths:
+        return 0
+    top = max(lengths.values())
+    return max(n for n, c in lengths.items() if c == top)
+
+
+def _wraps(line: str, following: str, width: int) -> bool:
+    """Does `line` continue on `following` (a Chinese line wrapped by the layout, not ended)?"""
+    return (
+        width > 0
+        and len(line) >= width - 2
+        and line[-1] not in _SENTENCE_END
+        and bool(_CJK_CHAR.match(line[-1]))
+        and bool(following)
+        and bool(_IDEOGRAPH.match(following[0]))
+    )
+
+
+def read(data: bytes) -> Document:
+    if b"%PDF-" not in data[:1024]:
+        raise ReadError("不是 PDF 文件（缺少 PDF 文件头），无法读取")
+    if b"%%EOF" not in data[-8192:]:  # pypdf would recover some pages of a cut file and say nothing
+        raise ReadError("PDF 文件不完整（缺少文件尾，可能下载未完成或被截断），未检查")
+    texts, metadata = page_texts(data)
+    if not any(t.strip() for t in texts):
+        raise ReadError("PDF 中没有可提取的文字（可能是扫描件或图片），未检查；需先做文字识别（OCR）")
+    out = Builder()
+    for number, page in enumerate(texts, 1):
+        raw = page.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        lines = [_CJK_GAP.sub("", line).strip() for line in raw]
+        width = _usual_width(lines)
+        for k, line in enumerate(lines):
+            last = k == len(lines) - 1
+            joined = not last and line and _wraps(line, lines[k + 1], width)
+            out.add(line, {"page": number, "line": k + 1}, end="" if joined else "\n")
+    text, locator = out.build()
+    return Document(text, "pdf", metadata, locator)
