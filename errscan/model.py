@@ -61,6 +61,7 @@ class Finding:
     message: str
     context: str = field(default="", compare=False)
     location: tuple[tuple[str, object], ...] = field(default=(), compare=False)  # page, paragraph, cell …
+    fix: str | None = field(default=None, compare=False)  # the replacement `errscan fix` may apply, if any
 
     def to_dict(self) -> dict[str, object]:
         """The JSON contract: exactly these fields (`line`/`column` in the source file where one exists)."""

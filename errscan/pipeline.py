@@ -86,9 +86,10 @@ class Scanner:
         shown = redact(text, pii) if pii else text  # contexts never repeat personal data
         findings = []
         for start, end, entry, severity, note in spans:
+            fix = entry.suggest[0] if len(entry.suggest) == 1 and entry.autofix else None
             findings.append(self._finding(
                 doc, path, shown, start, end, text[start:end], entry.suggest, entry.rule, entry.list_id,
-                entry.category, severity, message(entry, text[start:end]) + note,
+                entry.category, severity, message(entry, text[start:end]) + note, fix,
             ))
         for h in hits:
             findings.append(self._finding(
@@ -138,13 +139,13 @@ class Scanner:
 
     def _finding(
         self, doc: Document, path: str, shown: str, start: int, end: int, text: str, suggestions: tuple[str, ...],
-        rule: str, list_id: str, category: str, severity: Severity, msg: str,
+        rule: str, list_id: str, category: str, severity: Severity, msg: str, fix: str | None = None,
     ) -> Finding:
         line, col, location = doc.locate(start)
         return Finding(
             path=path, offset=start, length=end - start, line=line, column=col, text=text,
             suggestions=suggestions, rule=rule, list_id=list_id, category=category, severity=severity,
-            message=msg, context=context(shown, start, end), location=tuple(location.items()),
+            message=msg, context=context(shown, start, end), location=tuple(location.items()), fix=fix,
         )
 
 

@@ -137,6 +137,9 @@ def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
     if boundary not in BOUNDARIES:
         errors.append(ListError(where, key_lines.get("boundary", 1), f"unknown boundary {boundary!r}"))
 
+    list_autofix = data.get("autofix", True)
+    if not isinstance(list_autofix, bool):
+        errors.append(ListError(where, key_lines["autofix"], "`autofix` takes true or false"))
     list_since = data.get("since", "")
     list_since = list_since.isoformat() if isinstance(list_since, datetime.date) else str(list_since)
     if list_since and not DATE.fullmatch(list_since):
@@ -160,7 +163,9 @@ def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
             if canon:
                 canonical.append(canon)
             continue
-        entry, errs = _make_entry(where, lineno, raw, list_id, category, severity, boundary, list_since)
+        entry, errs = _make_entry(
+            where, lineno, raw, list_id, category, severity, boundary, list_since, list_autofix
+        )
         errors += errs
         if entry:
             entries.append(entry)
@@ -246,7 +251,7 @@ def _strings(value: object) -> tuple[str, ...] | None:
 
 def _make_entry(
     where: str, lineno: int, raw: object, list_id: str, category: str, severity: Severity, boundary: str,
-    list_since: str = "",
+    list_since: str = "", list_autofix: bool = True,
 ) -> tuple[Entry | None, list[ListError]]:
     def err(msg: str) -> tuple[None, list[ListError]]:
         return None, [ListError(where, lineno, msg)]
@@ -309,9 +314,13 @@ def _make_entry(
     since = str(since)
     if since and not DATE.fullmatch(since):
         return err(f"`since` takes a date YYYY-MM or YYYY-MM-DD, not {since!r}")
+    autofix = raw.get("autofix", list_autofix)
+    if not isinstance(autofix, bool):
+        return err("`autofix` takes true or false")
     entry = Entry(
         match=match, suggest=suggest, note=note.strip(), severity=sev, boundary=bnd, unless=unless,
-        list_id=list_id, category=category, line=lineno, bad=bad, good=good, since=since, **rules,
+        list_id=list_id, category=category, line=lineno, bad=bad, good=good, since=since, autofix=autofix,
+        **rules,
     )
     return entry, []
 

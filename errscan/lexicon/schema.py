@@ -15,10 +15,11 @@ BOUNDARIES = ("default", "word", "any")
 
 LIST_KEYS = {
     "id", "category", "severity", "description", "source", "license", "boundary", "since", "entries", "generate",
+    "autofix",
 }
 ENTRY_KEYS = {
     "match", "suggest", "note", "severity", "unless", "boundary", "examples", "since",
-    "followed_by", "not_followed_by", "preceded_by", "not_preceded_by",
+    "followed_by", "not_followed_by", "preceded_by", "not_preceded_by", "autofix",
 }
 # Context rules are regular expressions tried against the text right after the match (followed_by)
 # or right before it (preceded_by, anchored at the match): within this many characters.
@@ -52,6 +53,7 @@ class Entry:
     method: str = ""  # generated entries: pinyin | stroke | omit | transpose
     position: int = 0  # generated entries: the changed character's index in the canonical name
     char: str = ""  # generated entries: the substituted character
+    autofix: bool = True  # `errscan fix` may apply the suggestion when there is exactly one
 
     @property
     def has_context_rules(self) -> bool:
