@@ -15,6 +15,7 @@ comparison with the date a name changed only decides when the whole range is on 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -26,10 +27,17 @@ _YMD = (
     rf"(?P<y>{_D}{{4}}|{_C}{{4}})\s*(?:年|[-./])\s*(?P<m>{_D}{{1,2}}|{_C}{{1,3}})\s*(?:月|[-./])"
     rf"\s*(?P<d>{_D}{{1,2}}|{_C}{{1,3}})\s*日?"
 )
-_LABELLED = re.compile(rf"(?:成文日期|发布日期|发文日期|印发日期|发布时间|签发日期)\s*[:：]?\s*{_YMD}")
-_DATE_LINE = re.compile(rf"^[\s（(]*{_YMD}[\s）)]*$", re.M)
-_ANY = re.compile(_YMD)
-_DOC_NUMBER = re.compile(r"[〔［\[]((?:19|20)\d\d)[〕］\]]\s*\d+\s*号")
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Compiled on first use: only a document with an outdated name needs its date."""
+    return (
+        re.compile(rf"(?:成文日期|发布日期|发文日期|印发日期|发布时间|签发日期)\s*[:：]?\s*{_YMD}"),
+        re.compile(rf"^[\s（(]*{_YMD}[\s）)]*$", re.M),
+        re.compile(_YMD),
+        re.compile(r"[〔［\[]((?:19|20)\d\d)[〕］\]]\s*\d+\s*号"),
+    )
 
 DateRange = tuple[dt.date, dt.date]
 
@@ -56,22 +64,23 @@ def _date(m: re.Match[str]) -> dt.date | None:
 
 def find_date(text: str) -> DateRange | None:
     """The document's own date, or None when it does not say."""
+    labelled, date_line, any_date, doc_number = _patterns()
     found = None
-    for m in _LABELLED.finditer(text):
+    for m in labelled.finditer(text):
         if found := _date(m):
             break
     if found is None:
-        for m in reversed(list(_DATE_LINE.finditer(text))):
+        for m in reversed(list(date_line.finditer(text))):
             if found := _date(m):
                 break
     head = "\n".join(text.splitlines()[:5])
     if found is None:
-        for m in _ANY.finditer(head):
+        for m in any_date.finditer(head):
             if found := _date(m):
                 break
     if found is not None:
         return found, found
-    if m := _DOC_NUMBER.search(head):
+    if m := doc_number.search(head):
         return parse_date(m[1])
     return None
 

@@ -38,16 +38,21 @@ _FULLWIDTH = {
 SQUEEZED_SPACES = " \u00a0\u3000\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u205f\ufeff"
 # Han: CJK unified ideographs (Ext A, URO, Ext B-G), compatibility ideographs, Kangxi radicals, 〇.
 _HAN = "\u2e80-\u2fdf\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_SHORT = 20_000  # texts shorter than this are checked with a set test instead of the regex
 _DENSE = 200  # more than one run of foldable characters per _DENSE characters: translate
 # The pattern starts with the space class so that sre skips ahead to the next space at C speed; the Han
 # character before the run is checked per hit (a leading lookbehind would be tried at every position).
-_GAP = re.compile(f"[{SQUEEZED_SPACES}]+(?=[{_HAN}])")
-_HAN_CHAR = re.compile(f"[{_HAN}]")
 
 
 @lru_cache(maxsize=1)
-def _load() -> tuple[dict[int, int], dict[str, str], re.Pattern[str]]:
-    """(translate table, kind of each foldable character, regex matching runs of candidates)."""
+def _gap_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Compiled on first use: most texts have no space to squeeze at all."""
+    return re.compile(f"[{SQUEEZED_SPACES}]+(?=[{_HAN}])"), re.compile(f"[{_HAN}]")
+
+
+@lru_cache(maxsize=1)
+def _load() -> tuple[dict[int, int], dict[str, str]]:
+    """(translate table, kind of each foldable character)."""
     table = dict(_FULLWIDTH)
     kinds = {chr(cp): "w" for cp in _FULLWIDTH}
     text = (Path(__file__).parent / "data" / "fold.tsv").read_text(encoding="utf-8")
@@ -57,10 +62,19 @@ def _load() -> tuple[dict[int, int], dict[str, str], re.Pattern[str]]:
         src, dst, kind = line.split("\t")
         table[ord(src)] = ord(dst)
         kinds[src] = kind
-    # A class of BMP characters compiles to a bitmap (~1 GB/s of search); one astral character in the class
-    # would turn it into a list scanned per character (~3 MB/s). So every astral character is a candidate
-    # here and translate() sorts them out: they are rare in official text.
-    return table, kinds, re.compile(f"[{_ranges(c for c in kinds if ord(c) < 0x10000)}\U00010000-\U0010ffff]+")
+    return table, kinds
+
+
+@lru_cache(maxsize=1)
+def _runs() -> re.Pattern[str]:
+    """A regex matching runs of foldable candidates, for long texts (it takes ~10 ms to compile).
+
+    A class of BMP characters compiles to a bitmap (~1 GB/s of search); one astral character in the class
+    would turn it into a list scanned per character (~3 MB/s). So every astral character is a candidate
+    here and translate() sorts them out: they are rare in official text.
+    """
+    kinds = _load()[1]
+    return re.compile(f"[{_ranges(c for c in kinds if ord(c) < 0x10000)}\U00010000-\U0010ffff]+")
 
 
 def _ranges(chars: Iterable[str]) -> str:
@@ -88,8 +102,13 @@ def fold(text: str) -> str:
     variant and compatibility characters to standard ones. Text with nothing to fold is returned as is (the
     same object: `fold(t) is t` tells that nothing changed), after one C-speed regex search.
     """
-    table, _, pattern = _load()
-    runs = pattern.finditer(text)
+    table, kinds = _load()
+    if len(text) < _SHORT:  # a draft: one set test, no regex to compile
+        if kinds.keys().isdisjoint(text):
+            return text
+        new = text.translate(table)
+        return text if new == text else new
+    runs = _runs().finditer(text)
     first = next(runs, None)
     if first is None:
         return text
@@ -177,8 +196,11 @@ def squeeze(text: str) -> tuple[str, OffsetMap | None]:
     old_starts: list[int] = []
     prev = 0  # start of the current kept segment in text
     size = 0  # characters kept so far
-    han = _HAN_CHAR.match
-    for m in _GAP.finditer(text):
+    if not any(space in text for space in SQUEEZED_SPACES):
+        return text, None
+    gap, han_char = _gap_patterns()
+    han = han_char.match
+    for m in gap.finditer(text):
         start, end = m.span()
         if start == 0 or not han(text, start - 1):
             continue

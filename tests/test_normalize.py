@@ -222,3 +222,13 @@ def test_fold_returns_the_same_object_when_nothing_changes():
     for text in ("中华人民共和国", "𠀋中国", "", "abc，。"):
         assert fold(text) is text
     assert fold("中華") == "中华"
+
+
+@pytest.mark.parametrize("size", [10, 19_999, 20_000, 60_000])
+def test_short_and_long_texts_fold_alike(size: int) -> None:
+    """Short texts take a set test, long ones a regex over runs: both give the per-character fold."""
+    unit = "中華人民共和國２０２４年，鍾錶與钟表。"
+    text = (unit * (size // len(unit) + 1))[:size]
+    assert fold(text) == "".join(fold(c) for c in text)
+    plain = ("中华人民共和国" * (size // 7 + 1))[:size]
+    assert fold(plain) is plain
