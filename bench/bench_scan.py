@@ -7,7 +7,8 @@ punctuation and line breaks) and a list of typo-like entries (dictionary words w
 replaced, never themselves dictionary words), plants one entry every ~5 KB, then measures in one run:
 1. the scan stage (byte-keyed automaton) in MB/s, and a character-keyed pyahocorasick scan of the same data;
 2. `errscan check` end to end on the file (decode, scan, jieba verification, JSON report), with peak memory;
-3. `errscan check` start-up on a clean 1 KB file (cached lists).
+3. `errscan check` start-up on a clean 1 KB file (cached lists);
+4. normalisation (fold + squeeze) and the privacy detectors on the same text, against the scan stage.
 Compare the figures as ratios: the machine is shared and noisy.
 """
 
@@ -136,6 +137,12 @@ def main() -> int:
         scan = timed(lambda: byte_hits(data, lex))
         hits = len(byte_hits(data, lex))
 
+        from errscan.detectors.privacy import detect
+        from errscan.normalize import fold, squeeze
+
+        norm = timed(lambda: squeeze(fold(text)))
+        privacy = timed(lambda: detect(text))
+
         import ahocorasick
 
         char_ac = ahocorasick.Automaton()
@@ -162,6 +169,9 @@ def main() -> int:
     print(f"automaton build: {build * 1000:.0f} ms; candidates: {hits:,}; findings after verification: {findings:,}")
     print(f"scan stage (byte-keyed):      {mb / scan:7.1f} MB/s  ({scan:.2f} s)")
     print(f"character-keyed scan alone:   {mb / char_scan:7.1f} MB/s  ({char_scan:.2f} s)")
+    print(f"normalisation (fold+squeeze): {mb / norm:7.1f} MB/s  ({norm:.2f} s)")
+    print(f"privacy detectors:            {mb / privacy:7.1f} MB/s  ({privacy:.2f} s)")
+    print(f"  ratio (normalisation + privacy) / scan stage: {(norm + privacy) / scan:.2f}")
     print(f"errscan check end to end:     {e2e:7.2f} s  (exit {code}), peak memory {peak} MB")
     print(f"  ratio end-to-end / character-keyed scan alone: {e2e / char_scan:.2f}")
     print(f"start-up on a clean 1 KB file: median {statistics.median(startups) * 1000:.0f} ms, "

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from errscan.detectors.privacy import Hit
@@ -17,6 +18,8 @@ from errscan.posmap import context
 from errscan.verify import verify
 
 _since = functools.lru_cache(maxsize=None)(parse_date)
+WINDOW = 1 << 20  # characters normalised and scanned at once
+MARGIN = 512  # characters of context either side of a window: longer than any match, clause or context rule
 UNDATED = "（未能确定文稿日期：{since}以前成文的文稿使用旧称是正确的，可用 --as-of 指定日期）"
 
 
@@ -59,6 +62,7 @@ class Scanner:
         privacy: bool = True,
         show_pii: bool = False,
         normalize: bool = True,
+        window: int = WINDOW,
         cache: bool = True,
         lexicon: Lexicon | None = None,
     ):
@@ -69,6 +73,7 @@ class Scanner:
         self.privacy = privacy
         self.show_pii = show_pii
         self.normalize = normalize
+        self.window = window
 
     def scan_text(self, text: str, path: str = "<text>") -> list[Finding]:
         """Findings in `text`, ordered by position."""
@@ -77,9 +82,18 @@ class Scanner:
     def scan_document(self, doc: Document, path: str = "<text>") -> list[Finding]:
         """Findings in a reader's Document, located in its source, ordered by position."""
         text = doc.text
-        folded = fold(text) if self.normalize else text
-        spans = self._list_spans(text, folded, doc)
-        hits = [h for h in detect_privacy(folded) if h.severity >= self.min_severity] if self.privacy else []
+        spans: list[tuple[int, int, Entry, Severity, str]] = []
+        hits: list[Hit] = []
+        doc_date = functools.cache(lambda: self._document_date(doc))  # looked for once, if an entry needs it
+        for base in range(0, len(text), self.window):
+            # A long text is scanned in windows, each with a margin of context either side, so the
+            # normalised copies stay small; a window keeps what starts in its own part.
+            lo, hi = max(0, base - MARGIN), min(len(text), base + self.window + MARGIN)
+            part = text if (lo, hi) == (0, len(text)) else text[lo:hi]
+            own_lo, own_hi = base - lo, base - lo + self.window
+            part_spans, part_hits = self._scan_part(part, doc_date)
+            spans += [(s + lo, e + lo, *rest) for s, e, *rest in part_spans if own_lo <= s < own_hi]
+            hits += [replace(h, start=h.start + lo, end=h.end + lo) for h in part_hits if own_lo <= h.start < own_hi]
         if not spans and not hits:
             return []
         pii = [h for h in hits if h.pii] if not self.show_pii else []
@@ -99,7 +113,18 @@ class Scanner:
         findings.sort()
         return findings
 
-    def _list_spans(self, text: str, folded: str, doc: Document) -> list[tuple[int, int, Entry, Severity, str]]:
+    def _scan_part(
+        self, text: str, doc_date: Callable[[], DateRange | None]
+    ) -> tuple[list[tuple[int, int, Entry, Severity, str]], list[Hit]]:
+        """List matches and privacy hits in one window of a document, at offsets into the window."""
+        folded = fold(text) if self.normalize else text
+        spans = self._list_spans(text, folded, doc_date)
+        hits = [h for h in detect_privacy(folded) if h.severity >= self.min_severity] if self.privacy else []
+        return spans, hits
+
+    def _list_spans(
+        self, text: str, folded: str, doc_date: Callable[[], DateRange | None]
+    ) -> list[tuple[int, int, Entry, Severity, str]]:
         """Verified list matches as (start, end, entry, severity, note) in the original text."""
         entries = self.lexicon.entries
         squeezed, back = squeeze(folded) if self.normalize else (folded, None)
@@ -107,17 +132,15 @@ class Scanner:
         if not cands:
             return []
         spans = []
-        doc_date: DateRange | bool | None = False  # False: not looked for yet
         for cand in verify(squeezed, cands, entries, self.allow):
             entry = entries[cand.index]
             severity, note = entry.severity, ""
             if entry.since:
-                if doc_date is False:
-                    doc_date = self._document_date(doc)
-                severity = dated_severity(entry, doc_date or None)
+                date = doc_date()
+                severity = dated_severity(entry, date)
                 if severity is None:
                     continue
-                if doc_date is None or severity != entry.severity:
+                if date is None or severity != entry.severity:
                     note = UNDATED.format(since=entry.since)
             if severity < self.min_severity:
                 continue

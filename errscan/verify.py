@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from errscan.lexicon import Entry
 from errscan.lexicon.schema import CONTEXT_REACH
 from errscan.match import Candidate
+from errscan.normalize import fold
 
 # Clause breaks: line breaks, spaces, and Chinese and ASCII punctuation.
 _BREAKS = r"[\s，。！？；：、,.!?;:…—（）()《》〈〉“”‘’\"'「」『』【】\[\]<>{}/|·]"
@@ -84,13 +85,14 @@ class Segmenter:
 
 def in_unless(text: str, start: int, entry: Entry) -> bool:
     """True if the match at `start` is part of one of the entry's longer correct strings."""
-    for context in entry.unless:
-        at = context.find(entry.match)
+    for context in map(fold, entry.unless):  # the text was folded: so are the contexts
+        match = fold(entry.match)
+        at = context.find(match)
         while at != -1:
             s = start - at
             if s >= 0 and text.startswith(context, s):
                 return True
-            at = context.find(entry.match, at + 1)
+            at = context.find(match, at + 1)
     return False
 
 

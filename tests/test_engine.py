@@ -106,3 +106,18 @@ def test_clean_text_does_not_load_jieba(core: Scanner) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_windows_give_the_same_findings_as_one_pass() -> None:
+    """A long text is scanned in overlapping windows: nothing lost or doubled at a window's edge."""
+    from helpers import SHARED
+
+    corpus = SHARED / "corpus" / "clean" / "national_reports" / "2018.txt"
+    fallback = "各位代表，现在我代表国务院报告工作。" * 300
+    base = corpus.read_text(encoding="utf-8")[:6000] if corpus.exists() else fallback
+    planted = "再接再励 中 华 人 民 共 合 国 國土資源部 身份证11010519491231002X 布署"
+    text = "".join(base[i : i + 97] + planted[: (i % len(planted)) + 1] for i in range(0, len(base), 97))
+    whole = Scanner(window=1 << 20).scan_text(text)
+    assert len(whole) > 50
+    for window in (1, 37, 500):
+        assert Scanner(lexicon=Scanner().lexicon, window=window).scan_text(text) == whole

@@ -84,3 +84,12 @@ def test_user_list_overrides_builtin(tmp_path: Path) -> None:
     assert [i.overrides for i in lex.lists] == [0, 1]
     [f] = Scanner(lexicon=lex).scan_text("再接再励")
     assert (f.rule, f.suggestions) == ("mine/再接再励", ("加油",))
+
+
+def test_traditional_entries_match_folded_text(tmp_path: Path) -> None:
+    """Texts are folded to simplified before matching; a user's traditional entry is folded too."""
+    mine = write(tmp_path, "國土資源部\t自然资源部\n", "hk.tsv")
+    scanner = Scanner([mine], builtin=False)
+    assert [(f.text, f.offset) for f in scanner.scan_text("由國土資源部和国土资源部负责")] == [
+        ("國土資源部", 1), ("国土资源部", 7)
+    ]

@@ -19,7 +19,7 @@ from errscan.lexicon.entries import Entries
 from errscan.lexicon.load import list_files, load_list
 from errscan.lexicon.schema import Entry, ListError, ListInfo, ListLoadError, WordList
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 KEEP = 8  # compiled lexicons kept in the cache (one per combination of lists in use)
 
 
@@ -164,8 +164,11 @@ def compile_lists(lists: list[WordList]) -> Lexicon:
     entries = Entries(tuple(chosen.values()), made)
     automaton = ahocorasick.Automaton()
     max_bytes = 0
+    from errscan.normalize import fold
+
     for index, match in enumerate(entries.matches()):
-        key = match.encode("utf-8").decode("latin-1")
+        # The text is folded before it is scanned (繁体, variants, full width): so are the keys.
+        key = fold(match).encode("utf-8").decode("latin-1")
         automaton.add_word(key, (index, len(key)))
         max_bytes = max(max_bytes, len(key))
     if entries:
