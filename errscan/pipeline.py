@@ -117,7 +117,7 @@ class Scanner:
         self, text: str, doc_date: Callable[[], DateRange | None]
     ) -> tuple[list[tuple[int, int, Entry, Severity, str]], list[Hit]]:
         """List matches and privacy hits in one window of a document, at offsets into the window."""
-        folded = fold(text) if self.normalize else text
+        folded = fold(text, self.lexicon.keep) if self.normalize else text
         spans = self._list_spans(text, folded, doc_date)
         hits = [h for h in detect_privacy(folded) if h.severity >= self.min_severity] if self.privacy else []
         return spans, hits

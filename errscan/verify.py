@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from errscan.lexicon import Entry
 from errscan.lexicon.schema import CONTEXT_REACH
 from errscan.match import Candidate
-from errscan.normalize import fold
 
 # Clause breaks: line breaks, spaces, and Chinese and ASCII punctuation.
 _BREAKS = r"[\s，。！？；：、,.!?;:…—（）()《》〈〉“”‘’\"'「」『』【】\[\]<>{}/|·]"
@@ -85,8 +84,8 @@ class Segmenter:
 
 def in_unless(text: str, start: int, entry: Entry) -> bool:
     """True if the match at `start` is part of one of the entry's longer correct strings."""
-    for context in map(fold, entry.unless):  # the text was folded: so are the contexts
-        match = fold(entry.match)
+    for context in entry.unless:
+        match = entry.match
         at = context.find(match)
         while at != -1:
             s = start - at

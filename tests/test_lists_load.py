@@ -93,3 +93,11 @@ def test_traditional_entries_match_folded_text(tmp_path: Path) -> None:
     assert [(f.text, f.offset) for f in scanner.scan_text("由國土資源部和国土资源部负责")] == [
         ("國土資源部", 1), ("国土资源部", 7)
     ]
+
+
+def test_an_entry_that_flags_a_variant_character_keeps_it_unfolded(tmp_path: Path) -> None:
+    """水菓 → 水果: folding 菓 in the text would hide the very slip the entry flags."""
+    mine = write(tmp_path, "水菓\t水果\n", "variant.tsv")
+    scanner = Scanner([mine], builtin=False)
+    assert [(f.text, f.offset) for f in scanner.scan_text("水菓和水果")] == [("水菓", 0)]
+    assert scanner.lexicon.keep == frozenset("菓")

@@ -18,8 +18,9 @@ from errscan import __version__
 from errscan.lexicon.entries import Entries
 from errscan.lexicon.load import list_files, load_list
 from errscan.lexicon.schema import Entry, ListError, ListInfo, ListLoadError, WordList
+from errscan.normalize import fold
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 KEEP = 8  # compiled lexicons kept in the cache (one per combination of lists in use)
 
 
@@ -39,6 +40,7 @@ class Lexicon:
     automaton: object  # ahocorasick.Automaton: key -> (index into entries, length in bytes)
     max_bytes: int  # longest match in UTF-8 bytes
     canonical: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (list id, note)
+    keep: frozenset[str] = frozenset()  # characters the text keeps unfolded (see _unfolded)
 
     @property
     def empty(self) -> bool:
@@ -129,7 +131,7 @@ def _with_paths(lex: Lexicon, sources: list[tuple[Path, bool]]) -> Lexicon:
         replace(i, path=p, source=i.source if i.source != i.path else p)
         for i, p in zip(lex.lists, paths, strict=True)
     )
-    return Lexicon(infos, lex.entries, lex.automaton, lex.max_bytes, lex.canonical)
+    return Lexicon(infos, lex.entries, lex.automaton, lex.max_bytes, lex.canonical, lex.keep)
 
 
 def compile_lists(lists: list[WordList]) -> Lexicon:
@@ -164,11 +166,11 @@ def compile_lists(lists: list[WordList]) -> Lexicon:
     entries = Entries(tuple(chosen.values()), made)
     automaton = ahocorasick.Automaton()
     max_bytes = 0
-    from errscan.normalize import fold
-
+    keep = _unfolded(entries)
     for index, match in enumerate(entries.matches()):
-        # The text is folded before it is scanned (繁体, variants, full width): so are the keys.
-        key = fold(match).encode("utf-8").decode("latin-1")
+        # The text is folded before it is scanned (繁体, variants, full width): so are the keys, except
+        # the characters that an entry flags as such, which the text keeps too.
+        key = fold(match, keep).encode("utf-8").decode("latin-1")
         automaton.add_word(key, (index, len(key)))
         max_bytes = max(max_bytes, len(key))
     if entries:
@@ -177,7 +179,7 @@ def compile_lists(lists: list[WordList]) -> Lexicon:
         replace(wl.info, overrides=overrides.get(wl.info.path, 0), generated=generated.get(wl.info.path, 0))
         for wl in lists
     )
-    return Lexicon(infos, entries, automaton, max_bytes, canonical)
+    return Lexicon(infos, entries, automaton, max_bytes, canonical, keep)
 
 
 def _generated(
@@ -220,6 +222,19 @@ def _generated(
                 count += 1
         generated[wl.info.path] = count
     return canonical, made, generated
+
+
+def _unfolded(entries: Sequence[Entry]) -> frozenset[str]:
+    """Characters that must not be folded in the text: those of an entry whose folded form is its own
+    suggestion (variant.yaml's 劳働 → 劳动, 水菓 → 水果). Folding them would turn the slip into the
+    correct word before the automaton saw it. A traditional entry whose folded form is still wrong
+    (國土資源部 → 自然资源部) is folded like the text instead."""
+    keep: set[str] = set()
+    for entry in entries.hand if hasattr(entries, "hand") else entries:
+        folded = fold(entry.match)
+        if folded != entry.match and folded in entry.suggest:
+            keep.update(c for c in entry.match if fold(c) != c)
+    return frozenset(keep)
 
 
 def _cache_dir() -> Path:
