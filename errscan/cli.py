@@ -28,6 +28,14 @@ class Format(str, Enum):
     pretty = "pretty"
     json = "json"
     jsonl = "jsonl"
+    sarif = "sarif"
+    csv = "csv"
+    github = "github"
+
+
+class ListFormat(str, Enum):
+    pretty = "pretty"
+    json = "json"
 
 
 class Kind(str, Enum):
@@ -57,6 +65,10 @@ ListsOpt = Annotated[
     typer.Option("--list", "-l", help="追加词表（YAML、TSV 或 TXT 文件，或其所在目录），可重复。"),
 ]
 NoBuiltinOpt = Annotated[bool, typer.Option("--no-builtin", help="不使用内置词表，只用 --list 给出的。")]
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="使用此配置文件（不再查找 .errscan.yaml）；其中的相对路径相对于该文件。"),
+]
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -98,8 +110,10 @@ def check(
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="输出格式。")] = Format.pretty,
-    fail_on: Annotated[Level, typer.Option(help="有此级别及以上的问题时退出码为 1。")] = Level.warning,
-    min_severity: Annotated[Shown, typer.Option(help="只显示此级别及以上的问题。")] = Shown.info,
+    fail_on: Annotated[
+        Optional[Level], typer.Option(help="有此级别及以上的问题时退出码为 1（默认 warning）。")
+    ] = None,
+    min_severity: Annotated[Optional[Shown], typer.Option(help="只显示此级别及以上的问题（默认 info）。")] = None,
     allow: Annotated[Optional[list[str]], typer.Option(help="不报告的词语（可重复）。")] = None,
     as_of: Annotated[
         Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧机构名称是否过时。")
@@ -115,55 +129,220 @@ def check(
     kind: Annotated[
         Optional[Kind], typer.Option("--type", help="按此格式读取输入（默认按内容和扩展名判断）。")
     ] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="把报告写入此文件（UTF-8，csv 带 BOM；写完才替换原文件）。"),
+    ] = None,
+    config_file: ConfigOpt = None,
+    report_unused: Annotated[
+        bool, typer.Option("--report-unused-disables", help="把没有屏蔽任何问题的 errscan-disable 注释报告为警告。")
+    ] = False,
 ) -> None:
-    """检查文稿。退出码：0 无问题；1 有达到 --fail-on 级别的问题；2 用法或词表错误；3 有文件无法读取。"""
+    """检查文稿。退出码：0 无问题；1 有达到 --fail-on 级别的问题；2 用法、配置或词表错误；3 有文件无法读取。"""
+    from errscan.config import Config, ConfigError, ConfigResolver, ScannerCache, scan
+    from errscan.fetch import is_url, load_url
     from errscan.inputs import Skipped, expand, load
-    from errscan.model import InputError, Report, Severity
-    from errscan.pipeline import Scanner
+    from errscan.lexicon import ListLoadError
+    from errscan.model import InputError, Report
     from errscan.readers.text import ReadError
     from errscan.reporters import render
 
     started = time.perf_counter()
     args = paths or ["."]
     for arg in args:
-        if arg != "-" and not Path(arg).exists():
+        if arg != "-" and not is_url(arg) and not Path(arg).exists():
             raise _fail(f"路径不存在：{arg}")
-    shown = Severity.parse(min_severity.value)
     from errscan.docdate import parse_date
 
+    try:
+        if as_of:
+            parse_date(as_of)
+    except ValueError:
+        raise _fail(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{as_of}") from None
+
+    findings, errors, skipped, documents, files, failed = [], [], [], [], 0, False
+    thresholds: set[int] = set()
+    try:
+        resolver = ConfigResolver(
+            config_file, lists=lists, builtin=False if no_builtin else None, allow=allow,
+            fail_on=fail_on.value if fail_on else None, min_severity=min_severity.value if min_severity else None,
+            as_of=as_of, privacy=False if no_privacy else None,
+        )
+        scanners = ScannerCache(cache=not no_cache, show_pii=show_pii)
+        for source in expand(args):
+            config = resolver.for_path(source.path)
+            if source.path is not None and config.excluded(source.path):
+                continue
+            try:
+                if is_url(source.name):
+                    doc = load_url(source.name, kind.value if kind else None)
+                else:
+                    doc = load(source, kind=kind.value if kind else None)
+            except Skipped:
+                skipped.append(source.name)
+                continue
+            except ReadError as exc:
+                errors.append(InputError(source.name, str(exc)))
+                continue
+            files += 1
+            documents.append((source.name, {"kind": doc.kind, **doc.metadata}))
+            found = scan(config, scanners.get(config), doc, source.name, report_unused=report_unused)
+            failed = failed or any(f.severity >= config.fail_threshold for f in found)
+            thresholds.add(config.fail_threshold)
+            findings += found
+    except ConfigError as exc:
+        sys.stderr.write(f"{exc}\n")
+        raise _fail("配置文件有误，未执行检查") from None
+    except ListLoadError as exc:
+        for err in exc.errors:
+            sys.stderr.write(f"{err}\n")
+        raise _fail(f"词表有 {len(exc.errors)} 处错误，未执行检查") from None
+
+    # one threshold for the report when every input had the same; the exit code follows each input's own
+    default = Config(fail_on=fail_on.value if fail_on else "warning").fail_threshold
+    threshold = thresholds.pop() if len(thresholds) == 1 else default
+    report = Report(
+        findings=tuple(findings), errors=tuple(errors), files=files, skipped=tuple(skipped),
+        elapsed=time.perf_counter() - started, fail_on=threshold, documents=tuple(documents),  # type: ignore[arg-type]
+    )
+    if output is None or str(output) == "-":
+        render(fmt.value, report, sys.stdout, color)
+    else:
+        from errscan.reporters import write_report
+
+        try:
+            write_report(fmt.value, report, output)
+        except OSError as exc:
+            raise _fail(f"无法写入 {output}：{exc.strerror or exc}") from None
+    if fmt != Format.pretty:
+        for err in errors:
+            sys.stderr.write(f"errscan: 无法检查 {err.path}：{err.message}\n")
+    if errors:
+        raise typer.Exit(EXIT_UNREADABLE)
+    if failed:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command("config")
+def config_cmd(
+    path: Annotated[Optional[Path], typer.Argument(help="文件或目录（默认当前目录）：显示对它生效的配置。")] = None,
+    show: Annotated[bool, typer.Option("--show", help="显示合并后的配置（YAML，可复制到 .errscan.yaml）。")] = False,
+    config_file: ConfigOpt = None,
+) -> None:
+    """查看项目配置（.errscan.yaml）：从文件所在目录逐级向上查找，最近的一个生效。"""
+    from errscan.config import ConfigError, show_for
+
+    if not show:
+        raise _fail("请使用 errscan config --show [路径]")
+    try:
+        print(show_for(path, config_file), end="")
+    except ConfigError as exc:
+        sys.stderr.write(f"{exc}\n")
+        raise _fail("配置文件有误") from None
+
+
+@app.command()
+def fix(
+    paths: Annotated[list[str], typer.Argument(help="文件、目录，或 - 表示标准输入（结果写到标准输出）。")],
+    diff: Annotated[bool, typer.Option("--diff", help="只显示将作的修改（unified diff），不改动文件。")] = False,
+    write: Annotated[bool, typer.Option("--write", help="直接改正文件（保留编码和换行符，原子写入）。")] = False,
+    lists: ListsOpt = None,
+    no_builtin: NoBuiltinOpt = False,
+    allow: Annotated[Optional[list[str]], typer.Option(help="不改动的词语（可重复）。")] = None,
+    as_of: Annotated[
+        Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY）。")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="不使用词表编译缓存。")] = False,
+) -> None:
+    """自动改正只有唯一建议、且词表允许自动修改的问题（纯文本、Markdown、HTML）。
+
+    退出码：0 无需修改或已全部改正；1（--diff）有可改正之处；2 用法错误；3 有文件无法读取或写入。
+    """
+    from errscan.docdate import parse_date
+    from errscan.fix import fix_paths
+    from errscan.pipeline import Scanner
+
+    if diff == write:
+        raise _fail("请指定 --diff 或 --write 之一")
     try:
         doc_date = parse_date(as_of) if as_of else None
     except ValueError:
         raise _fail(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{as_of}") from None
     scanner = Scanner(
-        lexicon=_lexicon(lists, no_builtin, cache=not no_cache), allow=allow or (), min_severity=shown,
-        as_of=doc_date, privacy=not no_privacy, show_pii=show_pii,
+        lexicon=_lexicon(lists, no_builtin, cache=not no_cache), allow=allow or (), as_of=doc_date, privacy=False,
     )
+    code = fix_paths(paths, scanner, "diff" if diff else "write")
+    if code:
+        raise typer.Exit(code)
 
-    findings, errors, skipped, documents, files = [], [], [], [], 0
-    for source in expand(args):
-        try:
-            doc = load(source, kind=kind.value if kind else None)
-        except Skipped:
-            skipped.append(source.name)
-            continue
-        except ReadError as exc:
-            errors.append(InputError(source.name, str(exc)))
-            continue
-        files += 1
-        documents.append((source.name, {"kind": doc.kind, **doc.metadata}))
-        findings += scanner.scan_document(doc, source.name)
 
+@app.command()
+def crawl(
+    url: Annotated[str, typer.Argument(help="起始网址（http:// 或 https://）。")],
+    depth: Annotated[int, typer.Option("--depth", min=0, help="跟随链接的层数（0 表示只检查起始页）。")] = 2,
+    max_pages: Annotated[
+        int, typer.Option("--max-pages", min=1, help="最多请求的网址数（网页、附件和失效链接）。")
+    ] = 200,
+    delay: Annotated[float, typer.Option("--delay", min=0, help="对同一网站两次请求之间的间隔（秒）。")] = 0.5,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="连接和读取的超时时间（秒）。")] = 15,
+    no_robots: Annotated[bool, typer.Option("--no-robots", help="不遵守 robots.txt（仅限检查本单位网站）。")] = False,
+    lists: ListsOpt = None,
+    no_builtin: NoBuiltinOpt = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="输出格式。")] = Format.pretty,
+    fail_on: Annotated[Level, typer.Option(help="有此级别及以上的问题时退出码为 1。")] = Level.warning,
+    min_severity: Annotated[Shown, typer.Option(help="只显示此级别及以上的问题。")] = Shown.info,
+    allow: Annotated[Optional[list[str]], typer.Option(help="不报告的词语（可重复）。")] = None,
+    as_of: Annotated[
+        Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧机构名称是否过时。")
+    ] = None,
+    no_privacy: Annotated[
+        bool, typer.Option("--no-privacy", help="不检查身份证号、手机号、银行卡号等个人信息。")
+    ] = False,
+    show_pii: Annotated[
+        bool, typer.Option("--show-pii", help="在报告中显示完整的个人信息（仅限授权人员）；默认打码显示。")
+    ] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="不使用词表编译缓存。")] = False,
+    color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="是否彩色输出（默认自动）。")] = None,
+) -> None:
+    """抓取并检查一个网站：同站网页和附件（Word、PDF、Excel），失效链接记为错误。退出码同 check。"""
+    from errscan.crawl import run_crawl
+    from errscan.docdate import parse_date
+    from errscan.fetch import is_url
+    from errscan.model import Report, Severity
+    from errscan.pipeline import Scanner
+    from errscan.reporters import render
+
+    started = time.perf_counter()
+    if not is_url(url):
+        raise _fail(f"不是网址（应以 http:// 或 https:// 开头）：{url}")
+    try:
+        doc_date = parse_date(as_of) if as_of else None
+    except ValueError:
+        raise _fail(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{as_of}") from None
+    scanner = Scanner(
+        lexicon=_lexicon(lists, no_builtin, cache=not no_cache), allow=allow or (),
+        min_severity=Severity.parse(min_severity.value), as_of=doc_date, privacy=not no_privacy, show_pii=show_pii,
+    )
+    outcome = run_crawl(
+        url, scanner, depth=depth, max_pages=max_pages, delay=delay, timeout=timeout, respect_robots=not no_robots,
+    )
     threshold = Severity.ERROR + 1 if fail_on == Level.never else Severity.parse(fail_on.value)
     report = Report(
-        findings=tuple(findings), errors=tuple(errors), files=files, skipped=tuple(skipped),
-        elapsed=time.perf_counter() - started, fail_on=threshold, documents=tuple(documents),  # type: ignore[arg-type]
+        findings=tuple(outcome.findings), errors=tuple(outcome.errors), files=outcome.files,
+        elapsed=time.perf_counter() - started, fail_on=threshold,  # type: ignore[arg-type]
+        documents=tuple(outcome.documents),
     )
     render(fmt.value, report, sys.stdout, color)
+    result = outcome.result
+    if result.skipped_robots:
+        n = len(result.skipped_robots)
+        sys.stderr.write(f"errscan: robots.txt 不允许抓取 {n} 个网址，未检查（--no-robots 可忽略）\n")
+    if result.unvisited:
+        sys.stderr.write(f"errscan: 已达 --max-pages {max_pages} 的上限，还有 {result.unvisited} 个链接未检查\n")
     if fmt != Format.pretty:
-        for err in errors:
+        for err in outcome.errors:
             sys.stderr.write(f"errscan: 无法检查 {err.path}：{err.message}\n")
-    if errors:
+    if outcome.errors:
         raise typer.Exit(EXIT_UNREADABLE)
     if report.failed:
         raise typer.Exit(EXIT_FINDINGS)
@@ -185,13 +364,13 @@ def explain(
 def lists_show(
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="pretty 或 json。")] = Format.pretty,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="pretty 或 json。")] = ListFormat.pretty,
 ) -> None:
     """列出已加载的词表：编号、类别、级别、条目数和来源。"""
     from errscan.reporters import lists as lists_reporter
 
     lex = _lexicon(lists, no_builtin)
-    if fmt == Format.pretty:
+    if fmt == ListFormat.pretty:
         lists_reporter.render_pretty(lex, sys.stdout)
     else:
         lists_reporter.render_json(lex, sys.stdout)

@@ -36,6 +36,8 @@ CATEGORY_ZH = {
     "privacy": "个人信息",
     "vulgar": "不文明用语",
     "usage": "规范用语",
+    "link": "失效链接",
+    "meta": "豁免注释",
 }
 
 

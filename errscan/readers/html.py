@@ -92,6 +92,7 @@ class HtmlLocator(Locator):
 
     def __init__(self, text: str, source: str, positions: array):
         super().__init__(text)
+        self.source = source  # the page as decoded: its errscan- comments are read from it (suppress.py)
         self._source_lines = LineMap(source)
         self._positions = positions
         self._n = len(source)

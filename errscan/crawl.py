@@ -1,0 +1,418 @@
+"""A polite breadth-first crawl of one site: every page and attachment read into a Document, dead links kept.
+
+Same site: the start URL's scheme and host (and those it redirects to), a www./non-www. pair counting as one.
+Links come from <a href>, <area href>, <iframe src>, <frame src> and <meta http-equiv=refresh>, resolved against
+<base href>; the fragment is dropped, the query kept; mailto:, javascript:, tel: and other schemes are ignored.
+Attachments (.pdf .doc .docx .wps .xls .xlsx, or a Content-Type that says so) are read but not followed; media
+(images, scripts, archives, slides) is never requested. robots.txt is honoured for errscan's User-Agent (a
+missing one allows everything), with its Crawl-delay when longer than `delay`. Each URL is requested once.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING
+
+from errscan.fetch import (
+    MAX_BYTES,
+    ROBOTS_AGENT,
+    FetchError,
+    HtmlSource,
+    OffsiteRedirect,
+    fetch,
+    quote_url,
+    to_document,
+    visible_offset,
+)
+from errscan.model import Document, Finding, InputError, Severity
+from errscan.readers import ReadError
+
+if TYPE_CHECKING:
+    from errscan.pipeline import Scanner
+
+ATTACHMENTS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".txt")
+MEDIA = frozenset(
+    ".jpg .jpeg .png .gif .bmp .webp .svg .ico .tif .tiff .css .js .json .xml .zip .rar .7z .gz .tgz .tar .bz2 "
+    ".mp3 .mp4 .avi .flv .wmv .mov .wav .swf .exe .apk .msi .iso .dmg .ppt .pptx .dps .ofd .ceb .woff .woff2 "
+    ".ttf .eot".split()
+)
+IGNORED_SCHEMES = ("mailto:", "javascript:", "tel:", "sms:", "data:", "ftp:", "file:", "about:", "blob:")
+LINK_ATTRS = {"a": "href", "area": "href", "iframe": "src", "frame": "src"}
+
+
+# --- links ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Link:
+    """A link as written in a page: where (source line/column, offset in the visible text) and its text."""
+
+    url: str  # absolute, normalised
+    href: str  # as written
+    line: int  # 1-based, in the page source
+    column: int  # 1-based, in code points
+    source_offset: int  # 0-based, in the page source
+    text: str = ""  # the anchor's visible text, whitespace collapsed
+    offset: int = 0  # 0-based, in the page's visible text
+    length: int = 0  # of the anchor's text there, when the page's visible text has it verbatim; else 0
+
+
+def normalise(url: str, base: str = "") -> str | None:
+    """Absolute http(s) URL without fragment, percent-encoded as sent; None for anything not to follow."""
+    url = url.strip()
+    if not url or (url.startswith("#") and not base):
+        return None
+    if url.lower().startswith(IGNORED_SCHEMES):
+        return None
+    try:
+        absolute = urllib.parse.urljoin(base, url) if base else url
+        parts = urllib.parse.urlsplit(absolute)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return None
+        return quote_url(absolute)
+    except ValueError:  # a port out of range, a bad IPv6 literal …
+        return None
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self, source: str):
+        super().__init__(convert_charrefs=True)
+        from errscan.posmap import LineMap
+
+        self.starts = LineMap(source).starts
+        self.base: str | None = None
+        self.raw: list[tuple[str, int, int, int, list[str]]] = []  # href, line, column, source offset, text
+        self.anchor: list[str] | None = None  # text of the open <a>
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "base" and self.base is None and values.get("href"):
+            self.base = values["href"]
+            return
+        href = None
+        if tag in LINK_ATTRS:
+            href = values.get(LINK_ATTRS[tag])
+        elif tag == "meta" and (values.get("http-equiv") or "").lower() == "refresh":
+            content = values.get("content") or ""
+            _, sep, target = content.partition(";")
+            target = target.strip()
+            if sep and target.lower().startswith("url"):
+                href = target[3:].lstrip(" =").strip("'\" ")
+        if tag == "a":
+            self.anchor = None
+        if not href:
+            return
+        line, col = self.getpos()
+        text: list[str] = []
+        self.raw.append((href, line, col + 1, self.starts[line - 1] + col, text))
+        if tag == "a":
+            self.anchor = text
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self.anchor = None
+
+    def handle_data(self, data: str) -> None:
+        if self.anchor is not None:
+            self.anchor.append(data)
+
+
+def extract_links(page_url: str, source: str, page: HtmlSource | None = None, text: str = "") -> list[Link]:
+    """The links of a page, in source order, resolved against <base href> (itself resolved against the page).
+    With the reader's `page` (source offsets) and visible `text`, each link is also placed in that text."""
+    parser = _LinkParser(source)
+    parser.feed(source)
+    parser.close()
+    base = urllib.parse.urljoin(page_url, parser.base.strip()) if parser.base else page_url
+    links = []
+    for href, line, column, at, chunks in parser.raw:
+        url = normalise(href, base)
+        if url is None:
+            continue
+        words = " ".join("".join(chunks).split())
+        offset = visible_offset(page, at) if page else 0
+        length = len(words) if words and text.startswith(words, offset) else 0
+        links.append(Link(url, href, line, column, at, words, offset, length))
+    return links
+
+
+# --- the crawl ----------------------------------------------------------------------------------------------
+def _host(url: str) -> str:
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _site_key(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port if parts.port not in (80, 443) else None
+    return parts.scheme.lower(), _host(url), port
+
+
+def _extension(url: str) -> str:
+    last = urllib.parse.unquote(urllib.parse.urlsplit(url).path).rsplit("/", 1)[-1]
+    dot = last.rfind(".")
+    return last[dot:].lower() if dot != -1 else ""
+
+
+@dataclass(frozen=True)
+class CrawlError:
+    """A URL that failed, with the page that links to it (None for the start URL).
+
+    kind: "broken" (HTTP 4xx/5xx, unknown host, connection refused: dead for every visitor) or "unchecked"
+    (a timeout, a reset, too large, unreadable: its content was not checked)."""
+
+    url: str
+    referrer: str | None
+    status: int | None
+    message: str
+    kind: str = "broken"
+    link: Link | None = field(default=None, compare=False)
+
+
+@dataclass
+class CrawlResult:
+    pages: int = 0  # HTML (and plain text) pages read
+    attachments: int = 0  # Word, PDF, Excel files read
+    errors: list[CrawlError] = field(default_factory=list)
+    skipped_robots: list[str] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)  # every URL requested, in order (robots.txt excluded)
+    skipped: list[str] = field(default_factory=list)  # neither page nor attachment (an image behind a link …)
+    unvisited: int = 0  # same-site links left in the queue when max_pages was reached
+    documents: list[tuple[str, Document]] = field(default_factory=list)  # when no on_page was given
+
+
+class _Crawler:
+    def __init__(self, start: str, delay: float, timeout: float, robots: bool):
+        self.delay, self.timeout = delay, timeout
+        self.robots_on = robots
+        self.sites = {_site_key(start)}
+        self.robots: dict[str, object] = {}  # origin -> RobotFileParser, or None when all is allowed
+        self.last: dict[str, float] = {}  # host -> monotonic time of the last request
+        self.result = CrawlResult()
+
+    def in_site(self, url: str) -> bool:
+        return _site_key(url) in self.sites
+
+    def wait(self, url: str, extra: float = 0.0) -> None:
+        host = urllib.parse.urlsplit(url).netloc
+        pause = max(self.delay, extra)
+        if host in self.last and pause > 0:
+            left = self.last[host] + pause - time.monotonic()
+            if left > 0:
+                time.sleep(left)
+        self.last[host] = time.monotonic()
+
+    def allowed(self, url: str) -> tuple[bool, float]:
+        """(robots.txt allows url, its Crawl-delay or 0)."""
+        if not self.robots_on:
+            return True, 0.0
+        parts = urllib.parse.urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self.robots:
+            self.robots[origin] = self._robots(origin)
+        parser = self.robots[origin]
+        if parser is None:
+            return True, 0.0
+        delay = parser.crawl_delay(ROBOTS_AGENT) or 0.0  # type: ignore[attr-defined]
+        return parser.can_fetch(ROBOTS_AGENT, url), float(delay)  # type: ignore[attr-defined]
+
+    def _robots(self, origin: str) -> object:
+        from urllib.robotparser import RobotFileParser
+
+        parser = RobotFileParser(origin + "/robots.txt")
+        self.wait(origin)
+        try:
+            got = fetch(origin + "/robots.txt", timeout=self.timeout, max_bytes=512 * 1024, follow=self.in_site)
+        except FetchError as exc:
+            if exc.status in (401, 403):  # as urllib.robotparser: a forbidden robots.txt forbids all
+                parser.disallow_all = True
+                return parser
+            return None  # missing, or unreachable: allowed
+        parser.parse(got.data.decode("utf-8", "replace").splitlines())
+        return parser
+
+
+def crawl(
+    start_url: str,
+    *,
+    depth: int = 2,
+    max_pages: int = 200,
+    delay: float = 0.5,
+    timeout: float = 15,
+    respect_robots: bool = True,
+    max_bytes: int = MAX_BYTES,
+    on_page: Callable[[str, Document], None] | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
+    on_links: Callable[[str, list[Link]], None] | None = None,
+) -> CrawlResult:
+    """Crawl the site of `start_url` breadth-first.
+
+    depth: link levels followed (0: the start page only). max_pages: URLs requested at most (pages,
+    attachments and dead links alike; robots.txt not counted). max_bytes: per response. delay: seconds between
+    two requests to one host. on_page(url, doc): each page or attachment read (url: where it was finally found,
+    after redirects); without it the documents are collected in result.documents. on_progress(done, queued,
+    url): before each request. on_links(url, links): the links of each page read.
+    """
+    start = normalise(start_url)
+    if start is None:
+        raise ValueError(f"not an http(s) URL: {start_url!r}")
+    c = _Crawler(start, delay, timeout, respect_robots)
+    result = c.result
+    queue: deque[tuple[str, int, str | None, Link | None]] = deque([(start, 0, None, None)])
+    seen = {start}
+    done: set[str] = set()  # final URLs read
+    while queue:
+        if len(result.fetched) >= max_pages:
+            result.unvisited = len(queue)
+            break
+        url, level, referrer, link = queue.popleft()
+        if url in done:
+            continue  # read already, through a redirect
+        ok, crawl_delay = c.allowed(url)
+        if not ok:
+            result.skipped_robots.append(url)
+            continue
+        if on_progress is not None:
+            on_progress(len(result.fetched), len(queue), url)
+        c.wait(url, crawl_delay)
+        result.fetched.append(url)
+        try:
+            got = fetch(url, timeout=timeout, max_bytes=max_bytes, follow=c.in_site if level else None)
+        except OffsiteRedirect:
+            result.skipped.append(url)
+            continue
+        except FetchError as exc:
+            kind = "broken" if exc.dead else "unchecked"
+            result.errors.append(CrawlError(url, referrer, exc.status, exc.message, kind, link))
+            continue
+        final = normalise(got.final_url) or url
+        if level == 0:
+            c.sites.add(_site_key(final))
+        if final in done:
+            continue  # another URL redirected to a page already read
+        done.add(final)
+        seen.add(final)
+        try:
+            doc, page = to_document(got)
+        except ReadError as exc:
+            if str(exc).startswith("不是可检查的文档"):
+                result.skipped.append(url)
+            else:
+                result.errors.append(CrawlError(url, referrer, got.status, str(exc), "unchecked", link))
+            continue
+        if doc.kind in ("html", "text"):
+            result.pages += 1
+        else:
+            result.attachments += 1
+        if on_page is not None:
+            on_page(final, doc)
+        else:
+            result.documents.append((final, doc))
+        if page is None or _extension(url) in ATTACHMENTS:
+            continue
+        links = extract_links(final, page.text, page, doc.text)
+        if on_links is not None:
+            on_links(final, links)
+        if level >= depth:
+            continue
+        for found in links:
+            if found.url in seen or not c.in_site(found.url) or _extension(found.url) in MEDIA:
+                continue
+            seen.add(found.url)
+            queue.append((found.url, level + 1, final, found))
+    return result
+
+
+# --- the command line's part ----------------------------------------------------------------------------------
+@contextmanager
+def progress_bar(enabled: bool | None = None) -> Iterator[Callable[[int, int, str], None]]:
+    """An on_progress callback drawing a rich progress bar on stderr (only when stderr is a terminal)."""
+    import sys
+
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield lambda done, queued, url: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("抓取"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}", style="dim"), console=Console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task("", total=1)
+
+        def update(done: int, queued: int, url: str) -> None:
+            bar.update(task, completed=done, total=done + queued + 1, description=url[-60:])
+
+        yield update
+
+
+@dataclass
+class CrawlOutcome:
+    """What `errscan crawl` puts in its Report."""
+
+    findings: list[Finding]  # the pages' findings, then each page's dead links as findings, in crawl order
+    errors: list[InputError]  # URLs whose content could not be checked
+    documents: list[tuple[str, dict[str, str]]]  # (url, kind + metadata) of each document read
+    files: int  # documents read (pages + attachments)
+    result: CrawlResult
+
+
+def dead_link_finding(error: CrawlError) -> Finding:
+    """A dead link as a finding of the page linking to it, at the link's tag in the page source."""
+    link = error.link
+    assert link is not None and error.referrer is not None
+    shown = link.text or link.href
+    head = error.message if error.message.startswith("链接失效") else f"链接无法访问（{error.message}）"
+    return Finding(
+        path=error.referrer, offset=link.offset, length=link.length, line=link.line, column=link.column, text=shown,
+        suggestions=(), rule="link/broken", list_id="links", category="link", severity=Severity.ERROR,
+        message=f"{head}：{error.url}", context=shown, location=(("href", link.href),),
+    )
+
+
+def run_crawl(
+    start_url: str,
+    scanner: Scanner,
+    *,
+    depth: int = 2,
+    max_pages: int = 200,
+    delay: float = 0.5,
+    timeout: float = 15,
+    respect_robots: bool = True,
+    max_bytes: int = MAX_BYTES,
+    progress: bool | None = None,
+) -> CrawlOutcome:
+    """Crawl and scan: each document through `scanner` (path = its URL); dead links as findings of the page
+    that links to them (rule link/broken, severity error); everything not checked as an InputError."""
+    findings: list[Finding] = []
+    documents: list[tuple[str, dict[str, str]]] = []
+    order: dict[str, int] = {}
+
+    def on_page(url: str, doc: Document) -> None:
+        order.setdefault(url, len(order))
+        documents.append((url, {"kind": doc.kind, **doc.metadata}))
+        findings.extend(scanner.scan_document(doc, url))
+
+    with progress_bar(progress) as on_progress:
+        result = crawl(
+            start_url, depth=depth, max_pages=max_pages, delay=delay, timeout=timeout,
+            respect_robots=respect_robots, max_bytes=max_bytes, on_page=on_page, on_progress=on_progress,
+        )
+    errors = []
+    for err in result.errors:
+        if err.kind == "broken" and err.link is not None and err.referrer is not None:
+            findings.append(dead_link_finding(err))
+        else:
+            where = f"（链接来自 {err.referrer}）" if err.referrer else ""
+            errors.append(InputError(err.url, err.message + where))
+    if not result.fetched and result.skipped_robots:
+        errors.append(InputError(start_url, "robots.txt 不允许抓取此网址（可用 --no-robots 忽略）"))
+    findings.sort(key=lambda f: (order.get(f.path, len(order)), f))
+    return CrawlOutcome(findings, errors, documents, result.pages + result.attachments, result)

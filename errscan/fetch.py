@@ -1,0 +1,348 @@
+"""Web pages and attachments over HTTP(S): one polite, bounded GET, read into a Document.
+
+Standard library only (urllib). Every request says who it is (User-Agent), follows at most a few redirects,
+gives up after `timeout` seconds without a byte and stops reading past `max_bytes` (compressed or not), so a
+hostile or broken server can neither hang a check nor fill the memory. Every failure is a FetchError with the
+HTTP status where there is one and a Chinese message for the clerk.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+import zlib
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from errscan import __version__
+from errscan.model import Document
+
+USER_AGENT = f"errscan/{__version__} (+website content check)"
+ROBOTS_AGENT = "errscan"  # the product token robots.txt rules name
+MAX_BYTES = 50 * 1024 * 1024
+MAX_REDIRECTS = 5
+_CHUNK = 64 * 1024
+
+# Content-Type (without parameters) -> reader kind; anything else is decided by content and extension
+CONTENT_TYPES = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/plain": "text",
+    "application/pdf": "pdf",
+    "application/x-pdf": "pdf",
+    "application/msword": "doc",
+    "application/vnd.ms-works": "doc",
+    "application/vnd.ms-excel": "doc",  # OLE: the .doc reader names it an old Excel workbook
+    "application/wps-office.doc": "doc",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/wps-office.docx": "docx",
+    "application/wps-office.xlsx": "xlsx",
+}
+# Media that no reader reads: never a document, never an error
+NOT_DOCUMENTS = ("image/", "audio/", "video/", "font/", "text/css", "text/javascript", "application/javascript",
+                 "application/zip", "application/x-rar", "application/x-7z", "application/gzip",
+                 "application/x-shockwave-flash", "application/vnd.ms-powerpoint",
+                 "application/vnd.openxmlformats-officedocument.presentationml")
+
+
+class FetchError(Exception):
+    """A URL that could not be fetched. `status`: the HTTP status, None for network errors. `dead`: the link
+    fails for every visitor (an HTTP error, an unknown host, a refused connection, a redirect loop), as opposed
+    to a failure that may pass (a timeout) or that is ours (too large)."""
+
+    def __init__(self, message: str, url: str, status: int | None = None, dead: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.url = url
+        self.status = status
+        self.dead = dead
+
+
+class OffsiteRedirect(FetchError):
+    """A redirect the caller's `follow` refused (a crawl never leaves its site)."""
+
+    def __init__(self, url: str, location: str, status: int):
+        super().__init__(f"重定向到站外：{location}", url, status)
+        self.location = location
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # as requested
+    final_url: str  # after redirects
+    status: int
+    content_type: str  # without parameters, lower case; "" when the server sent none
+    data: bytes  # decompressed
+    headers: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of the Content-Type header, lower case, if any."""
+        return header_charset(self.headers.get("content-type", ""))
+
+
+def header_charset(content_type: str) -> str | None:
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip("\"'").lower()
+    return None
+
+
+def _status_message(status: int) -> str:
+    if status in (404, 410):
+        return f"链接失效（HTTP {status}）"
+    if status in (401, 403):
+        return f"无权访问（HTTP {status}）"
+    if status >= 500:
+        return f"服务器错误（HTTP {status}）"
+    return f"请求失败（HTTP {status}）"
+
+
+def _network_message(reason: object) -> str:
+    import socket
+    import ssl
+
+    if isinstance(reason, (socket.timeout, TimeoutError)):
+        return "连接超时"
+    if isinstance(reason, socket.gaierror):
+        return "无法解析域名"
+    if isinstance(reason, ConnectionRefusedError):
+        return "连接被拒绝"
+    if isinstance(reason, ConnectionResetError):
+        return "连接被重置"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return f"网站证书无效（{reason.verify_message}）"
+    if isinstance(reason, ssl.SSLError):
+        return "安全连接（HTTPS）建立失败"
+    if isinstance(reason, str) and "timed out" in reason:
+        return "连接超时"
+    return f"无法访问（{reason}）"
+
+
+def _opener(limit: int, follow: Callable[[str], bool] | None):  # type: ignore[no-untyped-def]
+    import urllib.request
+
+    class Redirects(urllib.request.HTTPRedirectHandler):
+        max_redirections = limit
+
+        def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+            newurl = quote_url(urllib.parse.urljoin(req.full_url, newurl))
+            if follow is not None and not follow(newurl):
+                raise OffsiteRedirect(req.full_url, newurl, code)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return urllib.request.build_opener(Redirects())
+
+
+def quote_url(url: str) -> str:
+    """The URL as urllib can send it: non-ASCII host in IDNA, path and query percent-encoded (UTF-8), no
+    fragment. Existing %XX escapes are kept."""
+    parts = urllib.parse.urlsplit(url.strip())
+    host = parts.hostname or ""
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host.lower()
+    except UnicodeError:
+        host = host.lower()
+    netloc = host if ":" not in host else f"[{host}]"
+    if parts.port is not None and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
+        netloc += f":{parts.port}"
+    path = urllib.parse.quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    query = urllib.parse.quote(parts.query, safe="/?%:@!$&'()*+,;=-._~")
+    return urllib.parse.urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
+
+
+def fetch(
+    url: str,
+    *,
+    timeout: float = 15,
+    max_bytes: int = MAX_BYTES,
+    user_agent: str = USER_AGENT,
+    max_redirects: int = MAX_REDIRECTS,
+    follow: Callable[[str], bool] | None = None,
+) -> Fetched:
+    """GET `url`. `timeout`: seconds without progress (connect, or between reads) and, times four, for the
+    whole body. `follow(url)`: whether to follow a redirect there (default: any http/https URL).
+    Raises FetchError (OffsiteRedirect when `follow` refused a redirect)."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    url = quote_url(url)
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https") or not urllib.parse.urlsplit(url).hostname:
+        raise FetchError(f"不支持的链接：{url}", url)
+    opener = _opener(max_redirects, follow)
+    request = urllib.request.Request(url, headers={
+        "User-Agent": user_agent,
+        "Accept-Encoding": "gzip, deflate",
+        "Accept": "text/html,application/xhtml+xml,application/pdf,application/msword,"
+                  "application/vnd.openxmlformats-officedocument.*,*/*;q=0.8",
+        "Accept-Language": "zh-CN,zh;q=0.9",
+    })
+    try:
+        response = opener.open(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if 300 <= exc.code < 400:
+            raise FetchError("重定向次数过多或重定向无效", url, exc.code, dead=True) from None
+        raise FetchError(_status_message(exc.code), url, exc.code, dead=True) from None
+    except FetchError:
+        raise
+    except urllib.error.URLError as exc:
+        dead = isinstance(exc.reason, (socket.gaierror, ConnectionRefusedError))
+        raise FetchError(_network_message(exc.reason), url, dead=dead) from None
+    except (TimeoutError, OSError, ValueError) as exc:  # a timeout while reading headers, a bad URL …
+        raise FetchError(_network_message(exc), url) from None
+    with response:
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        data = _read_body(response, headers, url, timeout, max_bytes)
+        final = response.geturl()
+        status = response.status
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    return Fetched(url, final, status, content_type, data, headers)
+
+
+def _too_big(url: str, max_bytes: int) -> FetchError:
+    return FetchError(f"内容过大（超过 {max_bytes / 1048576:g} MB），未检查", url)
+
+
+def _read_body(response, headers: dict[str, str], url: str, timeout: float, max_bytes: int) -> bytes:  # type: ignore[no-untyped-def]
+    length = headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise _too_big(url, max_bytes)
+    encoding = headers.get("content-encoding", "").strip().lower()
+    inflate = None
+    if encoding in ("gzip", "x-gzip"):
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        inflate = zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib stream (or gzip: servers differ)
+    deadline = time.monotonic() + max(4 * timeout, 30)
+    out = bytearray()
+    raw_first = True
+    while True:
+        try:
+            chunk = response.read(_CHUNK)
+        except (TimeoutError, OSError) as exc:
+            raise FetchError(_network_message(exc) + "（读取内容时）", url) from None
+        if not chunk:
+            break
+        if time.monotonic() > deadline:
+            raise FetchError("下载过慢，已超时", url)
+        if inflate is None:
+            out += chunk
+        else:
+            try:
+                if raw_first and encoding == "deflate" and chunk[:1] not in (b"\x78", b"\x1f"):
+                    inflate = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
+                raw_first = False
+                out += inflate.decompress(chunk, max_bytes + 1 - len(out))
+                while inflate.unconsumed_tail and len(out) <= max_bytes:
+                    out += inflate.decompress(inflate.unconsumed_tail, max_bytes + 1 - len(out))
+            except zlib.error:
+                raise FetchError("压缩内容已损坏，无法解压", url) from None
+        if len(out) > max_bytes:
+            raise _too_big(url, max_bytes)
+    return bytes(out)
+
+
+# --- bytes -> Document ----------------------------------------------------------------------------------------
+_KNOWN = ("utf-8", "utf8", "gbk", "gb2312", "gb18030", "x-gbk", "cp936", "big5", "big5-hkscs", "cp950")
+
+
+def url_name(url: str) -> str:
+    """The last path segment of a URL, unquoted: what sniffing by extension looks at."""
+    return urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def kind_of(fetched: Fetched) -> str | None:
+    """The reader for a response: magic bytes first, then Content-Type, then the URL's extension.
+    None: media no reader reads (images, scripts, archives, slides)."""
+    from errscan.readers import sniff
+
+    by_content = sniff(fetched.data, url_name(fetched.final_url))
+    if by_content in ("doc", "docx", "xlsx", "pdf"):
+        return by_content
+    ct = fetched.content_type
+    if ct in CONTENT_TYPES:
+        kind = CONTENT_TYPES[ct]
+        return by_content if kind == "text" and by_content == "html" else kind
+    if ct.startswith(NOT_DOCUMENTS) or by_content == "zip":
+        return None
+    return by_content
+
+
+@dataclass(frozen=True)
+class HtmlSource:
+    """What a crawl needs besides the Document: the decoded source and, for each character of the visible
+    text, its offset in the source."""
+
+    text: str
+    positions: array
+
+
+def read_html(data: bytes, charset: str | None = None) -> tuple[Document, HtmlSource]:
+    """The HTML reader, with the HTTP charset as a hint: BOM, then the page's <meta> charset (errscan's HTML
+    reader), except that a page without one is decoded by the header's charset when that is a known Chinese
+    or Unicode encoding and the bytes are valid in it. Strict UTF-8 comes first when the body is valid UTF-8
+    (servers often send a default GBK header for pages converted to UTF-8)."""
+    from errscan.readers.html import HtmlLocator, declared_charset, decode_html, extract
+    from errscan.readers.text import BOMS
+
+    source = encoding = None
+    if charset in _KNOWN and not data.startswith(tuple(b for b, _ in BOMS)) and declared_charset(data) is None:
+        codec = "gb18030" if charset in ("gbk", "gb2312", "x-gbk", "cp936") else charset
+        codec = "cp950" if codec == "big5" else codec
+        for enc in ("utf-8", codec):
+            try:
+                source, encoding = data.decode(enc), enc
+                break
+            except (UnicodeDecodeError, LookupError):
+                continue
+    if source is None:
+        source, encoding = decode_html(data)
+    text, positions, metadata = extract(source)
+    metadata["encoding"] = encoding
+    return Document(text, "html", metadata, HtmlLocator(text, source, positions)), HtmlSource(source, positions)
+
+
+def visible_offset(page: HtmlSource, source_offset: int) -> int:
+    """The offset in the visible text of the first character at or after `source_offset` in the source."""
+    return bisect_right(page.positions, source_offset - 1) if len(page.positions) else 0
+
+
+def to_document(fetched: Fetched, kind: str | None = None) -> tuple[Document, HtmlSource | None]:
+    """Read a response with errscan's readers (`kind` forces one, as `check --type`). Raises ReadError
+    (unreadable, or not a document)."""
+    from errscan.readers import ReadError, read
+
+    kind = kind or kind_of(fetched)
+    if kind is None:
+        raise ReadError(f"不是可检查的文档（{fetched.content_type or '未知类型'}）")
+    if kind == "html":
+        try:
+            return read_html(fetched.data, fetched.charset)
+        except ReadError:
+            raise
+        except (RecursionError, MemoryError):
+            raise ReadError("网页结构过深或过大，无法读取，未检查") from None
+        except Exception as exc:  # as readers.read: a parser bug on hostile input is an error, not a crash
+            raise ReadError(f"网页格式异常，无法读取（{type(exc).__name__}），未检查") from None
+    return read(fetched.data, url_name(fetched.final_url), kind), None
+
+
+def load_url(url: str, kind: str | None = None, *, timeout: float = 15, max_bytes: int = MAX_BYTES) -> Document:
+    """`errscan check https://…`: fetch one URL and read it. Raises ReadError with a Chinese message."""
+    from errscan.readers import ReadError
+
+    try:
+        fetched = fetch(url, timeout=timeout, max_bytes=max_bytes)
+    except FetchError as exc:
+        raise ReadError(exc.message) from None
+    return to_document(fetched, kind)[0]
+
+
+def is_url(arg: str) -> bool:
+    return arg[:8].lower().startswith(("http://", "https://"))

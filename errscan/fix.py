@@ -1,0 +1,306 @@
+"""`errscan fix`: apply the one safe replacement of each finding to plain-text, Markdown and HTML files.
+
+Only findings with `finding.fix` set are applied (the entry has exactly one suggestion and its list allows
+auto-fix). Edits are made on the file's bytes: everything outside the replaced spans, its encoding (UTF-8 with
+or without BOM, UTF-16, GB18030, Big5) and its line endings included, stays byte for byte. A span is replaced
+only where the matched text is found verbatim at its place in the source; where it is not (an HTML match that
+spans tags or entities, a match across a line break, overlapping findings, a replacement the encoding cannot
+represent) it is skipped, and the skip is reported. Files are written atomically (a temporary file in the same
+directory, then os.replace), and not at all if they changed while being fixed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from errscan.model import Document, Finding
+from errscan.pipeline import Scanner
+from errscan.posmap import LineMap
+from errscan.readers import ReadError, read, sniff
+from errscan.readers.text import looks_binary
+
+EXIT_OK, EXIT_CHANGES, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
+KINDS = ("text", "html")  # Markdown is read as text
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One replacement in a file's bytes: data[start:end] == old becomes new."""
+
+    start: int  # byte offsets
+    end: int
+    old: bytes
+    new: bytes
+    line: int  # 1-based, in the source
+    column: int  # 1-based, in code points
+    text: str
+    fix: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A fixable finding that was not applied, and why (Chinese)."""
+
+    line: int
+    column: int
+    text: str
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: str
+    encoding: str
+    edits: tuple[Edit, ...]
+    skipped: tuple[Skip, ...]
+    unfixable: int  # findings without a safe replacement: left for a person
+
+
+class Unsupported(Exception):
+    """Not a kind of file `fix` edits (Word, PDF, Excel …)."""
+
+
+# --- planning -------------------------------------------------------------------------------------------------
+
+
+def _codec(data: bytes, encoding: str) -> tuple[str, int]:
+    """(stateless codec, length of the BOM) for the encoding a reader reported."""
+    if encoding == "utf-8-sig":
+        return "utf-8", len(codecs.BOM_UTF8)
+    if encoding == "utf-32":
+        return ("utf-32-le" if data.startswith(codecs.BOM_UTF32_LE) else "utf-32-be"), 4
+    if encoding == "utf-16":
+        return ("utf-16-le" if data.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"), 2
+    return encoding, 0
+
+
+def _source_spans(doc: Document, source: str, findings: Sequence[Finding]) -> tuple[list, list[Skip]]:
+    """(start, end, finding) in the decoded source for each fixable finding found verbatim there."""
+    lines = LineMap(source) if doc.kind == "html" else None
+    spans, skipped = [], []
+    for f in findings:
+        if lines is not None:  # line/column are in the page's source; the offset is in its visible text
+            start = lines.starts[f.line - 1] + f.column - 1 if f.line <= len(lines.starts) else -1
+        else:
+            start = f.offset
+        end = start + len(f.text)
+        if "\n" in f.text or "\r" in f.text:
+            skipped.append(Skip(f.line, f.column, f.text, f.rule, "跨越换行，未修改"))
+        elif start < 0 or source[start:end] != f.text:
+            why = "在网页源码中不是原样连续出现（跨越标签或含字符实体）" if lines is not None else "原文位置不符"
+            skipped.append(Skip(f.line, f.column, f.text, f.rule, why + "，未修改"))
+        else:
+            spans.append((start, end, f))
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    kept, last_end = [], -1
+    for start, end, f in spans:
+        if start < last_end:
+            skipped.append(Skip(f.line, f.column, f.text, f.rule, "与另一处修改重叠，未修改"))
+            continue
+        kept.append((start, end, f))
+        last_end = end
+    return kept, skipped
+
+
+def plan(data: bytes, scanner: Scanner, name: str = "-") -> Plan:
+    """The edits `fix` would make to one input. Raises ReadError (unreadable) or Unsupported."""
+    kind = sniff(data, name)
+    if kind not in KINDS:
+        raise Unsupported(kind)
+    doc = read(data, name, kind)
+    encoding = doc.metadata.get("encoding", "utf-8")
+    source = doc.text if kind == "text" else data.decode(encoding)
+    findings = scanner.scan_document(doc, name)
+    fixable = [f for f in findings if f.fix is not None and f.fix != f.text]
+    spans, skipped = _source_spans(doc, source, fixable)
+    codec, at = _codec(data, encoding)
+    edits, prev = [], 0
+    for i, (start, end, f) in enumerate(spans):
+        gap, old = source[prev:start].encode(codec), source[start:end].encode(codec)
+        if data[at : at + len(gap)] != gap or data[at + len(gap) : at + len(gap) + len(old)] != old:
+            # the decoding does not map back byte for byte here: nothing after this point is touched
+            for _, _, g in spans[i:]:
+                skipped.append(Skip(g.line, g.column, g.text, g.rule, f"按 {encoding} 无法逐字节还原原文，未修改"))
+            break
+        at += len(gap)
+        fix = f.fix or ""
+        try:
+            new = fix.encode(codec)
+        except UnicodeEncodeError:
+            skipped.append(Skip(f.line, f.column, f.text, f.rule, f"“{fix}”无法用 {encoding} 编码表示，未修改"))
+        else:
+            edits.append(Edit(at, at + len(old), old, new, f.line, f.column, f.text, fix, f.rule))
+        at += len(old)
+        prev = end
+    skipped.sort(key=lambda s: (s.line, s.column))
+    return Plan(kind, encoding, tuple(edits), tuple(skipped), len(findings) - len(fixable))
+
+
+def plan_fixes(path_or_text: Path | bytes | str, scanner: Scanner) -> list[Edit]:
+    """The edits for a file (a Path), its bytes, or a text (str, taken as UTF-8)."""
+    if isinstance(path_or_text, Path):
+        return list(plan(path_or_text.read_bytes(), scanner, str(path_or_text)).edits)
+    data = path_or_text.encode("utf-8") if isinstance(path_or_text, str) else path_or_text
+    return list(plan(data, scanner).edits)
+
+
+def apply_edits(data: bytes, edits: Sequence[Edit]) -> bytes:
+    """data with each edit made. Raises ValueError for overlapping edits or ones that do not match data."""
+    parts, at = [], 0
+    for e in sorted(edits, key=lambda e: e.start):
+        if e.start < at:
+            raise ValueError(f"overlapping edits at byte {e.start}")
+        if data[e.start : e.end] != e.old:
+            raise ValueError(f"edit at byte {e.start} does not match the data")
+        parts += [data[at : e.start], e.new]
+        at = e.end
+    parts.append(data[at:])
+    return b"".join(parts)
+
+
+# --- output ---------------------------------------------------------------------------------------------------
+
+
+def unified_diff(name: str, old: str, new: str) -> str:
+    """A unified diff that `patch -p1` / `git apply` accept (a/ b/ prefixes for relative paths)."""
+    a, b = (name, name) if name.startswith("/") or name == "-" else (f"a/{name}", f"b/{name}")
+    lines = []
+    for line in difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), a, b):
+        lines.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(lines)
+
+
+def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
+    """Replace the file's content by data, if it still holds `expected`; a symlink's target is written."""
+    target = path.resolve()
+    st = target.stat()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".errscan-fix")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except OSError:
+            pass  # not ours to give away: the file keeps our ownership
+        if target.read_bytes() != expected:
+            raise OSError("文件在修改期间被其他程序改动，未写入")
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _describe(name: str, p: Plan, out: IO[str]) -> None:
+    if p.edits:
+        out.write(f"已修改 {name}（{len(p.edits)} 处）：\n")
+        for e in p.edits:
+            out.write(f"  {e.line}:{e.column}  “{e.text}” → “{e.fix}”  [{e.rule}]\n")
+
+
+def _skips(name: str, p: Plan, err: IO[str]) -> None:
+    for s in p.skipped:
+        err.write(f"{name}:{s.line}:{s.column}: “{s.text}”{s.reason} [{s.rule}]\n")
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ReadError("文件不存在") from None
+    except PermissionError:
+        raise ReadError("没有读取权限") from None
+    except OSError as exc:
+        raise ReadError(f"读取失败：{exc.strerror or exc}") from None
+
+
+def fix_paths(
+    paths: Sequence[str],
+    scanner: Scanner,
+    mode: str,
+    *,
+    stdin: IO[bytes] | None = None,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """Fix files (mode "write") or print what would change (mode "diff"). Returns the exit code.
+
+    "-" reads standard input; the fixed text (--write) or the diff (--diff) goes to standard output, in the
+    input's encoding for --write. Messages go to stdout for --write on files, else to stderr.
+    """
+    from errscan.inputs import expand
+
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    if mode not in ("diff", "write"):
+        err.write("errscan: 请指定 --diff 或 --write 之一\n")
+        return EXIT_USAGE
+    for arg in paths:
+        if arg != "-" and not Path(arg).exists():
+            err.write(f"errscan: 路径不存在：{arg}\n")
+            return EXIT_USAGE
+    failed, changed_files, changes, manual = False, 0, 0, 0
+    for source in expand(list(paths)):
+        try:
+            data = _read(source.path) if source.path else (stdin or sys.stdin.buffer).read()
+            if source.in_directory and (looks_binary(data) or sniff(data, source.name) not in KINDS):
+                continue  # images, Word files … met while walking a folder
+            p = plan(data, scanner, source.name)
+        except Unsupported as exc:
+            err.write(f"errscan: 跳过 {source.name}：只能修改纯文本、Markdown 和 HTML 文件（此文件为 {exc}）\n")
+            continue
+        except ReadError as exc:
+            err.write(f"errscan: 无法读取 {source.name}：{exc}\n")
+            failed = True
+            continue
+        new = apply_edits(data, p.edits)
+        _skips(source.name, p, err)
+        manual += p.unfixable + len(p.skipped)
+        if p.edits:
+            changed_files, changes = changed_files + 1, changes + len(p.edits)
+        if mode == "diff":
+            if p.edits:
+                codec, bom = _codec(data, p.encoding)
+                out.write(unified_diff(source.name, data[bom:].decode(codec), new[bom:].decode(codec)))
+        elif source.path is None:
+            out.flush()
+            binary = getattr(out, "buffer", None)
+            if binary is not None:
+                binary.write(new)
+                binary.flush()
+            else:
+                codec, bom = _codec(new, p.encoding)
+                out.write(new[bom:].decode(codec))
+            _describe(source.name, p, err)
+        elif p.edits:
+            try:
+                write_atomic(source.path, new, data)
+            except OSError as exc:
+                err.write(f"errscan: 无法写入 {source.name}：{exc.strerror or exc}\n")
+                failed, changed_files, changes = True, changed_files - 1, changes - len(p.edits)
+                continue
+            _describe(source.name, p, out)
+    if mode == "write" and list(paths) != ["-"]:
+        summary = f"共修改 {changed_files} 个文件 {changes} 处。" if changes else "没有可自动修改的问题。"
+        if manual:
+            summary += f"另有 {manual} 处问题没有唯一的安全改法，请用 errscan check 查看后人工修改。"
+        (out if "-" not in paths else err).write(summary + "\n")
+    if failed:
+        return EXIT_UNREADABLE
+    return EXIT_CHANGES if mode == "diff" and changes else EXIT_OK

