@@ -1,3 +1,4 @@
 from errscan.cli import app
 
-app(prog_name="errscan")
+if __name__ == "__main__":  # uvicorn's worker processes import this module again
+    app(prog_name="errscan")

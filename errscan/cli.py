@@ -223,6 +223,37 @@ def check(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址；默认只接受本机连接。")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口。")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="工作进程数；每个进程各自加载词表和分词词典（约 150 MB）。")] = 1,
+    lists: ListsOpt = None,
+    no_builtin: NoBuiltinOpt = False,
+    allow: Annotated[Optional[list[str]], typer.Option(help="不报告的词语（可重复）。")] = None,
+    max_body_mb: Annotated[float, typer.Option("--max-body-mb", help="请求体上限（MB），超过返回 413。")] = 20,
+    time_limit: Annotated[float, typer.Option(help="每个请求的检查时限（秒），超时返回 503。")] = 10.0,
+    reload_token: Annotated[
+        Optional[str],
+        typer.Option(envvar="ERRSCAN_RELOAD_TOKEN", help="POST /v1/reload 的令牌（Bearer）；不设则该接口不开放。"),
+    ] = None,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="访问日志（只记方法、路径和状态，不含文稿）。")
+    ] = False,
+) -> None:
+    r"""启动检查服务：发布前检查接口 POST /v1/check 和网页 /。需要 pip install 'errscan\[server]'。"""
+    try:
+        from errscan.server import serve as run_server
+    except ImportError as exc:
+        raise _fail(f"errscan serve 需要服务组件：pip install 'errscan[server]'（缺少 {exc.name}）") from None
+    _lexicon(lists, no_builtin)  # broken lists stop here (exit 2); the compiled cache makes each worker's start fast
+    run_server(
+        host, port, workers, lists=list(lists or []), builtin=not no_builtin, allow=allow or (),
+        max_body=int(max_body_mb * 1024 * 1024), time_limit=time_limit, reload_token=reload_token,
+        access_log=access_log,
+    )
+
+
 @app.command("config")
 def config_cmd(
     path: Annotated[Optional[Path], typer.Argument(help="文件或目录（默认当前目录）：显示对它生效的配置。")] = None,

@@ -1,0 +1,569 @@
+"""`errscan serve`: the CMS's pre-publish hook (POST /v1/check) and the clerks' page at /.
+
+Each worker builds one Scanner at start-up and warms it (lists compiled, jieba loaded) before it takes the
+first request. The Scanner is held in one reference: a reload (POST /v1/reload, SIGHUP) builds a new one in
+full and then swaps that reference, so a request sees the old lists or the new ones, never a mix; broken
+lists keep the old ones. Texts are never logged or stored: the access log (uvicorn's) has method, path and
+status only (and is off unless asked for), errors are logged by type, without their message.
+
+Needs the `server` extra: FastAPI, uvicorn and python-multipart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import signal
+import threading
+import time
+from base64 import b64encode
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from errscan import __version__
+from errscan.model import Document, Finding, Report, Severity
+from errscan.pipeline import Scanner
+
+__all__ = ["MAX_BODY", "TIME_LIMIT", "app_from_env", "create_app", "scanner_factory", "serve"]
+
+log = logging.getLogger("errscan.server")
+
+MAX_BODY = 20 * 1024 * 1024  # bytes: a Word file with pictures; a page's text is far smaller
+TIME_LIMIT = 10.0  # seconds per request, reading and scanning
+CONFIG_ENV = "ERRSCAN_SERVE_CONFIG"  # serve() -> each worker: lists and limits, as JSON
+TOKEN_ENV = "ERRSCAN_RELOAD_TOKEN"
+SUPERVISOR_ENV = "ERRSCAN_SERVE_SUPERVISOR"  # pid of uvicorn's process manager when --workers > 1
+WARM_TEXT = "我们要再接再励，联系电话13912345678。"  # a list hit verified by jieba, and a privacy hit
+PRIVACY = "privacy"  # the personal-data detector, named like a list in `lists`
+PAGE = Path(__file__).resolve().parent / "web" / "index.html"
+
+Level = Literal["error", "warning", "info", "never"]
+Shown = Literal["error", "warning", "info"]
+
+
+# --- the Scanner: built, warmed, swapped ---------------------------------------------------------------------
+
+
+def scanner_factory(
+    lists: Sequence[str | Path] = (), *, builtin: bool = True, allow: Sequence[str] = ()
+) -> Callable[[], Scanner]:
+    """What a worker (and each reload) calls to build its Scanner; personal data stays masked."""
+
+    def build() -> Scanner:
+        return Scanner(list(lists), builtin=builtin, allow=tuple(allow), show_pii=False)
+
+    return build
+
+
+def warm(scanner: Scanner) -> None:
+    """Everything a first request would otherwise pay for: jieba's dictionary, the entries, the regexes."""
+    from errscan.verify import tokenizer
+
+    tokenizer().lcut("再接再厉", HMM=False)
+    if len(scanner.lexicon.entries):
+        scanner.lexicon.entries[0]  # a cached lexicon's entries are unpickled on first use
+    scanner.scan_text(WARM_TEXT)
+
+
+class Holder:
+    """One reference to the current Scanner; `reload` replaces it only once a new one is fully built."""
+
+    def __init__(self, factory: Callable[[], Scanner]):
+        self.factory = factory
+        self.scanner: Scanner | None = None
+        self.generation = 0
+        self.loaded_at = 0.0
+        self._lock = threading.Lock()  # one reload at a time; requests never wait for it
+
+    def reload(self) -> Scanner:
+        """Build and warm a new Scanner, then swap. Raises (ListLoadError …) with the old one still in place."""
+        with self._lock:
+            new = self.factory()
+            warm(new)
+            self.scanner = new  # one assignment: a request holds the old Scanner or the new one
+            self.generation += 1
+            self.loaded_at = time.time()
+        lex = new.lexicon
+        log.info("词表已加载：%d 个词表，%d 条（第 %d 次）", len(lex.lists), len(lex.entries), self.generation)
+        return new
+
+    def reload_quietly(self) -> None:
+        """SIGHUP: reload, or log why not and keep serving the old lists."""
+        try:
+            self.reload()
+        except Exception as exc:  # a signal handler has nobody to answer
+            log.error("重新加载词表失败，继续使用原词表：%s", _load_error(exc)[1] or type(exc).__name__)
+
+
+def _load_error(exc: Exception) -> tuple[str, list[str]]:
+    from errscan.lexicon import ListLoadError
+
+    if isinstance(exc, ListLoadError):
+        return f"词表有 {len(exc.errors)} 处错误，未重新加载，仍使用原词表", [str(e) for e in exc.errors]
+    if isinstance(exc, OSError):
+        return "无法读取词表，未重新加载，仍使用原词表", [f"{exc.filename or ''}: {exc.strerror or exc}"]
+    return "重新加载词表失败，仍使用原词表", [type(exc).__name__]
+
+
+# --- requests and answers ------------------------------------------------------------------------------------
+
+
+class CheckRequest(BaseModel):
+    """A text or an HTML page to check before it is published."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"text": "我们要再接再励。", "fail_on": "warning"}]},
+    )
+
+    text: Optional[str] = Field(None, description="纯文本稿件（与 html 二选一）")
+    html: Optional[str] = Field(None, description="网页 HTML（与 text 二选一），按网页读取：只查正文文字")
+    filename: Optional[str] = Field(None, max_length=1000, description="报告中的文件名（path），默认 <text> 或 <html>")
+    fail_on: Level = Field("warning", description="有此级别及以上的问题时 verdict 为 fail；never 总是 pass")
+    lists: Optional[list[str]] = Field(
+        None, description="只报告这些词表的问题（见 GET /v1/lists 的 id；privacy 为个人信息检测）；默认全部"
+    )
+    min_severity: Shown = Field("info", description="只报告此级别及以上的问题")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CheckRequest:
+        if (self.text is None) == (self.html is None):
+            raise ValueError("text 与 html 须给出且只给出其中一个")
+        return self
+
+
+class FindingOut(BaseModel):
+    path: str
+    line: int
+    column: int
+    offset: int = Field(description="0 起的码位偏移（Unicode code points），在解码后的正文中")
+    length: int
+    text: str
+    suggestions: list[str]
+    rule: str
+    list: str
+    category: str
+    severity: Literal["error", "warning", "info"]
+    message: str
+    context: str
+    location: dict[str, object]
+
+
+class CheckResponse(BaseModel):
+    """The same contract as `errscan check --format json`, plus the verdict."""
+
+    version: int
+    verdict: Literal["pass", "fail"]
+    fail_on: Level
+    findings: list[FindingOut]
+    summary: dict[str, object]
+    documents: dict[str, dict[str, str]]
+    text: Optional[str] = Field(None, description="仅 with_text=true：读出的正文（个人信息已打码），偏移以此为准")
+
+
+class Problem(BaseModel):
+    detail: object
+    errors: Optional[list[str]] = None
+
+
+class Options:
+    """A request's choices, checked against the lists its Scanner has."""
+
+    def __init__(self, scanner: Scanner, fail_on: str, min_severity: str, lists: Sequence[str] | None):
+        self.scanner = scanner
+        self.threshold = Severity.ERROR + 1 if fail_on == "never" else Severity.parse(fail_on)
+        self.fail_on = fail_on
+        self.min_severity = Severity.parse(min_severity)
+        self.lists: frozenset[str] | None = None
+        if lists is not None:
+            known = {i.id for i in scanner.lexicon.lists} | {PRIVACY}
+            unknown = sorted(set(lists) - known)
+            if unknown:
+                msg = f"未加载的词表：{'、'.join(unknown)}（已加载：{'、'.join(sorted(known))}）"
+                raise _invalid(("body", "lists"), msg)
+            self.lists = frozenset(lists)
+
+    def scan(self, doc: Document, path: str) -> list[Finding]:
+        scanner = self.scanner
+        if self.min_severity != scanner.min_severity:
+            scanner = copy.copy(scanner)  # shares the lexicon; only the threshold differs
+            scanner.min_severity = self.min_severity
+        findings = scanner.scan_document(doc, path)
+        if self.lists is not None:
+            findings = [f for f in findings if f.list_id in self.lists]
+        return findings
+
+
+def _invalid(loc: tuple[str, ...], msg: str) -> HTTPException:
+    return HTTPException(422, [{"loc": list(loc), "msg": msg, "type": "value_error"}])
+
+
+def answer(
+    findings: list[Finding], path: str, doc: Document, opts: Options, started: float, with_text: bool = False
+) -> bytes:
+    report = Report(
+        findings=tuple(findings), files=1, elapsed=time.perf_counter() - started,
+        fail_on=opts.threshold,  # type: ignore[arg-type]
+        documents=((path, {"kind": doc.kind, **doc.metadata}),),
+    )
+    body: dict[str, object] = {
+        "version": 1,
+        "verdict": "fail" if report.failed else "pass",
+        "fail_on": opts.fail_on,
+        "findings": [f.to_dict() for f in report.findings],
+        "summary": report.summary(),
+        "documents": {p: meta for p, meta in report.documents},
+    }
+    if with_text:
+        body["text"] = masked_text(doc.text, findings)
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
+
+
+def masked_text(text: str, findings: Sequence[Finding]) -> str:
+    """The text with each personal value as the findings show it (masked, same length)."""
+    for f in findings:
+        if f.list_id == PRIVACY and len(f.text) == f.length:
+            text = text[: f.offset] + f.text + text[f.offset + f.length :]
+    return text
+
+
+def _json(body: bytes, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def _problem(status: int, detail: object, headers: dict[str, str] | None = None, **extra: object) -> JSONResponse:
+    return JSONResponse({"detail": detail, **extra}, status_code=status, headers=headers)
+
+
+# --- limits --------------------------------------------------------------------------------------------------
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int):
+        super().__init__(413, f"请求过大（上限 {_size(limit)}），未检查；请拆分文稿或压缩文件中的图片")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1048576:.0f} MB" if n >= 1048576 else f"{n // 1024} KB" if n >= 1024 else f"{n} 字节"
+
+
+class BodyLimit:
+    """413 for a body over the limit: from Content-Length before reading, and while reading (chunked)."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], max_body: int):
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:  # type: ignore[type-arg]
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body
+        for key, value in scope["headers"]:
+            if key == b"content-length" and value.isdigit() and int(value) > limit:
+                await _reject(send, limit)
+                return
+        received, started = 0, False
+
+        async def limited() -> dict:  # type: ignore[type-arg]
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message  # type: ignore[no-any-return]
+
+        async def tracked(message: dict) -> None:  # type: ignore[type-arg]
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, tracked)
+        except BodyTooLarge:
+            if not started:
+                await _reject(send, limit)
+
+
+async def _reject(send: Callable, limit: int) -> None:  # type: ignore[type-arg]
+    body = json.dumps({"detail": BodyTooLarge(limit).detail}, ensure_ascii=False).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+               (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# --- the app -------------------------------------------------------------------------------------------------
+
+DESCRIPTION = """errscan 的检查服务：发布前检查（CMS 调用）和供工作人员使用的网页（/）。
+
+- `POST /v1/check`：JSON `{"text": ...}` 或 `{"html": ...}`，返回与 `errscan check --format json` 相同的结果，
+  另有 `verdict`（pass/fail，按 `fail_on`，默认 warning）。
+- `POST /v1/check/file`：上传 Word、PDF、Excel、网页或文本文件（multipart，字段名 file）。
+- 个人信息在结果中打码；文稿不记录、不保存。
+- 错误：413 请求过大；422 请求格式错误或文件无法读取；503 检查超时（可重试）。
+"""
+
+
+def create_app(
+    scanner_factory: Callable[[], Scanner] = scanner_factory(),  # noqa: B008 - built once, called per worker
+    max_body: int = MAX_BODY,
+    time_limit: float = TIME_LIMIT,
+    reload_token: str | None = None,
+) -> FastAPI:
+    """The ASGI app. The Scanner is built and warmed in the lifespan, before the first request is taken."""
+    holder = Holder(scanner_factory)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        try:
+            await asyncio.to_thread(holder.reload)
+        except Exception as exc:
+            _, errors = _load_error(exc)
+            for line in errors:
+                log.error("%s", line)
+            log.error("词表加载失败，服务未启动")
+            raise
+        hup = _install_sighup(holder)
+        yield
+        if hup:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+
+    app = FastAPI(
+        title="errscan", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # Swagger UI loads scripts from a CDN; /openapi.json is enough
+    )
+    app.state.holder = holder
+    app.add_middleware(BodyLimit, max_body=max_body)  # type: ignore[arg-type]
+
+    async def limited(fn: Callable[[], bytes]) -> bytes:
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(fn), time_limit)
+        except asyncio.TimeoutError:
+            raise HTTPException(
+                503, f"检查超时（超过 {time_limit:g} 秒），未完成；请稍后重试，或把文稿分成几部分检查",
+                headers={"Retry-After": "1"},
+            ) from None
+
+    def current() -> Scanner:
+        scanner = holder.scanner
+        if scanner is None:
+            raise HTTPException(503, "服务正在启动，词表尚未加载")
+        return scanner
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # pydantic's `input` would echo the text back: keep where and what only
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": errors, "message": "请求格式不正确，未检查"}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _failed(request: Request, exc: Exception) -> JSONResponse:
+        log.error("内部错误（%s），未完成检查：%s", type(exc).__name__, request.url.path)  # never the text
+        return JSONResponse({"detail": "内部错误，未完成检查"}, status_code=500)
+
+    problems = {413: {"model": Problem, "description": "请求过大"},
+                422: {"model": Problem, "description": "请求格式错误、未加载的词表，或文件无法读取"},
+                503: {"model": Problem, "description": "检查超时，或服务正在启动"}}
+
+    @app.post("/v1/check", response_model=CheckResponse, responses=problems, summary="检查文本或网页")  # type: ignore[arg-type]
+    async def check(req: CheckRequest) -> Response:
+        started = time.perf_counter()
+        opts = Options(current(), req.fail_on, req.min_severity, req.lists)
+        html = req.html
+
+        def job() -> bytes:
+            if html is not None:
+                from errscan.readers import read
+
+                # with a BOM the page's own <meta charset> cannot mislead the decoder
+                doc = read(b"\xef\xbb\xbf" + html.encode("utf-8", "surrogatepass"), "page.html", kind="html")
+                doc = dataclasses.replace(doc, metadata={k: v for k, v in doc.metadata.items() if k != "encoding"})
+                path = req.filename or "<html>"
+            else:
+                doc, path = Document(req.text or "", "text", {}), req.filename or "<text>"
+            return answer(opts.scan(doc, path), path, doc, opts, started)
+
+        try:
+            return _json(await limited(job))
+        except _read_error() as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    @app.post("/v1/check/file", response_model=CheckResponse, responses=problems, summary="检查上传的文件")  # type: ignore[arg-type]
+    async def check_file(
+        file: Annotated[UploadFile, File(description="Word（docx/doc）、PDF、Excel（xlsx）、网页或文本文件")],
+        fail_on: Annotated[Level, Form()] = "warning",
+        min_severity: Annotated[Shown, Form()] = "info",
+        lists: Annotated[Optional[str], Form(description="逗号分隔的词表 id；默认全部")] = None,
+        with_text: Annotated[bool, Query(description="同时返回读出的正文（网页用它显示标注）")] = False,
+    ) -> Response:
+        started = time.perf_counter()
+        wanted = [x.strip() for x in re.split(r"[,，\s]+", lists) if x.strip()] if lists is not None else None
+        opts = Options(current(), fail_on, min_severity, wanted)
+        data = await file.read()
+        name = file.filename or "upload"
+
+        def job() -> bytes:
+            from errscan.readers import read
+
+            doc = read(data, name)
+            return answer(opts.scan(doc, name), name, doc, opts, started, with_text)
+
+        try:
+            return _json(await limited(job))
+        except _read_error() as exc:
+            raise HTTPException(422, f"无法检查 {name}：{exc}") from None
+
+    @app.get("/healthz", summary="存活检查")
+    async def healthz() -> dict[str, object]:
+        scanner = current()
+        return {"status": "ok", "version": __version__, "lists": len(scanner.lexicon.lists),
+                "entries": len(scanner.lexicon.entries), "generation": holder.generation}
+
+    @app.get("/v1/lists", summary="已加载的词表")
+    async def lists() -> dict[str, object]:
+        return lists_body(current())
+
+    if reload_token:
+        token = f"Bearer {reload_token}".encode()
+
+        answers = {401: {"model": Problem}, 409: {"model": Problem}}
+
+        @app.post("/v1/reload", summary="重新加载词表（需令牌）", responses=answers)  # type: ignore[arg-type]
+        async def reload(authorization: Annotated[Optional[str], Header()] = None) -> JSONResponse:
+            if not authorization or not hmac.compare_digest(authorization.encode("utf-8", "replace"), token):
+                return _problem(401, "令牌无效", headers={"WWW-Authenticate": "Bearer"})
+            try:
+                scanner = await asyncio.to_thread(holder.reload)
+            except Exception as exc:  # every failure keeps the old lists and says why
+                detail, errors = _load_error(exc)
+                log.error("%s", detail)
+                return _problem(409, detail, errors=errors)
+            body = {"reloaded": True, "generation": holder.generation, **lists_body(scanner)}
+            if _supervised():  # other workers: uvicorn's manager replaces each one, new before old
+                os.kill(os.getppid(), signal.SIGHUP)
+                body["workers"] = "restarting"
+            return JSONResponse(body)
+
+    page_headers = _page_headers()
+
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    async def page() -> Response:
+        return Response(PAGE.read_bytes(), media_type="text/html; charset=utf-8", headers=page_headers)
+
+    return app
+
+
+def lists_body(scanner: Scanner) -> dict[str, object]:
+    return {
+        "lists": [
+            {"id": i.id, "category": i.category, "severity": i.severity.label, "entries": i.entries,
+             "generated": i.generated, "builtin": i.builtin, "overrides": i.overrides, "source": i.source,
+             "description": i.description}
+            for i in scanner.lexicon.lists
+        ],
+        "entries": len(scanner.lexicon.entries),
+        "detectors": [PRIVACY] if scanner.privacy else [],
+    }
+
+
+def _read_error() -> type[Exception]:
+    from errscan.readers import ReadError
+
+    return ReadError
+
+
+def _supervised() -> bool:
+    return os.environ.get(SUPERVISOR_ENV) == str(os.getppid())
+
+
+def _install_sighup(holder: Holder) -> bool:
+    """SIGHUP reloads the lists in this process (only possible in the main thread)."""
+    if not hasattr(signal, "SIGHUP"):
+        return False
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, holder.reload_quietly))
+    except (ValueError, RuntimeError, NotImplementedError):  # not the main thread (tests), or no signals
+        return False
+    return True
+
+
+def _page_headers() -> dict[str, str]:
+    """A CSP that admits only the page's own inline script and style, by hash: injected markup runs nothing."""
+    page = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
+    hashes = {}
+    for tag in ("script", "style"):
+        blocks = re.findall(rf"<{tag}>(.*?)</{tag}>", page, re.S)
+        hashes[tag] = " ".join(f"'sha256-{b64encode(hashlib.sha256(b.encode()).digest()).decode()}'" for b in blocks)
+    csp = (f"default-src 'none'; script-src {hashes['script'] or 'none'}; style-src {hashes['style'] or 'none'}; "
+           "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    return {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store"}
+
+
+# --- running it ----------------------------------------------------------------------------------------------
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn's factory for each worker: the settings `serve` put in the environment."""
+    if not log.handlers:  # beside uvicorn's own lines, in its format
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     errscan: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    cfg = json.loads(os.environ.get(CONFIG_ENV) or "{}")
+    return create_app(
+        scanner_factory(cfg.get("lists", ()), builtin=cfg.get("builtin", True), allow=cfg.get("allow", ())),
+        max_body=int(cfg.get("max_body", MAX_BODY)),
+        time_limit=float(cfg.get("time_limit", TIME_LIMIT)),
+        reload_token=os.environ.get(TOKEN_ENV) or None,
+    )
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    *,
+    lists: Sequence[str | Path] = (),
+    builtin: bool = True,
+    allow: Sequence[str] = (),
+    max_body: int = MAX_BODY,
+    time_limit: float = TIME_LIMIT,
+    reload_token: str | None = None,
+    access_log: bool = False,
+) -> None:
+    """Run uvicorn with `workers` processes, each loading the lists once. Blocks until stopped."""
+    import uvicorn
+
+    os.environ[CONFIG_ENV] = json.dumps({
+        "lists": [str(Path(p).resolve()) for p in lists], "builtin": builtin, "allow": list(allow),
+        "max_body": max_body, "time_limit": time_limit,
+    })
+    if reload_token:
+        os.environ[TOKEN_ENV] = reload_token
+    if workers > 1:
+        os.environ[SUPERVISOR_ENV] = str(os.getpid())
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("监听 %s：检查接口没有身份验证，请只在内网或反向代理之后开放", host)
+    uvicorn.run(
+        "errscan.server:app_from_env", factory=True, host=host, port=port, workers=workers,
+        access_log=access_log,  # off by default (0.5 ms a request); method, path and status only, never a text
+        server_header=False, timeout_worker_healthcheck=60,  # a worker loads lists and jieba before it is ready
+    )

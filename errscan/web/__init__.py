@@ -1,0 +1,1 @@
+"""The clerks' page (index.html: one file, inline CSS and JS, no external resources)."""

@@ -1,0 +1,462 @@
+"""`errscan serve` over real HTTP: uvicorn on a free 127.0.0.1 port, in a thread or a child process."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from helpers import CORE, REPO
+
+pytest.importorskip("fastapi", reason="errscan[server] is not installed")
+pytest.importorskip("uvicorn", reason="errscan[server] is not installed")
+
+import uvicorn
+
+from errscan.pipeline import Scanner
+from errscan.readers import ReadError, read
+from errscan.server import create_app, scanner_factory
+
+PHONE = "13912345678"
+DRAFT = f"我们要再接再励，\n请亲自联系{PHONE}。"  # typo (warning), 亲自 (info), a mobile number (error)
+OFFICE = "id: office\ncategory: usage\nseverity: warning\nentries:\n  - [甲乙丙, 甲乙丁]\n"
+OFFICE_NEW = "id: office\ncategory: usage\nseverity: warning\nentries:\n  - [甲乙丙, 甲乙戊]\n  - [子丑寅, 子丑卯]\n"
+
+
+# --- a real server ------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def running(app: object) -> Iterator[int]:
+    """uvicorn serving `app` in a thread on a free loopback port; yields the port once started."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+class Answer:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes):
+        self.status, self.headers, self.body = status, headers, body
+
+    @property
+    def json(self) -> dict:  # type: ignore[type-arg]
+        return json.loads(self.body)  # type: ignore[no-any-return]
+
+
+def call(port: int, method: str, path: str, body: object = None, headers: dict[str, str] | None = None,
+         **kw: object) -> Answer:
+    """One request to 127.0.0.1:port; a dict body is sent as JSON."""
+    headers = dict(headers or {})
+    if isinstance(body, dict):
+        body = json.dumps(body, ensure_ascii=False).encode()
+        headers.setdefault("Content-Type", "application/json")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers, **kw)  # type: ignore[arg-type]
+        resp = conn.getresponse()
+        return Answer(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+    finally:
+        conn.close()
+
+
+def check(port: int, **fields: object) -> Answer:
+    return call(port, "POST", "/v1/check", fields)
+
+
+def multipart(
+    files: dict[str, tuple[str, bytes]], fields: dict[str, str] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    boundary = uuid.uuid4().hex
+    out = io.BytesIO()
+    for name, value in (fields or {}).items():
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, data) in files.items():
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                  "Content-Type: application/octet-stream\r\n\r\n".encode())
+        out.write(data + b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return out.getvalue(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def upload(port: int, filename: str, data: bytes, query: str = "", **fields: str) -> Answer:
+    body, headers = multipart({"file": (filename, data)}, fields)
+    return call(port, "POST", "/v1/check/file" + query, body, headers)
+
+
+def spans(answer: Answer) -> list[tuple[str, int, int, int]]:
+    return [(f["rule"], f["line"], f["column"], f["offset"]) for f in answer.json["findings"]]
+
+
+def docx_bytes(*paragraphs: str) -> bytes:
+    import docx
+
+    document = docx.Document()
+    for p in paragraphs:
+        document.add_paragraph(p)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def office_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("lists")
+    (path / "office.yaml").write_text(OFFICE, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def port(office_dir: Path) -> Iterator[int]:
+    """The engine's test list plus an office list; no reload token."""
+    with running(create_app(scanner_factory([CORE, office_dir / "office.yaml"], builtin=False))) as p:
+        yield p
+
+
+# --- checking -----------------------------------------------------------------------------------------------
+
+
+def test_check_text_contract_and_verdict(port: int) -> None:
+    a = check(port, text=DRAFT, filename="通知.txt")
+    assert a.status == 200 and a.headers["content-type"].startswith("application/json")
+    doc = a.json
+    assert set(doc) == {"version", "verdict", "fail_on", "findings", "summary", "documents"}
+    assert doc["verdict"] == "fail" and doc["fail_on"] == "warning"
+    assert spans(a) == [
+        ("core/再接再励", 1, 4, 3), ("core/亲自", 2, 2, 10), ("privacy/mobile", 2, 6, 14),
+    ]
+    first = doc["findings"][0]
+    assert first == {
+        "path": "通知.txt", "line": 1, "column": 4, "offset": 3, "length": 4, "text": "再接再励",
+        "suggestions": ["再接再厉"], "rule": "core/再接再励", "list": "core", "category": "typo",
+        "severity": "warning", "message": first["message"], "context": first["context"], "location": {},
+    }
+    assert "再接再厉" in first["message"]
+    assert doc["summary"]["by_severity"] == {"error": 1, "warning": 1, "info": 1}
+    assert doc["summary"]["files"] == 1 and doc["summary"]["findings"] == 3
+    assert doc["documents"] == {"通知.txt": {"kind": "text"}}
+
+
+def test_clean_text_passes(port: int) -> None:
+    a = check(port, text="我们要再接再厉。")
+    assert a.status == 200 and a.json["verdict"] == "pass" and a.json["findings"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "fail_on", "verdict"),
+    [
+        ("请亲自到场。", "warning", "pass"),  # info only
+        ("请亲自到场。", "info", "fail"),
+        ("我们要再接再励。", "error", "pass"),  # warning only
+        ("我们要再接再励。", "warning", "fail"),
+        (DRAFT, "error", "fail"),  # the mobile number is an error
+        (DRAFT, "never", "pass"),
+    ],
+)
+def test_fail_on(port: int, text: str, fail_on: str, verdict: str) -> None:
+    a = check(port, text=text, fail_on=fail_on)
+    assert a.status == 200 and a.json["verdict"] == verdict and a.json["fail_on"] == fail_on
+
+
+def test_min_severity_and_lists_filter(port: int) -> None:
+    assert [r for r, *_ in spans(check(port, text=DRAFT, min_severity="warning"))] == [
+        "core/再接再励", "privacy/mobile",
+    ]
+    text = "甲乙丙，" + DRAFT
+    assert [r for r, *_ in spans(check(port, text=text, lists=["office"]))] == ["office/甲乙丙"]
+    assert [r for r, *_ in spans(check(port, text=text, lists=["privacy"]))] == ["privacy/mobile"]
+    assert [r for r, *_ in spans(check(port, text=text, lists=["core", "privacy"]))] == [
+        "core/再接再励", "core/亲自", "privacy/mobile",
+    ]
+    a = check(port, text=text, lists=["office", "nosuch"])
+    assert a.status == 422
+    assert a.json["detail"][0]["loc"] == ["body", "lists"] and "nosuch" in a.json["detail"][0]["msg"]
+
+
+def test_pii_is_masked_everywhere(port: int) -> None:
+    a = check(port, text=DRAFT)
+    assert PHONE.encode() not in a.body
+    mobile = a.json["findings"][2]
+    assert mobile["text"] == "139****5678" and mobile["length"] == 11
+    assert "139****5678" in a.json["findings"][0]["context"] or "139****5678" in mobile["context"]
+
+
+def test_check_html_positions_in_the_source(port: int) -> None:
+    page = ('<html><head><meta charset="gbk"><title>通知</title><script>var s="再接再励";</script></head>\n'
+            "<body><p>我们要<b>再接再励</b>。</p></body></html>")
+    a = check(port, html=page, filename="index.html")
+    assert a.status == 200
+    assert spans(a) == [("core/再接再励", 2, 16, 3)]  # the script is not text; line/column in the page source
+    assert a.json["documents"]["index.html"]["kind"] == "html"
+    assert a.json["documents"]["index.html"]["title"] == "通知"
+
+
+def test_check_docx_upload(port: int) -> None:
+    data = docx_bytes("关于做好工作的通知", f"我们要再接再励，电话{PHONE}。")
+    a = upload(port, "通知.docx", data, fail_on="error", lists="core,privacy")
+    assert a.status == 200, a.body
+    assert [(f["rule"], f["location"]) for f in a.json["findings"]] == [
+        ("core/再接再励", {"paragraph": 2}), ("privacy/mobile", {"paragraph": 2}),
+    ]
+    assert a.json["verdict"] == "fail" and a.json["documents"]["通知.docx"]["kind"] == "docx"
+    assert "text" not in a.json and PHONE.encode() not in a.body
+    b = upload(port, "通知.docx", data, query="?with_text=true")
+    text = b.json["text"]
+    assert "139****5678" in text and PHONE not in text
+    for f in b.json["findings"]:
+        assert text[f["offset"] : f["offset"] + f["length"]] == f["text"]
+
+
+def test_unreadable_upload_is_422_in_chinese(port: int) -> None:
+    a = upload(port, "坏.docx", b"PK\x03\x04 not really a zip")
+    assert a.status == 422
+    with pytest.raises(ReadError) as exc:
+        read(b"PK\x03\x04 not really a zip", "坏.docx")
+    assert a.json["detail"] == f"无法检查 坏.docx：{exc.value}"
+    b = call(port, "POST", "/v1/check/file", *multipart({"other": ("a.txt", b"x")}))
+    assert b.status == 422 and b.json["detail"][0]["loc"] == ["body", "file"]
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (b'{"text": "abc"', ["body", 14]),  # malformed JSON
+        (b'["text"]', ["body"]),
+        (json.dumps({"txt": "再接再励"}).encode(), ["body", "txt"]),  # unknown field
+        (json.dumps({"text": "a", "html": "b"}).encode(), ["body"]),  # both
+        (json.dumps({}).encode(), ["body"]),  # neither
+        (json.dumps({"text": 5}).encode(), ["body", "text"]),
+        (json.dumps({"text": "a", "fail_on": "sometimes"}).encode(), ["body", "fail_on"]),
+        (json.dumps({"text": "a", "lists": "core"}).encode(), ["body", "lists"]),
+    ],
+)
+def test_bad_requests_are_422_with_details(port: int, body: bytes, where: list[object]) -> None:
+    a = call(port, "POST", "/v1/check", body, {"Content-Type": "application/json"})
+    assert a.status == 422
+    assert a.json["message"] == "请求格式不正确，未检查"
+    assert a.json["detail"][0]["loc"] == where
+    assert all(set(d) == {"loc", "msg", "type"} for d in a.json["detail"])  # the input is never echoed
+
+
+def test_lists_health_and_openapi(port: int) -> None:
+    lists = call(port, "GET", "/v1/lists").json
+    assert [(i["id"], i["entries"], i["builtin"]) for i in lists["lists"]] == [
+        ("core", Scanner([CORE], builtin=False).lexicon.lists[0].entries, False), ("office", 1, False),
+    ]
+    assert lists["detectors"] == ["privacy"] and "path" not in lists["lists"][0]
+    health = call(port, "GET", "/healthz")
+    assert health.status == 200 and health.json["status"] == "ok" and health.json["lists"] == 2
+    spec = call(port, "GET", "/openapi.json").json
+    assert {"/v1/check", "/v1/check/file", "/v1/lists", "/healthz"} <= set(spec["paths"])
+    assert "/v1/reload" not in spec["paths"]
+    assert "CheckRequest" in spec["components"]["schemas"]
+    assert call(port, "POST", "/v1/reload", headers={"Authorization": "Bearer x"}).status == 404
+
+
+def test_page_is_served_with_a_strict_csp(port: int) -> None:
+    a = call(port, "GET", "/")
+    assert a.status == 200 and a.headers["content-type"] == "text/html; charset=utf-8"
+    csp = a.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'sha256-" in csp and "unsafe-inline" not in csp
+    assert b"http://" not in a.body and b"https://" not in a.body  # no external resources
+
+
+# --- limits -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(office_dir: Path) -> Iterator[int]:
+    """A server with a 64 KB body limit and a 1 ms time limit."""
+    app = create_app(scanner_factory([CORE], builtin=False), max_body=65536, time_limit=0.001)
+    with running(app) as p:
+        yield p
+
+
+def test_body_over_the_limit_is_413(small: int) -> None:
+    a = check(small, text="再接再励" * 6000)  # 72 KB of UTF-8: refused from Content-Length
+    assert a.status == 413 and a.json["detail"].startswith("请求过大（上限 64 KB）")
+    chunks = iter([b'{"text": "', "再接再励".encode() * 6000, b'"}'])  # chunked: counted while reading
+    b = call(small, "POST", "/v1/check", chunks, {"Content-Type": "application/json"}, encode_chunked=True)
+    assert b.status == 413 and b.json["detail"].startswith("请求过大")
+    c = upload(small, "big.txt", "再接再励".encode() * 6000)
+    assert c.status == 413
+
+
+def test_time_limit_is_503_with_retry_after(small: int) -> None:
+    a = check(small, text="我们要再接再励，" * 2500)  # 60 KB: within the body limit, about 100 ms to scan
+    assert a.status == 503
+    assert a.json["detail"].startswith("检查超时（超过 0.001 秒）") and a.headers["retry-after"] == "1"
+    assert call(small, "GET", "/healthz").status == 200  # the server goes on
+
+
+# --- reloading the lists ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reloadable(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    (tmp_path / "office.yaml").write_text(OFFICE, encoding="utf-8")
+    app = create_app(scanner_factory([tmp_path], builtin=False), reload_token="s3cret")
+    with running(app) as p:
+        yield p, tmp_path / "office.yaml"
+
+
+def reload(port: int, token: str | None = "s3cret") -> Answer:
+    return call(port, "POST", "/v1/reload", headers={"Authorization": f"Bearer {token}"} if token else {})
+
+
+def suggestions(a: Answer) -> tuple[str, ...]:
+    assert a.status == 200, a.body
+    return tuple(s for f in a.json["findings"] for s in f["suggestions"])
+
+
+def test_reload_needs_the_token(reloadable: tuple[int, Path]) -> None:
+    port, office = reloadable
+    office.write_text(OFFICE_NEW, encoding="utf-8")
+    for token in (None, "wrong", "s3cret2", "S3CRET"):
+        a = reload(port, token)
+        assert a.status == 401 and a.json["detail"] == "令牌无效" and a.headers["www-authenticate"] == "Bearer"
+    assert suggestions(check(port, text="甲乙丙，子丑寅")) == ("甲乙丁",)  # still the old lists
+    a = reload(port)
+    assert a.status == 200 and a.json["reloaded"] is True and a.json["generation"] == 2
+    assert [(i["id"], i["entries"]) for i in a.json["lists"]] == [("office", 2)]
+    assert suggestions(check(port, text="甲乙丙，子丑寅")) == ("甲乙戊", "子丑卯")
+    assert "/v1/reload" in call(port, "GET", "/openapi.json").json["paths"]
+
+
+def test_broken_list_keeps_the_old_ones(reloadable: tuple[int, Path]) -> None:
+    port, office = reloadable
+    office.write_text(OFFICE + "  - match: 甲乙丙\n    suggest: 重复\n", encoding="utf-8")  # a duplicate entry
+    a = reload(port)
+    assert a.status == 409
+    assert a.json["detail"].startswith("词表有 1 处错误，未重新加载，仍使用原词表")
+    assert len(a.json["errors"]) == 1 and "office.yaml:" in a.json["errors"][0]
+    office.write_text("id: office\nentries: [[[", encoding="utf-8")  # not YAML at all
+    assert reload(port).status == 409
+    assert suggestions(check(port, text="甲乙丙")) == ("甲乙丁",)
+    assert call(port, "GET", "/healthz").json["generation"] == 1
+
+
+def test_reload_under_load_is_atomic(reloadable: tuple[int, Path]) -> None:
+    """Threads check a text while the lists are swapped back and forth: each answer is all-old or all-new."""
+    port, office = reloadable
+    old, new = ("甲乙丁",), ("甲乙戊", "子丑卯")
+    seen: list[tuple[str, ...]] = []
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def hammer() -> None:
+        try:
+            conn_count = 0
+            while not stop.is_set() and conn_count < 2000:
+                seen.append(suggestions(check(port, text="甲乙丙，子丑寅。")))
+                conn_count += 1
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(6):
+            office.write_text(OFFICE_NEW if i % 2 == 0 else OFFICE, encoding="utf-8")
+            assert reload(port).status == 200
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert not failures, failures
+    assert set(seen) <= {old, new}, set(seen) - {old, new}
+    assert set(seen) == {old, new} and len(seen) > 20
+
+
+# --- `serve` as a process: workers, SIGHUP, nothing logged ---------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # type: ignore[no-any-return]
+
+
+def wait_for(pred: Callable[[], bool], seconds: float, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[0].decode(errors="replace")
+        try:
+            if pred():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs SIGHUP")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_process_reloads_and_logs_no_text(tmp_path: Path, workers: int) -> None:
+    """One worker: SIGHUP reloads in place. Two: POST /v1/reload checks the lists, then has uvicorn's manager
+    replace each worker (new before old)."""
+    office = tmp_path / "office.yaml"
+    office.write_text(OFFICE, encoding="utf-8")
+    port = free_port()
+    code = (
+        "import sys; from errscan.server import serve; "
+        f"serve('127.0.0.1', {port}, {workers}, lists=[sys.argv[1]], builtin=False, access_log=True)"
+    )
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ERRSCAN_RELOAD_TOKEN": "s3cret"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(office)], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        wait_for(lambda: call(port, "GET", "/healthz").status == 200, 60, proc)
+        secret = "机密稿件甲乙丙"
+        assert suggestions(check(port, text=secret)) == ("甲乙丁",)
+        office.write_text("id: office\nentries: [[[", encoding="utf-8")
+        assert reload(port).status == 409  # checked in the worker that answers: nothing restarts
+        office.write_text(OFFICE_NEW, encoding="utf-8")
+        if workers == 1:
+            proc.send_signal(signal.SIGHUP)
+        else:
+            a = reload(port)
+            assert a.status == 200 and a.json["workers"] == "restarting"
+
+        def all_new() -> bool:
+            return all(suggestions(check(port, text=secret)) == ("甲乙戊",) for _ in range(2 * workers))
+
+        wait_for(all_new, 60, proc)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out = proc.communicate(timeout=30)[0].decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out = proc.communicate()[0].decode("utf-8", "replace")
+    assert "POST /v1/check HTTP/1.1" in out  # the access log: method, path, status
+    assert "机密" not in out and "甲乙" not in out  # never the text
+    assert "词表已加载" in out and "未重新加载，仍使用原词表" in out
