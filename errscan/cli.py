@@ -1,6 +1,5 @@
 """The command line: parse arguments, call the pipeline, pick a reporter, set the exit code. Thin."""
 
-from __future__ import annotations
 
 import sys
 import time
