@@ -133,6 +133,10 @@ def check(
         typer.Option("--output", "-o", help="把报告写入此文件（UTF-8，csv 带 BOM；写完才替换原文件）。"),
     ] = None,
     config_file: ConfigOpt = None,
+    stdin_filename: Annotated[
+        Optional[str],
+        typer.Option("--stdin-filename", help="标准输入内容的文件名（决定读取格式、报告中的路径和适用的配置）。"),
+    ] = None,
     report_unused: Annotated[
         bool, typer.Option("--report-unused-disables", help="把没有屏蔽任何问题的 errscan-disable 注释报告为警告。")
     ] = False,
@@ -168,8 +172,9 @@ def check(
             as_of=as_of, privacy=False if no_privacy else None,
         )
         scanners = ScannerCache(cache=not no_cache, show_pii=show_pii)
-        for source in expand(args):
-            config = resolver.for_path(source.path)
+        for source in expand(args, stdin_filename):
+            named = Path(stdin_filename) if stdin_filename and source.path is None else source.path
+            config = resolver.for_path(None if is_url(source.name) else named)
             if source.path is not None and config.excluded(source.path):
                 continue
             try:

@@ -21,11 +21,12 @@ class Source:
     in_directory: bool = False  # found by walking a directory (binary files are then skipped)
 
 
-def expand(args: list[str]) -> Iterator[Source]:
-    """Files as given; directories walked recursively, sorted, hidden entries skipped; '-' is stdin."""
+def expand(args: list[str], stdin_filename: str | None = None) -> Iterator[Source]:
+    """Files as given; directories walked recursively, sorted, hidden entries skipped; '-' is stdin
+    (named `stdin_filename` when given: its type, its report path and its configuration come from that name)."""
     for arg in args:
         if arg == "-":
-            yield Source("-", None)
+            yield Source(stdin_filename or "-", None)
             continue
         path = Path(arg)
         if not path.is_dir():

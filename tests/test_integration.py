@@ -104,3 +104,11 @@ def test_real_pdf_reports(tmp_path: Path) -> None:
     ]
     # 2024 report, page 1: "全面贯彻落实党中央国务院、省委省政府…" — the two organs take a 顿号 (a genuine slip)
     assert found == [("hongze_2024_zfxxgk_annual_report.pdf", "serious/党中央国务院", {"page": 1, "line": 12})]
+
+
+def test_stdin_filename_gives_type_and_path(tmp_path: Path) -> None:
+    page = "<html><body>\n<p>要<b>再接</b>再励</p></body></html>"
+    out = run("check", "-f", "json", "--stdin-filename", "site/page.html", "-", cwd=tmp_path, stdin=page.encode())
+    doc = json.loads(out.stdout)
+    assert [(f["path"], f["line"], f["column"]) for f in doc["findings"]] == [("site/page.html", 2, 8)]
+    assert doc["documents"]["site/page.html"]["kind"] == "html"
