@@ -311,6 +311,49 @@ def fix(
         raise typer.Exit(code)
 
 
+class Engine(str, Enum):
+    process = "process"
+    dask = "dask"
+
+
+@app.command()
+def audit(
+    paths: Annotated[list[str], typer.Argument(help="要审计的目录或文件（也可以是 fsspec 网址）。")],
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="并行进程数（默认：全部核心）。")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="输出目录：findings.jsonl、summary.json、findings.csv、report.html。")
+    ] = Path("errscan-audit"),
+    cache: Annotated[
+        Optional[Path], typer.Option("--cache", help="增量缓存文件（默认：输出目录下 audit-cache.sqlite）。")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="不复用上次结果，全部重新检查（缓存仍会更新）。")
+    ] = False,
+    engine: Annotated[Engine, typer.Option("--engine", help="process：本机进程池；dask：Dask 集群。")] = Engine.process,
+    scheduler: Annotated[
+        Optional[str], typer.Option("--scheduler", help="Dask 调度器地址，如 tcp://HOST:8786；不给则在本机启动。")
+    ] = None,
+    lists: ListsOpt = None,
+    no_builtin: NoBuiltinOpt = False,
+    no_privacy: Annotated[bool, typer.Option("--no-privacy", help="不检查个人信息。")] = False,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY）。")] = None,
+    fail_on: Annotated[Level, typer.Option(help="有此级别及以上的问题时退出码为 1。")] = Level.warning,
+) -> None:
+    """审计整个归档：并行、可中断续查、增量（只查改过的文件），输出 HTML 报告。
+
+    退出码：0 无问题；1 有问题；2 用法错误；3 有文件无法读取；130 已中断。
+    """
+    from errscan.audit import AuditOptions, run_audit
+
+    code = run_audit(paths, AuditOptions(
+        out=out, jobs=jobs, cache=cache, reuse=not no_cache, engine=engine.value, scheduler=scheduler,
+        lists=tuple(str(p) for p in lists or ()), builtin=not no_builtin, privacy=not no_privacy, as_of=as_of,
+        fail_on=fail_on.value,
+    ))
+    if code:
+        raise typer.Exit(code)
+
+
 @app.command()
 def crawl(
     url: Annotated[str, typer.Argument(help="起始网址（http:// 或 https://）。")],

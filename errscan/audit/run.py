@@ -1,0 +1,322 @@
+"""`errscan audit`: walk the archive, plan each file against the cache, scan the rest in parallel, write as
+results arrive, then summary.json and report.html.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import queue
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from errscan.audit.cache import Cache, Planner, Row, entry_fingerprints
+from errscan.audit.outputs import Outputs
+from errscan.audit.walk import count, is_url, walk
+from errscan.audit.worker import CHUNK_CHARS, FileResult, Settings, Task, init, scan_file
+
+EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
+CACHE_NAME = "audit-cache.sqlite"
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    out: Path = Path("errscan-audit")
+    jobs: int | None = None  # None: every core
+    cache: Path | None = None  # None: OUT/audit-cache.sqlite
+    reuse: bool = True  # False (--no-cache): scan everything, then refresh the cache
+    engine: str = "process"  # process | dask
+    scheduler: str | None = None  # dask: tcp://host:8786; None starts a LocalCluster
+    lists: tuple[str, ...] = ()
+    builtin: bool = True
+    privacy: bool = True
+    as_of: str | None = None
+    allow: tuple[str, ...] = ()
+    show_pii: bool = False
+    fail_on: str = "warning"  # error | warning | info | never
+    progress: bool | None = None  # None: a progress bar when stderr is a terminal
+    chunk_chars: int = CHUNK_CHARS
+    report_rows: int = 20000  # findings listed in report.html (all are in findings.jsonl/csv)
+
+
+@dataclass
+class Progress:
+    """What the progress bar (and a test's callback) sees after each file."""
+
+    total: int | None
+    total_bytes: int | None
+    done: int = 0
+    bytes: int = 0
+    findings: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / 1048576 / max(time.perf_counter() - self.started, 1e-6)
+
+
+class AuditError(Exception):
+    def __init__(self, message: str, code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.code = code
+
+
+def run_audit(
+    paths: list[str], options: AuditOptions = AuditOptions(), on_file: Callable[[Progress], None] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """Run an audit; print errors (Chinese) to stderr; return the exit code (0, 1, 2, 3 or 130)."""
+    err = stderr or sys.stderr
+    try:
+        summary = audit(paths, options, on_file, err)
+    except AuditError as exc:
+        err.write(f"errscan: {exc}\n")
+        return exc.code
+    out = options.out
+    err.write(
+        f"errscan: 已检查 {summary['files']} 个文件（复用缓存 {summary['reused']}，重新检查 {summary['rescanned']}），"
+        f"发现问题 {summary['findings']} 处，无法读取 {len(summary['unreadable'])} 个；报告：{out / 'report.html'}\n"  # type: ignore[arg-type]
+    )
+    if summary["interrupted"]:
+        err.write("errscan: 已中断，报告只含中断前检查的文件\n")
+        return EXIT_INTERRUPTED
+    if summary["unreadable"]:
+        return EXIT_UNREADABLE
+    if options.fail_on != "never":
+        from errscan.model import Severity
+
+        floor = Severity.parse(options.fail_on)
+        by_severity: dict[str, int] = summary["by_severity"]  # type: ignore[assignment]
+        if any(n and Severity.parse(s) >= floor for s, n in by_severity.items()):
+            return EXIT_FINDINGS
+    return 0
+
+
+def settings_for(options: AuditOptions) -> Settings:
+    if options.as_of:
+        from errscan.docdate import parse_date
+
+        try:
+            parse_date(options.as_of)
+        except ValueError:
+            raise AuditError(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{options.as_of}") from None
+    return Settings(
+        lists=tuple(str(Path(p).resolve()) for p in options.lists), builtin=options.builtin, allow=options.allow,
+        as_of=options.as_of, privacy=options.privacy, show_pii=options.show_pii, chunk_chars=options.chunk_chars,
+    )
+
+
+def load_lists(settings: Settings):  # type: ignore[no-untyped-def]
+    from errscan.lexicon import ListLoadError, load_lexicon
+
+    if not settings.builtin and not settings.lists:
+        raise AuditError("--no-builtin 需要至少一个 --list 词表")
+    try:
+        return load_lexicon([Path(p) for p in settings.lists], builtin=settings.builtin)
+    except ListLoadError as exc:
+        raise AuditError("\n".join(map(str, exc.errors)) + f"\n词表有 {len(exc.errors)} 处错误，未执行检查") from None
+
+
+def audit(
+    paths: list[str], options: AuditOptions = AuditOptions(), on_file: Callable[[Progress], None] | None = None,
+    stderr: IO[str] | None = None,
+) -> dict[str, object]:
+    """The audit itself: returns the summary (also written to OUT/summary.json). Raises AuditError."""
+    started = time.perf_counter()
+    for arg in paths:
+        if not is_url(arg) and not os.path.lexists(arg):
+            raise AuditError(f"路径不存在：{arg}")
+    settings = settings_for(options)
+    lex = load_lists(settings)
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = Cache(options.cache or out / CACHE_NAME)
+    planner = Planner(cache, settings.key(), entry_fingerprints(lex), reuse=options.reuse)
+    del lex
+    outputs = Outputs(out)
+    show = options.progress if options.progress is not None else (stderr or sys.stderr).isatty()
+    total = count(paths) if show else (None, None)
+    state = Progress(*total)
+    departments: dict[str, str] = {}  # in flight: name -> department
+    bar = _bar(stderr or sys.stderr, state) if show else None
+
+    def after(size: int, findings: int) -> None:
+        state.done += 1
+        state.bytes += size
+        state.findings += findings
+        if bar is not None:
+            bar.update(state)
+        if on_file is not None:
+            on_file(state)
+
+    def handle(res: FileResult, row: Row | None = None) -> None:
+        dept = departments.pop(res.name, "")
+        reused = res.status == "same"
+        if reused:  # the cached result stands: confirm it under the current size, mtime and lists
+            row = row or cache.get(res.name)
+            assert row is not None
+            if (row.size, row.mtime, row.lexicon) != (res.size, res.mtime, planner.lexicon):
+                cache.confirm(res.name, res.size, res.mtime, planner.lexicon)
+            res = row.result(row.status)
+        if res.status == "error":
+            cache.forget(res.name)
+            outputs.add_error(res.name, res.error)
+        elif res.status == "skipped":
+            if not reused:
+                cache.put(res, planner.settings, planner.lexicon)
+            outputs.add_skipped()
+        else:
+            if not reused:
+                cache.put(res, planner.settings, planner.lexicon)
+            outputs.add(res.findings, dept, res.meta, res.size, reused)
+        after(res.size, len(res.findings))
+
+    def tasks() -> Iterator[Task]:
+        for item in walk(paths, outputs.add_error):
+            departments[item.name] = item.department
+            planned = planner.plan(item.name, item.size, item.mtime, item.in_directory)
+            if isinstance(planned, Row):
+                handle(FileResult(item.name, "same", item.size, item.mtime), planned)
+            else:
+                yield planned
+
+    engine = make_engine(options, settings, planner.probes)
+    interrupted = False
+    try:
+        if bar is not None:
+            bar.start()
+        engine.run(tasks(), handle)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        engine.close(terminate=interrupted)
+        if bar is not None:
+            bar.stop()
+        cache.close()
+    summary = outputs.close(
+        interrupted=interrupted, elapsed=round(time.perf_counter() - started, 3), engine=options.engine,
+        jobs=engine.jobs, cache=str(cache.path), lists_changed=bool(planner.diffs),
+        mb_per_s=round(state.mb_per_s, 2), files_per_s=round(state.done / max(time.perf_counter() - started, 1e-6), 1),
+    )
+    from errscan.audit.report import write_report
+
+    write_report(out, summary, limit=options.report_rows)
+    return summary
+
+
+def make_engine(options: AuditOptions, settings: Settings, probes: dict[str, tuple[str, ...]]):  # type: ignore[no-untyped-def]
+    if options.engine == "dask":
+        from errscan.audit.dask_engine import DaskEngine
+
+        return DaskEngine(settings, probes, options.scheduler, Path(options.out), options.jobs)
+    if options.engine != "process":
+        raise AuditError(f"未知的执行方式：{options.engine}（process 或 dask）")
+    jobs = options.jobs or os.cpu_count() or 1
+    return InlineEngine(settings, probes) if jobs == 1 else PoolEngine(settings, probes, jobs)
+
+
+class InlineEngine:
+    """-j 1: scan in this process (no pool, no pickling)."""
+
+    jobs = 1
+
+    def __init__(self, settings: Settings, probes: dict[str, tuple[str, ...]]):
+        self.args = settings, probes
+
+    def run(self, tasks: Iterator[Task], handle: Callable[[FileResult], None]) -> None:
+        started = False
+        for task in tasks:
+            if not started:  # the scanner is built for the first file to scan: a fully cached run needs none
+                init(*self.args)
+                started = True
+            handle(scan_file(task))
+
+    def close(self, terminate: bool = False) -> None:
+        pass
+
+
+def _failed(results: queue.SimpleQueue[FileResult], task: Task, exc: BaseException) -> None:
+    message = f"内部错误（{type(exc).__name__}），未检查"
+    results.put(FileResult(task.name, "error", task.size, task.mtime, error=message))
+
+
+class PoolEngine:
+    """A process pool whose initializer builds one Scanner per worker; at most 4 files per worker in flight."""
+
+    def __init__(self, settings: Settings, probes: dict[str, tuple[str, ...]], jobs: int):
+        self.jobs, self.args = jobs, (settings, probes, True)
+        self.pool = None
+
+    def run(self, tasks: Iterator[Task], handle: Callable[[FileResult], None]) -> None:
+        import multiprocessing
+
+        results: queue.SimpleQueue[FileResult] = queue.SimpleQueue()
+        limit, pending = self.jobs * 4, 0
+        for task in tasks:
+            if self.pool is None:  # started for the first file to scan: a fully cached run starts no worker
+                self.pool = multiprocessing.get_context().Pool(self.jobs, initializer=init, initargs=self.args)
+            self.pool.apply_async(
+                scan_file, (task,), callback=results.put, error_callback=functools.partial(_failed, results, task)
+            )
+            pending += 1
+            while pending >= limit:
+                pending -= _take(results, handle)
+        while pending:
+            pending -= _take(results, handle)
+
+    def close(self, terminate: bool = False) -> None:
+        if self.pool is None:
+            return
+        if terminate:
+            self.pool.terminate()
+        else:
+            self.pool.close()
+        self.pool.join()
+
+
+def _take(results: queue.SimpleQueue[FileResult], handle: Callable[[FileResult], None]) -> int:
+    try:
+        res = results.get(timeout=0.25)  # a timeout keeps Ctrl-C responsive
+    except queue.Empty:
+        return 0
+    handle(res)
+    return 1
+
+
+class _Bar:
+    """rich's progress bar on stderr: files done/total, MB/s, findings so far, time left."""
+
+    def __init__(self, stream: IO[str], state: Progress):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("审计"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[speed]}"),
+            TextColumn("问题 {task.fields[findings]}"), TimeRemainingColumn(),
+            console=Console(file=stream), transient=False,
+        )
+        self.task = self.progress.add_task("audit", total=state.total, speed="", findings=0)
+        self._last = 0.0
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def update(self, state: Progress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1 and state.done != state.total:
+            return
+        self._last = now
+        self.progress.update(
+            self.task, completed=state.done, speed=f"{state.mb_per_s:.1f} MB/s", findings=state.findings
+        )
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def _bar(stream: IO[str], state: Progress) -> _Bar:
+    return _Bar(stream, state)

@@ -1,0 +1,271 @@
+"""One file -> FileResult: read, hash, (probe,) scan, in chunks when large. Runs in a worker process.
+
+A worker builds its Scanner once (`init`, the pool's initializer or the Dask plugin's setup) and keeps it in
+a module global; `scan_file` then needs only a small picklable Task.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from errscan.model import Document, Finding, Locator
+
+# Texts longer than CHUNK_CHARS characters (8 MB of UTF-8 Chinese) are scanned in chunks. A chunk's window
+# reaches PAD characters plus the longest entry past each edge: jieba's clause (verify.REACH, 64 each side),
+# context rules (24), the finding's context (20) and the privacy detectors' keyword windows (≤ 16) all fit in
+# it, so a chunked scan finds exactly what a whole one does; a finding belongs to the chunk it starts in.
+CHUNK_CHARS = (8 << 20) // 3
+PAD = 512
+FORMAT = 1  # bump when what a worker returns changes meaning: invalidates every cached result
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker needs to build its Scanner: picklable, and hashed into the cache key."""
+
+    lists: tuple[str, ...] = ()
+    builtin: bool = True
+    allow: tuple[str, ...] = ()
+    min_severity: int = 1
+    as_of: str | None = None
+    privacy: bool = True
+    show_pii: bool = False
+    lexicon_cache: bool = True
+    chunk_chars: int = CHUNK_CHARS
+    warm: bool = True  # load jieba in the initializer (every worker pays it once, not mid-run)
+
+    def key(self) -> str:
+        """The options that change findings (the lists are keyed separately, entry by entry)."""
+        from errscan import __version__
+
+        parts = (FORMAT, __version__, sorted(self.allow), self.min_severity, self.as_of, self.privacy, self.show_pii)
+        return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=12).hexdigest()
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str  # a path, or an fsspec URL
+    size: int
+    mtime: float | None
+    in_directory: bool = True
+    cached_hash: str | None = None  # equal content hash: the cached result stands (after the probe, if any)
+    probe: str | None = None  # key of the added entries to look for before reusing
+
+
+@dataclass
+class FileResult:
+    name: str
+    status: str  # scanned | same | skipped | error
+    size: int = 0
+    mtime: float | None = None
+    hash: str = ""
+    findings: list[dict[str, object]] = field(default_factory=list)
+    hits: list[str] = field(default_factory=list)  # matches the automaton met (candidates), for list changes
+    meta: dict[str, str] = field(default_factory=dict)  # kind, date (YYYY-MM-DD or YYYY-MM), chars
+    error: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> FileResult:
+        return cls(**d)  # type: ignore[arg-type]
+
+
+class _Recorder:
+    """Wraps the lexicon's automaton: records which entries the scan met, passes everything else through."""
+
+    def __init__(self, automaton: object):
+        self._automaton = automaton
+        self.seen: set[int] = set()
+
+    def iter(self, window: str):  # type: ignore[no-untyped-def]
+        seen = self.seen
+        for item in self._automaton.iter(window):  # type: ignore[attr-defined]
+            seen.add(item[1][0])
+            yield item
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._automaton, name)
+
+
+class _State:
+    def __init__(self, settings: Settings, probes: dict[str, tuple[str, ...]]):
+        from errscan.docdate import parse_date
+        from errscan.lexicon import load_lexicon
+        from errscan.model import Severity
+        from errscan.pipeline import Scanner
+
+        lex = load_lexicon([Path(p) for p in settings.lists], builtin=settings.builtin, cache=settings.lexicon_cache)
+        self.recorder = _Recorder(lex.automaton)
+        lex = replace(lex, automaton=self.recorder)
+        self.scanner = Scanner(
+            lexicon=lex, allow=settings.allow, min_severity=Severity(settings.min_severity),
+            as_of=parse_date(settings.as_of) if settings.as_of else None, privacy=settings.privacy,
+            show_pii=settings.show_pii,
+        )
+        self.settings = settings
+        self.probes = {key: probe_lexicon(matches) for key, matches in probes.items()}
+        if settings.warm:
+            from errscan.verify import tokenizer
+
+            tokenizer()
+
+
+_STATE: _State | None = None
+
+
+def init(settings: Settings, probes: dict[str, tuple[str, ...]], ignore_sigint: bool = False) -> None:
+    """Build this process's scanner (a pool initializer / a Dask WorkerPlugin's setup)."""
+    global _STATE
+    if ignore_sigint:  # Ctrl-C goes to the parent, which stops the pool
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STATE = _State(settings, probes)
+
+
+def probe_lexicon(matches: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """A minimal Lexicon of the added matches, for match.byte_hits."""
+    import ahocorasick
+
+    from errscan.lexicon import Lexicon
+    from errscan.normalize import fold
+
+    automaton = ahocorasick.Automaton()
+    longest = 0
+    for i, m in enumerate(matches):
+        key = fold(m).encode("utf-8").decode("latin-1")  # keyed like the lexicon's automaton
+        automaton.add_word(key, (i, len(key)))
+        longest = max(longest, len(key))
+    if matches:
+        automaton.make_automaton()
+    return Lexicon((), list(matches), automaton, longest)
+
+
+def read_bytes(name: str) -> bytes:
+    """The file's bytes; an fsspec URL through fsspec. Raises ReadError with the clerk's message."""
+    from errscan.readers import ReadError
+
+    try:
+        if "://" in name:
+            try:
+                import fsspec
+            except ImportError:
+                raise ReadError("读取网址需要安装 fsspec（pip install fsspec）") from None
+            with fsspec.open(name, "rb") as fh:
+                return fh.read()  # type: ignore[no-any-return]
+        with open(name, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise ReadError("文件不存在") from None
+    except PermissionError:
+        raise ReadError("没有读取权限") from None
+    except IsADirectoryError:
+        raise ReadError("是目录，不是文件") from None
+    except OSError as exc:
+        raise ReadError(f"读取失败：{exc.strerror or exc}") from None
+
+
+def scan_file(task: Task) -> FileResult:
+    """Read one file and scan it, unless its content is what the cache already answered for."""
+    from errscan.inputs import Skipped
+    from errscan.readers import ReadError, read, sniff
+    from errscan.readers.text import looks_binary
+
+    state = _STATE
+    assert state is not None, "init() first"
+    out = FileResult(task.name, "error", task.size, task.mtime)
+    try:
+        data = read_bytes(task.name)
+        out.size = len(data)
+        out.hash = hashlib.blake2b(data, digest_size=16).hexdigest()
+        if task.cached_hash == out.hash and task.probe is None:
+            out.status = "same"
+            return out
+        if task.in_directory:
+            found = sniff(data, task.name)
+            if found == "zip" or (found == "text" and looks_binary(data)):
+                raise Skipped(task.name)
+        doc = read(data, task.name)
+        del data
+        if task.cached_hash == out.hash and task.probe is not None and not probe(state, doc, task.probe):
+            out.status = "same"
+            return out
+        state.recorder.seen = set()
+        findings = scan_document(state, doc, task.name)
+        entries = state.scanner.lexicon.entries
+        out.hits = sorted({entries[i].match for i in state.recorder.seen})
+        out.findings = [f.to_dict() for f in findings]
+        out.meta = document_meta(doc)
+        out.status = "scanned"
+    except Skipped:
+        out.status = "skipped"
+    except ReadError as exc:
+        out.error = str(exc)
+    return out
+
+
+def probe(state: _State, doc: Document, key: str) -> bool:
+    """Does the text hold any of the added entries (as the scanner would see it: folded, squeezed)?"""
+    from errscan.match import byte_hits
+    from errscan.normalize import fold, squeeze
+
+    text = doc.text
+    if state.scanner.normalize:
+        text = squeeze(fold(text))[0]
+    return bool(byte_hits(text.encode("utf-8", "surrogatepass"), state.probes[key]))
+
+
+def document_meta(doc: Document) -> dict[str, str]:
+    from errscan.docdate import find_date
+
+    meta = {"kind": doc.kind, "chars": str(len(doc.text))}
+    date = doc.metadata.get("date", "")
+    if not date:
+        found = find_date(doc.text)
+        if found is not None:
+            lo, hi = found
+            date = lo.isoformat() if lo == hi else lo.isoformat()[:7] if lo.month == hi.month else ""
+    if date:
+        meta["date"] = date
+    return meta
+
+
+class _Shifted(Locator):
+    """A chunk's offsets located in the whole document."""
+
+    def __init__(self, doc: Document, base: int):  # no super().__init__: the chunk needs no line map
+        self.doc, self.base = doc, base
+
+    def locate(self, offset: int) -> tuple[int, int, dict[str, object]]:
+        return self.doc.locate(self.base + offset)
+
+
+def scan_document(state: _State, doc: Document, name: str) -> list[Finding]:
+    """The scanner's findings; a long text in overlapping chunks, each finding kept by the chunk it starts in."""
+    scanner, size = state.scanner, state.settings.chunk_chars
+    text = doc.text
+    if len(text) <= size:
+        return scanner.scan_document(doc, name)
+    # The document's date is the whole text's, not a chunk's: fixed once for every chunk.
+    date = scanner._document_date(doc)
+    chunk_scanner = copy.copy(scanner)
+    chunk_scanner._document_date = lambda _doc: date  # type: ignore[method-assign]
+    pad = scanner.lexicon.max_bytes + PAD  # max_bytes (UTF-8) ≥ the longest entry in characters
+    seen: set[tuple[int, int, str]] = set()
+    findings: list[Finding] = []
+    for own in range(0, len(text), size):
+        lo, hi = max(0, own - pad), min(len(text), own + size + pad)
+        chunk = Document(text[lo:hi], doc.kind, doc.metadata, _Shifted(doc, lo))
+        for f in chunk_scanner.scan_document(chunk, name):
+            at = lo + f.offset
+            key = (at, f.length, f.rule)
+            if own <= at < own + size and key not in seen:  # owned by this chunk; overlap repeats dropped
+                seen.add(key)
+                findings.append(replace(f, offset=at))
+    findings.sort()
+    return findings

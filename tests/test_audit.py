@@ -1,0 +1,305 @@
+"""errscan audit: incremental cache, chunk edges, interruption, unreadable files, outputs, report, Dask."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from errscan.audit import AuditOptions, audit, run_audit
+
+TYPO = "我们要再接再励，把工作做好。\n"
+CLEAN = "今天天气很好，大家都来开会。\n"
+
+
+def make_archive(root: Path) -> Path:
+    arc = root / "archive"
+    for dept, name, text in [
+        ("办公室", "a.txt", "通知\n" + TYPO),
+        ("办公室", "b.txt", CLEAN * 3),
+        ("财务处", "c.txt", "联系电话 13812345678\n"),
+        ("财务处", "d.html", "<html><body><p>2019年3月5日</p><p>中华人名共和国</p></body></html>"),
+        ("人事处", "e.txt", CLEAN + "再接再励\n"),
+    ]:
+        (arc / dept).mkdir(parents=True, exist_ok=True)
+        (arc / dept / name).write_text(text, encoding="utf-8")
+    return arc
+
+
+def run(arc: Path, out: Path, **kw: object) -> dict:
+    kw.setdefault("jobs", 1)
+    kw.setdefault("progress", False)
+    return audit([str(arc)], AuditOptions(out=out, **kw))  # type: ignore[arg-type]
+
+
+def findings(out: Path) -> list[tuple]:
+    lines = (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()
+    return sorted((d["path"], d["line"], d["column"], d["rule"]) for d in map(json.loads, lines))
+
+
+def rows_by_path(out: Path) -> dict[str, str]:
+    import sqlite3
+
+    db = sqlite3.connect(out / "audit-cache.sqlite")
+    return dict(db.execute("SELECT path, lexicon FROM files"))
+
+
+def test_first_run_outputs(tmp_path: Path) -> None:
+    arc = make_archive(tmp_path)
+    s = run(arc, tmp_path / "out")
+    assert (s["files"], s["reused"], s["rescanned"], s["interrupted"]) == (5, 0, 5, False)
+    got = findings(tmp_path / "out")
+    assert (str(arc / "办公室" / "a.txt"), 2, 4, "typo/再接再励") in got
+    assert (str(arc / "财务处" / "d.html"), 1, 42, "serious/人名共和国") in got or any(
+        r[0].endswith("d.html") and r[3] == "serious/人名共和国" for r in got
+    )
+    assert s["by_department"]["办公室"]["findings"] == 1
+    assert s["by_department"]["财务处"]["findings"] == 2
+    assert s["by_month"].get("2019-03") == 1
+    assert s["top_terms"][0]["text"] == "再接再励" and s["top_terms"][0]["count"] == 2
+    with open(tmp_path / "out" / "findings.csv", encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    assert table[0][0] == "文件" and len(table) == 1 + s["findings"]
+    assert (tmp_path / "out" / "findings.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_incremental(tmp_path: Path) -> None:
+    arc, out = make_archive(tmp_path), tmp_path / "out"
+    first = run(arc, out)
+    before = findings(out)
+    second = run(arc, out, jobs=2)
+    assert (second["reused"], second["rescanned"]) == (5, 0)
+    assert findings(out) == before
+    # touched but unchanged: read and hashed, not rescanned
+    os.utime(arc / "办公室" / "b.txt", ns=(1, 1))
+    assert (run(arc, out)["reused"], run(arc, out)["rescanned"]) == (5, 0)
+    # one file edited: exactly that one rescanned
+    (arc / "办公室" / "b.txt").write_text(CLEAN + "再接再励\n", encoding="utf-8")
+    third = run(arc, out)
+    assert (third["reused"], third["rescanned"]) == (4, 1)
+    assert third["findings"] == first["findings"] + 1
+    # --no-cache: everything
+    assert run(arc, out, reuse=False)["rescanned"] == 5
+
+
+def test_list_change_rescans_only_what_it_touches(tmp_path: Path) -> None:
+    arc, out = make_archive(tmp_path), tmp_path / "out"
+    mine = tmp_path / "mine.tsv"
+    mine.write_text("天气很好\t天气晴好\n", encoding="utf-8")
+    mine_only = {"lists": (str(mine),), "builtin": False}  # the built-in lists would be recompiled each time
+    run(arc, out, **mine_only)
+    # an added entry: only the files that contain it (b.txt, e.txt hold 天气很好 / 开会)
+    mine.write_text("天气很好\t天气晴好\n开会\t召开会议\n", encoding="utf-8")
+    s = run(arc, out, **mine_only)
+    assert (s["reused"], s["rescanned"]) == (3, 2)
+    assert sum(1 for r in findings(out) if r[3].endswith("/开会")) == 4  # b.txt ×3, e.txt ×1
+    # an edited entry (its suggestion): only the files it was met in
+    mine.write_text("天气很好\t天气不错\n开会\t召开会议\n", encoding="utf-8")
+    s = run(arc, out, **mine_only)
+    assert (s["reused"], s["rescanned"]) == (3, 2)
+    # a removed entry: the same; its findings are gone
+    mine.write_text("开会\t召开会议\n", encoding="utf-8")
+    s = run(arc, out, **mine_only)
+    assert (s["reused"], s["rescanned"]) == (3, 2)
+    assert not any("天气很好" in r[3] for r in findings(out))
+    assert s["findings"] == run(arc, tmp_path / "fresh", **mine_only)["findings"]
+
+
+def test_settings_change_rescans_all(tmp_path: Path) -> None:
+    arc, out = make_archive(tmp_path), tmp_path / "out"
+    run(arc, out)
+    s = run(arc, out, privacy=False)
+    assert s["rescanned"] == 5
+    assert "privacy" not in s["by_category"]
+
+
+def test_chunk_edge(tmp_path: Path) -> None:
+    """A match planted across every chunk edge is found once, at its exact place."""
+    arc = tmp_path / "arc"
+    arc.mkdir()
+    size = 50
+    filler = "大家都来开会" * 40  # no entry in it
+    text = filler[: size - 2] + "再接再励" + filler[: size * 2] + "\n" + filler[:30] + "再接再励"
+    (arc / "big.txt").write_text(text, encoding="utf-8")
+    whole = run(arc, tmp_path / "whole")
+    chunked = run(arc, tmp_path / "chunked", chunk_chars=size)
+    assert findings(tmp_path / "whole") == findings(tmp_path / "chunked")
+    got = [(r[1], r[2]) for r in findings(tmp_path / "chunked")]
+    assert got == [(1, size - 1), (2, 31)]
+    lines = (tmp_path / "chunked" / "findings.jsonl").read_text(encoding="utf-8").splitlines()
+    contexts = {json.loads(x)["context"] for x in lines}
+    whole_contexts = {json.loads(x)["context"] for x in (tmp_path / "whole" / "findings.jsonl").read_text(
+        encoding="utf-8").splitlines()}
+    assert contexts == whole_contexts and whole["findings"] == chunked["findings"] == 2
+
+
+def test_interrupted(tmp_path: Path) -> None:
+    arc, out = make_archive(tmp_path), tmp_path / "out"
+
+    def stop_after_two(state) -> None:  # type: ignore[no-untyped-def]
+        if state.done == 2:
+            raise KeyboardInterrupt
+
+    code = run_audit([str(arc)], AuditOptions(out=out, jobs=2, progress=False), on_file=stop_after_two,
+                     stderr=io.StringIO())
+    assert code == 130
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["interrupted"] is True and s["files"] == 2
+    assert "审计被中断" in (out / "report.html").read_text(encoding="utf-8")
+    # resumable: the next run reuses what was done
+    again = run(arc, out)
+    assert (again["reused"], again["rescanned"]) == (2, 3)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file whatever its mode")
+def test_permission_denied(tmp_path: Path) -> None:  # pragma: no cover - CI runs as root
+    arc = make_archive(tmp_path)
+    (arc / "办公室" / "a.txt").chmod(0)
+    s = run(arc, tmp_path / "out")
+    assert s["unreadable"][0]["message"] == "没有读取权限"
+
+
+def test_unreadable_listed(tmp_path: Path) -> None:
+    arc = make_archive(tmp_path)
+    (arc / "财务处" / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    (arc / "财务处" / "gone.txt").symlink_to(arc / "nowhere.txt")
+    (arc / "loop").symlink_to(arc)  # a link back to the archive: not followed
+    out = tmp_path / "out"
+    code = run_audit([str(arc)], AuditOptions(out=out, jobs=1, progress=False),
+                     stderr=io.StringIO())
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert code == 3
+    names = {Path(u["path"]).name: u["message"] for u in s["unreadable"]}
+    assert set(names) == {"broken.docx", "gone.txt"}
+    assert "不存在" in names["gone.txt"]
+    assert s["files"] == 5
+    assert "broken.docx" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_csv_formula_safe(tmp_path: Path) -> None:
+    arc = tmp_path / "arc"
+    arc.mkdir()
+    (arc / "=cmd.txt").write_text(TYPO, encoding="utf-8")
+    out = tmp_path / "out"
+    run(arc, out)
+    with open(out / "findings.csv", encoding="utf-8-sig", newline="") as fh:
+        row = list(csv.reader(fh))[1]
+    assert row[0].endswith("=cmd.txt") and not row[0].startswith("=")
+    from errscan.audit.outputs import safe_cell
+
+    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and safe_cell("@x") == "'@x" and safe_cell(3) == 3
+
+
+HOSTILE = (
+    "<html><body><p>&lt;script&gt;alert(1)&lt;/script&gt;再接再励&lt;img src=x onerror=alert(2)&gt;</p></body></html>"
+)
+
+
+def hostile_report(tmp_path: Path) -> Path:
+    arc = make_archive(tmp_path)
+    (arc / "办公室" / "<b>x<i>.html").write_text(HOSTILE, encoding="utf-8")
+    out = tmp_path / "out"
+    run(arc, out)
+    return out / "report.html"
+
+
+def test_report_self_contained_and_escaped(tmp_path: Path) -> None:
+    page = hostile_report(tmp_path).read_text(encoding="utf-8")
+    assert not re.search(r"""(?i)(src|href)\s*=\s*["']?\s*(https?:)?//""", page)
+    assert not re.search(r"(?i)url\(|@import|https?://", page)
+    assert page.count("<script") == 2  # the data block and the page's own script
+    assert "<script>alert" not in page and "<img src=x" not in page and "<b>x<i>" not in page
+    data = re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S)
+    assert data is not None
+    rows = json.loads(data.group(1))["rows"]
+    assert any("alert(1)</script>" in r["context"] for r in rows)  # raw in the data, escaped on the page
+    assert any(r["path"].endswith("<b>x<i>.html") and r["href"].endswith("%3Cb%3Ex%3Ci%3E.html") for r in rows)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Chromium (apt-get install chromium)")
+def test_report_renders_in_chromium(tmp_path: Path) -> None:
+    report = hostile_report(tmp_path)
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,1400",
+         report.resolve().as_uri()],
+        check=True, capture_output=True, timeout=60,
+    )
+    colors = png_colors(shot.read_bytes())
+    assert len(colors) > 20  # not blank: text, bars, the header
+    assert (0x8B, 0x1A, 0x1A) in colors  # the header band and the month chart
+
+
+def png_colors(png: bytes) -> set[tuple[int, int, int]]:
+    """Distinct colours of an 8-bit RGB/RGBA PNG (zlib + the five filters), sampled every 7th row."""
+    import struct
+    import zlib
+
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    at, idat, width = 8, b"", 0
+    while at < len(png):
+        size, kind = struct.unpack(">I4s", png[at : at + 8])
+        body = png[at + 8 : at + 8 + size]
+        if kind == b"IHDR":
+            width, height, depth, ctype = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and ctype in (2, 6)
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        at += 12 + size
+    raw, stride = zlib.decompress(idat), width * bpp
+    prev, colors, pos = bytearray(stride), set(), 0
+    for y in range(height):
+        ftype, line = raw[pos], bytearray(raw[pos + 1 : pos + 1 + stride])
+        pos += 1 + stride
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if ftype == 1:
+                line[i] = (line[i] + a) & 255
+            elif ftype == 2:
+                line[i] = (line[i] + b) & 255
+            elif ftype == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        prev = line
+        if y % 7 == 0:
+            colors.update(tuple(line[i : i + 3]) for i in range(0, stride, bpp))
+    return colors
+
+
+def test_usage_errors(tmp_path: Path) -> None:
+    devnull = io.StringIO()
+    assert run_audit([str(tmp_path / "missing")], AuditOptions(out=tmp_path / "o"), stderr=devnull) == 2
+    assert run_audit([str(tmp_path)], AuditOptions(out=tmp_path / "o", as_of="2019/3"), stderr=devnull) == 2
+    assert run_audit([str(tmp_path)], AuditOptions(out=tmp_path / "o", builtin=False), stderr=devnull) == 2
+
+
+def test_dask_same_as_pool(tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="the Dask engine needs dask[distributed] (pip install 'errscan[dask]')")
+    arc = make_archive(tmp_path)
+    (arc / "财务处" / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    pool = run(arc, tmp_path / "pool", jobs=2)
+    dask = run(arc, tmp_path / "dask", engine="dask", jobs=2)
+    assert findings(tmp_path / "dask") == findings(tmp_path / "pool")
+    for key in ("files", "findings", "by_severity", "by_category", "by_department", "by_month", "top_terms"):
+        assert dask[key] == pool[key], key
+    assert [u["path"] for u in dask["unreadable"]] == [u["path"] for u in pool["unreadable"]]
+    assert not (tmp_path / "dask" / "parts").exists()
+    assert sys.modules.get("errscan.audit.dask_engine") is not None
