@@ -64,6 +64,18 @@ ListsOpt = Annotated[
     typer.Option("--list", "-l", help="追加词表（YAML、TSV 或 TXT 文件，或其所在目录），可重复。"),
 ]
 NoBuiltinOpt = Annotated[bool, typer.Option("--no-builtin", help="不使用内置词表，只用 --list 给出的。")]
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="输出格式。")]
+AllowOpt = Annotated[Optional[list[str]], typer.Option(help="不报告的词语（可重复）。")]
+AsOfOpt = Annotated[
+    Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧机构名称是否过时。")
+]
+NoPrivacyOpt = Annotated[bool, typer.Option("--no-privacy", help="不检查身份证号、手机号、银行卡号等个人信息。")]
+ShowPiiOpt = Annotated[
+    bool, typer.Option("--show-pii", help="在报告中显示完整的个人信息（仅限授权人员）；默认打码显示。")
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="不使用词表编译缓存。")]
+ColorOpt = Annotated[Optional[bool], typer.Option("--color/--no-color", help="是否彩色输出（默认自动）。")]
 ConfigOpt = Annotated[
     Optional[Path],
     typer.Option("--config", help="使用此配置文件（不再查找 .errscan.yaml）；其中的相对路径相对于该文件。"),
@@ -88,6 +100,16 @@ def _lexicon(lists: list[Path] | None, no_builtin: bool, cache: bool = True):
         raise _fail(f"词表有 {len(exc.errors)} 处错误，未执行检查") from None
 
 
+def _as_of(value: str | None):  # -> DateRange | None
+    """--as-of as a date range; a malformed date is a usage error (exit 2)."""
+    from errscan.docdate import parse_date
+
+    try:
+        return parse_date(value) if value else None
+    except ValueError:
+        raise _fail(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{value}") from None
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"errscan {__version__}")
@@ -108,23 +130,17 @@ def check(
     paths: Annotated[Optional[list[str]], typer.Argument(help="文件、目录，或 - 表示标准输入；默认当前目录。")] = None,
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="输出格式。")] = Format.pretty,
+    fmt: FormatOpt = Format.pretty,
     fail_on: Annotated[
         Optional[Level], typer.Option(help="有此级别及以上的问题时退出码为 1（默认 warning）。")
     ] = None,
     min_severity: Annotated[Optional[Shown], typer.Option(help="只显示此级别及以上的问题（默认 info）。")] = None,
-    allow: Annotated[Optional[list[str]], typer.Option(help="不报告的词语（可重复）。")] = None,
-    as_of: Annotated[
-        Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧机构名称是否过时。")
-    ] = None,
-    no_privacy: Annotated[
-        bool, typer.Option("--no-privacy", help="不检查身份证号、手机号、银行卡号等个人信息。")
-    ] = False,
-    show_pii: Annotated[
-        bool, typer.Option("--show-pii", help="在报告中显示完整的个人信息（仅限授权人员）；默认打码显示。")
-    ] = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="不使用词表编译缓存。")] = False,
-    color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="是否彩色输出（默认自动）。")] = None,
+    allow: AllowOpt = None,
+    as_of: AsOfOpt = None,
+    no_privacy: NoPrivacyOpt = False,
+    show_pii: ShowPiiOpt = False,
+    no_cache: NoCacheOpt = False,
+    color: ColorOpt = None,
     kind: Annotated[
         Optional[Kind], typer.Option("--type", help="按此格式读取输入（默认按内容和扩展名判断）。")
     ] = None,
@@ -155,13 +171,7 @@ def check(
     for arg in args:
         if arg != "-" and not is_url(arg) and not Path(arg).exists():
             raise _fail(f"路径不存在：{arg}")
-    from errscan.docdate import parse_date
-
-    try:
-        if as_of:
-            parse_date(as_of)
-    except ValueError:
-        raise _fail(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{as_of}") from None
+    _as_of(as_of)  # a bad date stops here, before anything is read
 
     findings, errors, skipped, documents, files, failed = [], [], [], [], 0, False
     thresholds: set[int] = set()
@@ -234,7 +244,7 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="工作进程数；每个进程各自加载词表和分词词典（约 150 MB）。")] = 1,
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
-    allow: Annotated[Optional[list[str]], typer.Option(help="不报告的词语（可重复）。")] = None,
+    allow: AllowOpt = None,
     max_body_mb: Annotated[float, typer.Option("--max-body-mb", help="请求体上限（MB），超过返回 413。")] = 20,
     time_limit: Annotated[float, typer.Option(help="每个请求的检查时限（秒），超时返回 503。")] = 10.0,
     reload_token: Annotated[
@@ -287,22 +297,18 @@ def fix(
     as_of: Annotated[
         Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY）。")
     ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="不使用词表编译缓存。")] = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """自动改正只有唯一建议、且词表允许自动修改的问题（纯文本、Markdown、HTML）。
 
     退出码：0 无需修改或已全部改正；1（--diff）有可改正之处；2 用法错误；3 有文件无法读取或写入。
     """
-    from errscan.docdate import parse_date
     from errscan.fix import fix_paths
     from errscan.pipeline import Scanner
 
     if diff == write:
         raise _fail("请指定 --diff 或 --write 之一")
-    try:
-        doc_date = parse_date(as_of) if as_of else None
-    except ValueError:
-        raise _fail(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{as_of}") from None
+    doc_date = _as_of(as_of)
     scanner = Scanner(
         lexicon=_lexicon(lists, no_builtin, cache=not no_cache), allow=allow or (), as_of=doc_date, privacy=False,
     )
@@ -366,25 +372,18 @@ def crawl(
     no_robots: Annotated[bool, typer.Option("--no-robots", help="不遵守 robots.txt（仅限检查本单位网站）。")] = False,
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="输出格式。")] = Format.pretty,
+    fmt: FormatOpt = Format.pretty,
     fail_on: Annotated[Level, typer.Option(help="有此级别及以上的问题时退出码为 1。")] = Level.warning,
     min_severity: Annotated[Shown, typer.Option(help="只显示此级别及以上的问题。")] = Shown.info,
-    allow: Annotated[Optional[list[str]], typer.Option(help="不报告的词语（可重复）。")] = None,
-    as_of: Annotated[
-        Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧机构名称是否过时。")
-    ] = None,
-    no_privacy: Annotated[
-        bool, typer.Option("--no-privacy", help="不检查身份证号、手机号、银行卡号等个人信息。")
-    ] = False,
-    show_pii: Annotated[
-        bool, typer.Option("--show-pii", help="在报告中显示完整的个人信息（仅限授权人员）；默认打码显示。")
-    ] = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="不使用词表编译缓存。")] = False,
-    color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="是否彩色输出（默认自动）。")] = None,
+    allow: AllowOpt = None,
+    as_of: AsOfOpt = None,
+    no_privacy: NoPrivacyOpt = False,
+    show_pii: ShowPiiOpt = False,
+    no_cache: NoCacheOpt = False,
+    color: ColorOpt = None,
 ) -> None:
     """抓取并检查一个网站：同站网页和附件（Word、PDF、Excel），失效链接记为错误。退出码同 check。"""
     from errscan.crawl import run_crawl
-    from errscan.docdate import parse_date
     from errscan.fetch import is_url
     from errscan.model import Report, Severity
     from errscan.pipeline import Scanner
@@ -393,10 +392,7 @@ def crawl(
     started = time.perf_counter()
     if not is_url(url):
         raise _fail(f"不是网址（应以 http:// 或 https:// 开头）：{url}")
-    try:
-        doc_date = parse_date(as_of) if as_of else None
-    except ValueError:
-        raise _fail(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{as_of}") from None
+    doc_date = _as_of(as_of)
     scanner = Scanner(
         lexicon=_lexicon(lists, no_builtin, cache=not no_cache), allow=allow or (),
         min_severity=Severity.parse(min_severity.value), as_of=doc_date, privacy=not no_privacy, show_pii=show_pii,

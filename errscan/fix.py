@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from errscan.inputs import read_path
 from errscan.model import Document, Finding
 from errscan.pipeline import Scanner
 from errscan.posmap import LineMap
@@ -219,17 +220,6 @@ def _skips(name: str, p: Plan, err: IO[str]) -> None:
         err.write(f"{name}:{s.line}:{s.column}: “{s.text}”{s.reason} [{s.rule}]\n")
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ReadError("文件不存在") from None
-    except PermissionError:
-        raise ReadError("没有读取权限") from None
-    except OSError as exc:
-        raise ReadError(f"读取失败：{exc.strerror or exc}") from None
-
-
 def fix_paths(
     paths: Sequence[str],
     scanner: Scanner,
@@ -258,7 +248,7 @@ def fix_paths(
     failed, changed_files, changes, manual = False, 0, 0, 0
     for source in expand(list(paths)):
         try:
-            data = _read(source.path) if source.path else (stdin or sys.stdin.buffer).read()
+            data = read_path(source.path) if source.path else (stdin or sys.stdin.buffer).read()
             if source.in_directory and (looks_binary(data) or sniff(data, source.name) not in KINDS):
                 continue  # images, Word files … met while walking a folder
             p = plan(data, scanner, source.name)

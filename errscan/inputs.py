@@ -44,6 +44,21 @@ class Skipped(Exception):
     """A file met while walking a directory that is no document (an image, an archive): not an error."""
 
 
+def read_path(path: Path | str) -> bytes:
+    """A file's bytes. Raises ReadError with the clerk's message."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise ReadError("文件不存在") from None
+    except PermissionError:
+        raise ReadError("没有读取权限") from None
+    except IsADirectoryError:
+        raise ReadError("是目录，不是文件") from None
+    except OSError as exc:
+        raise ReadError(f"读取失败：{exc.strerror or exc}") from None
+
+
 def load(source: Source, stdin: object = None, kind: str | None = None) -> Document:
     """Read one source into a Document. Raises ReadError (unreadable) or Skipped."""
     if source.path is None:
@@ -51,14 +66,7 @@ def load(source: Source, stdin: object = None, kind: str | None = None) -> Docum
 
         data = (stdin or sys.stdin.buffer).read()  # type: ignore[attr-defined]
     else:
-        try:
-            data = source.path.read_bytes()
-        except FileNotFoundError:
-            raise ReadError("文件不存在") from None
-        except PermissionError:
-            raise ReadError("没有读取权限") from None
-        except OSError as exc:
-            raise ReadError(f"读取失败：{exc.strerror or exc}") from None
+        data = read_path(source.path)
     if source.in_directory and kind is None:
         found = sniff(data, source.name)
         if found == "zip" or (found == "text" and looks_binary(data)):

@@ -148,24 +148,20 @@ def probe_lexicon(matches: tuple[str, ...]):  # type: ignore[no-untyped-def]
 
 def read_bytes(name: str) -> bytes:
     """The file's bytes; an fsspec URL through fsspec. Raises ReadError with the clerk's message."""
+    from errscan.inputs import read_path
     from errscan.readers import ReadError
 
+    if "://" not in name:
+        return read_path(name)
     try:
-        if "://" in name:
-            try:
-                import fsspec
-            except ImportError:
-                raise ReadError("读取网址需要安装 fsspec（pip install fsspec）") from None
-            with fsspec.open(name, "rb") as fh:
-                return fh.read()  # type: ignore[no-any-return]
-        with open(name, "rb") as fh:
-            return fh.read()
+        import fsspec
+    except ImportError:
+        raise ReadError("读取网址需要安装 fsspec（pip install fsspec）") from None
+    try:
+        with fsspec.open(name, "rb") as fh:
+            return fh.read()  # type: ignore[no-any-return]
     except FileNotFoundError:
         raise ReadError("文件不存在") from None
-    except PermissionError:
-        raise ReadError("没有读取权限") from None
-    except IsADirectoryError:
-        raise ReadError("是目录，不是文件") from None
     except OSError as exc:
         raise ReadError(f"读取失败：{exc.strerror or exc}") from None
 
