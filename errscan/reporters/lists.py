@@ -40,17 +40,18 @@ def render_pretty(lex: Lexicon, out: IO[str]) -> None:
     from rich.table import Table
 
     table = Table(title=f"已加载 {len(lex.lists)} 个词表，共 {len(lex.entries)} 条", title_justify="left")
-    columns = (("编号", {}), ("类别", {}), ("级别", {}), ("条目", {"justify": "right"}),
-               ("生成", {"justify": "right"}), ("来源", {}))
+    right = {"justify": "right"}
+    columns = (("编号", {}), ("类别", {}), ("级别", {}), ("条目", right), ("生成", right), ("来源", {"max_width": 40}))
     for name, kw in columns:
-        table.add_column(name, **kw)
+        table.add_column(name, no_wrap=True, overflow="ellipsis", **kw)
     for i in lex.lists:
         ident = i.id if i.builtin else f"{i.id}（自定义）"
         if i.overrides:
             ident += f"\n覆盖内置条目 {i.overrides} 条"
         # a canonical list's entries are correct names; its generated slips are what it reports
         generated = str(i.generated) if i.generated else ""
-        table.add_row(ident, category_zh(i.category), i.severity.zh, str(i.entries), generated, i.source)
+        source = i.source.split("；")[0].split("\n")[0]  # the first source; the whole text is in the JSON
+        table.add_row(ident, category_zh(i.category), i.severity.zh, str(i.entries), generated, source)
     console = Console(file=out, highlight=False)
     console.print(table)
     counts = _by_category(lex)

@@ -33,7 +33,7 @@ def render(report: Report, out: IO[str], color: bool | None = None) -> None:
         console.print(Text(path, style="bold underline"))
         for f in group:
             line = Text("  ")
-            line.append(f"{f.line}:{f.column}".ljust(8), style="dim")
+            line.append(f"{f.line}:{f.column}".ljust(8) + " ", style="dim")
             line.append(f"{f.severity.zh} ", style=STYLE[f.severity])
             line.append(f"{category_zh(f.category)}  ")
             line.append_text(_snippet(f))
