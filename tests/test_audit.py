@@ -90,6 +90,45 @@ def test_incremental(tmp_path: Path) -> None:
     assert run(arc, out, reuse=False)["rescanned"] == 5
 
 
+def report_rows(out: Path) -> list[dict]:
+    page = (out / "report.html").read_text(encoding="utf-8")
+    data = re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S)
+    assert data is not None
+    return json.loads(data.group(1))["rows"]  # type: ignore[no-any-return]
+
+
+def test_cached_run_writes_what_the_scan_wrote(tmp_path: Path) -> None:
+    """A reused result is written as the scan rendered it: findings.jsonl and .csv byte for byte, same report
+    rows; under another department (the archive given with another), rendered again as a fresh scan would."""
+    arc, out = make_archive(tmp_path), tmp_path / "out"
+    # a line separator inside a finding's context, a formula-like cell, quotes and CR LF in the CSV
+    (arc / "人事处" / "f.txt").write_text('甲\u2028再接再励=SUM(A1)\n"引号",再接再励\r\n', encoding="utf-8")
+    names = ("findings.jsonl", "findings.csv")
+    first = run(arc, out, reuse=False)
+    written = {n: (out / n).read_bytes() for n in names}
+    rows = report_rows(out)
+    assert first["findings"] >= 6 and len(rows) == first["findings"]
+    second = run(arc, out, jobs=2)
+    assert (second["reused"], second["rescanned"]) == (6, 0)
+    assert {n: (out / n).read_bytes() for n in names} == written
+    assert report_rows(out) == rows
+    for key in ("files", "findings", "by_severity", "by_category", "by_department", "by_month", "top_terms"):
+        assert second[key] == first[key], key
+    more = tmp_path / "more"
+    (more / "办公室").mkdir(parents=True)
+    (more / "办公室" / "x.txt").write_text(TYPO, encoding="utf-8")
+    both = [str(arc), str(more)]
+    fresh = audit(both, AuditOptions(out=tmp_path / "fresh", jobs=1, progress=False))
+    for reused in (6, 7):  # rendered again (more/ scanned), then all reused as stored
+        again = audit(both, AuditOptions(out=tmp_path / "both", cache=out / "audit-cache.sqlite", jobs=1,
+                                         progress=False))
+        assert again["reused"] == reused and again["by_department"] == fresh["by_department"]
+        assert "archive/人事处" in again["by_department"]
+        for n in names:
+            assert (tmp_path / "both" / n).read_bytes() == (tmp_path / "fresh" / n).read_bytes()
+        assert report_rows(tmp_path / "both") == report_rows(tmp_path / "fresh")
+
+
 def test_list_change_rescans_only_what_it_touches(tmp_path: Path) -> None:
     arc, out = make_archive(tmp_path), tmp_path / "out"
     mine = tmp_path / "mine.tsv"

@@ -20,10 +20,19 @@ from pathlib import Path
 
 from errscan.audit.worker import FileResult, Task
 
+# A file's findings are kept as the worker rendered them (findings.jsonl lines, CSV rows, report rows, ranks,
+# counts): a reused result is written out as it is, nothing parsed or serialised again.
+COLUMNS = ("path", "size", "mtime", "hash", "settings", "lexicon", "hits", "meta", "status", "department", "count",
+           "jsonl", "csv", "report", "ranks", "stats")
+# What plans a file and counts it, loaded for every file in one query; the rendered findings are then fetched
+# for a few hundred files at a time (one query each file cost more than the rest of a fully reused run).
+LIGHT = ("path", "size", "mtime", "hash", "settings", "lexicon", "meta", "status", "department", "count", "ranks",
+         "stats")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, size INTEGER, mtime, hash TEXT, settings TEXT, lexicon TEXT,
-    hits TEXT, findings TEXT, meta TEXT, status TEXT
+    hits TEXT, meta TEXT, status TEXT, department TEXT, count INTEGER,
+    jsonl BLOB, csv BLOB, report BLOB, ranks TEXT, stats TEXT
 );
 CREATE TABLE IF NOT EXISTS lexicons (key TEXT PRIMARY KEY, fingerprints TEXT, used REAL);
 """
@@ -71,15 +80,31 @@ class Row:
     settings: str
     lexicon: str
     hits: str
-    findings: str
     meta: str
     status: str
+    department: str
+    count: int
+    jsonl: bytes
+    csv: bytes
+    report: bytes
+    ranks: str
+    stats: str
 
-    def result(self, status: str = "cached") -> FileResult:
-        return FileResult(
-            self.path, status, self.size, self.mtime, self.hash, json.loads(self.findings), json.loads(self.hits),
-            json.loads(self.meta),
+    def result(self, status: str = "cached", department: str | None = None) -> FileResult:
+        """The cached result (hits left out: only the planner reads them); rendered again only when the
+        file now belongs to another department (the archive given differently)."""
+        res = FileResult(
+            self.path, status, self.size, self.mtime, self.hash, [], json.loads(self.meta), "", self.department,
+            self.count, self.jsonl, self.csv, self.report, self.ranks, self.stats,
         )
+        if department is not None and department != self.department:
+            from errscan.audit.worker import render_into
+
+            findings = [json.loads(line) for line in self.jsonl.split(b"\n")[:-1]]
+            for f in findings:
+                del f["department"]
+            render_into(res, findings, department)
+        return res
 
 
 class Cache:
@@ -88,7 +113,11 @@ class Cache:
     def __init__(self, path: Path | str | None):
         self.path = path
         self.db = sqlite3.connect(str(path) if path else ":memory:")
-        self.db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + SCHEMA)
+        self.db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        found = [r[1] for r in self.db.execute("PRAGMA table_info(files)")]
+        if found and tuple(found) != COLUMNS:  # an older errscan's cache: its results are rescanned anyway
+            self.db.execute("DROP TABLE files")
+        self.db.executescript(SCHEMA)
         self._last_commit = time.monotonic()
 
     def get(self, path: str) -> Row | None:
@@ -97,15 +126,41 @@ class Cache:
 
     def put(self, res: FileResult, settings: str, lexicon: str) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (res.name, res.size, res.mtime, res.hash, settings, lexicon, json.dumps(res.hits, ensure_ascii=False),
-             json.dumps(res.findings, ensure_ascii=False), json.dumps(res.meta, ensure_ascii=False), res.status),
+             json.dumps(res.meta, ensure_ascii=False), res.status, res.department, res.count, res.jsonl, res.csv,
+             res.report, res.ranks, res.stats),
         )
         self._maybe_commit()
+
+    def known(self) -> dict[str, tuple]:  # type: ignore[type-arg]
+        """path -> its LIGHT columns, for every file."""
+        return {r[0]: r for r in self.db.execute(f"SELECT {', '.join(LIGHT)} FROM files")}
+
+    def hits(self, path: str) -> str:
+        row = self.db.execute("SELECT hits FROM files WHERE path=?", (path,)).fetchone()
+        return row[0] if row else "[]"  # type: ignore[no-any-return]
+
+    def rows(self, light: list[tuple]) -> list[Row]:  # type: ignore[type-arg]
+        """The full Rows (their hits left out) of rows known by their LIGHT columns, in few queries."""
+        blobs: dict[str, tuple[bytes, bytes, bytes]] = {}
+        names = [r[0] for r in light]
+        for i in range(0, len(names), 500):
+            part = names[i : i + 500]
+            query = f"SELECT path, jsonl, csv, report FROM files WHERE path IN ({', '.join('?' * len(part))})"
+            for path, *text in self.db.execute(query, part):
+                blobs[path] = tuple(text)  # type: ignore[assignment]
+        return [Row(*r[:6], "[]", *r[6:10], *blobs[r[0]], *r[10:]) for r in light]
 
     def confirm(self, path: str, size: int, mtime: float | None, lexicon: str) -> None:
         """A cached result found still valid: remember the file's current size/mtime and lists."""
         self.db.execute("UPDATE files SET size=?, mtime=?, lexicon=? WHERE path=?", (size, mtime, lexicon, path))
+        self._maybe_commit()
+
+    def rerendered(self, res: FileResult) -> None:
+        """A reused result rendered again for another department."""
+        self.db.execute("UPDATE files SET department=?, jsonl=?, csv=?, report=? WHERE path=?",
+                        (res.department, res.jsonl, res.csv, res.report, res.name))
         self._maybe_commit()
 
     def forget(self, path: str) -> None:
@@ -155,6 +210,7 @@ class Planner:
         self.lexicon = lexicon_key(fingerprints)
         self.diffs: dict[str, Diff | None] = {}
         self.probes: dict[str, tuple[str, ...]] = {}  # probe key -> added matches, for the workers
+        self.known = cache.known() if reuse else {}  # path -> LIGHT columns, as the run started
         if reuse:
             for old in cache.lexicons_in_use():
                 if old != self.lexicon:
@@ -172,21 +228,23 @@ class Planner:
             self.probes[key] = added
         return Diff(changed, key)
 
-    def plan(self, name: str, size: int, mtime: float | None, in_directory: bool) -> Row | Task:
-        """The cached Row when it stands without reading the file; else the Task to run."""
-        fresh = Task(name, size, mtime, in_directory)
+    def plan(
+        self, name: str, size: int, mtime: float | None, in_directory: bool, department: str = ""
+    ) -> tuple | Task:  # type: ignore[type-arg]
+        """The cached row's LIGHT columns when it stands without reading the file (Cache.rows gives the Row);
+        else the Task to run."""
+        fresh = Task(name, size, mtime, in_directory, department=department)
         if not self.reuse:
             return fresh
-        row = self.cache.get(name)
-        if row is None or row.settings != self.settings:
+        row = self.known.get(name)
+        if row is None or row[4] != self.settings:
             return fresh
         probe = None
-        if row.lexicon != self.lexicon:
-            diff = self.diffs.get(row.lexicon)
-            if diff is None or (diff.changed and not diff.changed.isdisjoint(json.loads(row.hits))):
+        if row[5] != self.lexicon:
+            diff = self.diffs.get(row[5])
+            if diff is None or (diff.changed and not diff.changed.isdisjoint(json.loads(self.cache.hits(name)))):
                 return fresh
             probe = diff.probe
-        if probe is None and mtime is not None and row.size == size and row.mtime == mtime:
+        if probe is None and mtime is not None and row[1] == size and row[2] == mtime:
             return row
-        return Task(name, size, mtime, in_directory, row.hash, probe)
-
+        return Task(name, size, mtime, in_directory, row[3], probe, department)

@@ -1,19 +1,24 @@
 """Where an audit's results go as they arrive: findings.jsonl, findings.csv, and the counts for summary.json.
 
-Memory stays flat: findings are written line by line; only counters (per category, severity, folder, month,
-term) are kept.
+Memory stays flat: each file's findings arrive rendered (by the worker, or from the cache) and are appended as
+they are; only counters (per category, severity, folder, month, term) and report.html's rows are kept.
 """
 
 from __future__ import annotations
 
 import csv
+import heapq
+import io
 import json
 import time
 from collections import Counter
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from errscan.model import CATEGORY_ZH, Severity
+
+if TYPE_CHECKING:
+    from errscan.audit.worker import FileResult
 
 SEVERITIES = [s.label for s in sorted(Severity, reverse=True)]
 CSV_HEADER = ["文件", "行", "列", "级别", "类别", "问题文字", "建议", "说明", "上下文", "规则", "位置", "部门"]
@@ -39,17 +44,49 @@ def csv_row(f: dict[str, object], department: str) -> list[object]:
     return [safe_cell(v) for v in row]
 
 
+def render(findings: list[dict[str, object]], department: str) -> tuple[str, str, str, str, str]:
+    """One file's findings as the text the outputs take as it is (done in the worker, stored in the cache):
+    (findings.jsonl lines, findings.csv rows, report rows without "href" one a line, severity ranks one digit
+    each, the file's counts as JSON)."""
+    from errscan.audit.report import RANK, report_row, script_json
+
+    jsonl, report, ranks = [], [], []
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    severities: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
+    terms: dict[tuple[str, str, str], int] = {}
+    for f in findings:
+        f = {**f, "department": department}
+        jsonl.append(json.dumps(f, ensure_ascii=False) + "\n")
+        writer.writerow(csv_row(f, department))
+        report.append(script_json(report_row(f))[1:])  # without its "{": the main process puts "href" first
+        severity, category = str(f["severity"]), str(f["category"])
+        ranks.append(str(RANK.get(severity, 0)))
+        severities[severity] += 1
+        categories[category] += 1
+        # personal data is counted by kind, never by value (the masked values are all different)
+        term = str(f["rule"]) if category == "privacy" else str(f["text"])
+        key = (term, str(f["rule"]) if category != "privacy" else "", category)
+        terms[key] = terms.get(key, 0) + 1
+    stats = {"s": severities, "c": categories, "t": [[*k, n] for k, n in terms.items()]} if findings else {}
+    return ("".join(jsonl), buf.getvalue(), "\n".join(report), "".join(ranks),
+            json.dumps(stats, ensure_ascii=False) if stats else "")
+
+
 class Outputs:
     """Opened at the start of an audit; `add` per file; `close` writes summary.json and returns the summary."""
 
-    def __init__(self, out_dir: Path):
+    def __init__(self, out_dir: Path, report_rows: int = 20000):
         self.dir = out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
         self.started = time.perf_counter()
-        self._jsonl: IO[str] = open(out_dir / "findings.jsonl", "w", encoding="utf-8")
-        self._csv_file: IO[str] = open(out_dir / "findings.csv", "w", encoding="utf-8-sig", newline="")
-        self._csv = csv.writer(self._csv_file)
-        self._csv.writerow(CSV_HEADER)
+        # binary: the findings arrive as UTF-8 (see render), written as they are
+        self._jsonl: IO[bytes] = open(out_dir / "findings.jsonl", "wb")
+        self._csv_file: IO[bytes] = open(out_dir / "findings.csv", "wb")
+        header = io.StringIO()
+        csv.writer(header).writerow(CSV_HEADER)
+        self._csv_file.write(header.getvalue().encode("utf-8-sig"))  # with the BOM Excel needs
         self.files = self.reused = self.scanned = self.skipped = self.findings = 0
         self.bytes = 0
         self.by_severity: Counter[str] = Counter({s: 0 for s in SEVERITIES})
@@ -59,34 +96,63 @@ class Outputs:
         self.documents_by_month: Counter[str] = Counter()
         self.terms: Counter[tuple[str, str, str]] = Counter()
         self.unreadable: list[dict[str, str]] = []
+        # report.html's rows: the `report_rows` most severe findings, then in file order
+        self.limit = report_rows
+        self.top: list[tuple[int, int, str, str]] = []  # (rank, -seq, path, report row without "href")
 
-    def add(self, findings: list[dict[str, object]], department: str, meta: dict[str, str], size: int,
-            reused: bool) -> None:
-        """One document's findings (fresh or from the cache). A findings.jsonl line is `check`'s JSON finding
-        plus "department"."""
+    def add(self, res: FileResult, reused: bool) -> None:
+        """One document's findings (fresh or from the cache), as rendered by `render`. A findings.jsonl line is
+        `check`'s JSON finding plus "department"."""
         self.files += 1
-        self.bytes += size
+        self.bytes += res.size
         if reused:
             self.reused += 1
         else:
             self.scanned += 1
-        month = meta.get("date", "")[:7] or "未知"
+        month = res.meta.get("date", "")[:7] or "未知"
         self.documents_by_month[month] += 1
+        department = res.department
         dept = self.by_department.setdefault(department, Counter({s: 0 for s in SEVERITIES} | {"findings": 0}))
         dept["files"] += 1
-        for f in findings:
-            self._jsonl.write(json.dumps({**f, "department": department}, ensure_ascii=False) + "\n")
-            self._csv.writerow(csv_row(f, department))
-            severity, category = str(f["severity"]), str(f["category"])
-            self.findings += 1
-            self.by_severity[severity] += 1
-            self.by_category[category] += 1
-            dept[severity] += 1
-            dept["findings"] += 1
-            self.by_month[month] += 1
-            # personal data is counted by kind, never by value (the masked values are all different)
-            term = str(f["rule"]) if category == "privacy" else str(f["text"])
-            self.terms[(term, str(f["rule"]) if category != "privacy" else "", category)] += 1
+        if not res.count:
+            return
+        self._jsonl.write(res.jsonl)
+        self._csv_file.write(res.csv)
+        stats = json.loads(res.stats)
+        self.findings += res.count
+        by_severity, by_category = self.by_severity, self.by_category
+        for severity, n in stats["s"].items():  # plain loops: Counter.update's Mapping check costs more
+            by_severity[severity] += n
+            dept[severity] += n
+        for category, n in stats["c"].items():
+            by_category[category] += n
+        dept["findings"] += res.count
+        self.by_month[month] += res.count
+        terms = self.terms
+        for term, rule, category, n in stats["t"]:
+            terms[(term, rule, category)] += n
+        self._keep(res.name, res.ranks, res.report)
+
+    def _keep(self, path: str, ranks: str, report: bytes) -> None:
+        top, limit, seq = self.top, self.limit, self.findings - len(ranks)
+        if limit <= 0:
+            return
+        rows: list[str] | None = None
+        for i, r in enumerate(ranks):
+            rank = ord(r) - 48
+            if len(top) >= limit and (rank, -seq - i) <= top[0][:2]:
+                continue
+            if rows is None:
+                rows = report.decode("utf-8").split("\n")  # not splitlines: U+2028
+            item = (rank, -seq - i, path, rows[i])
+            if len(top) < limit:
+                heapq.heappush(top, item)
+            else:
+                heapq.heapreplace(top, item)
+
+    def top_rows(self) -> list[tuple[str, str]]:
+        """(path, report row without "href"), most severe first, then in file order."""
+        return [(p, row) for _, _, p, row in sorted(self.top, key=lambda t: (-t[0], -t[1]))]
 
     def add_error(self, name: str, message: str) -> None:
         self.unreadable.append({"path": name, "message": message})

@@ -107,16 +107,41 @@ def top_rows(findings_file: Path, out_dir: Path, limit: int) -> tuple[list[dict[
 
 
 def row(f: dict[str, object], out_dir: Path) -> dict[str, object]:
-    path = str(f["path"])
+    return {"href": href(str(f["path"]), out_dir), **report_row(f)}
+
+
+def report_row(f: dict[str, object]) -> dict[str, object]:
+    """A table row, but its "href" (which depends on where the report is): rendered in the worker, cached."""
     location = f.get("location") or {}
     return {
-        "path": path, "href": href(path, out_dir), "line": f["line"], "column": f["column"],
+        "path": str(f["path"]), "line": f["line"], "column": f["column"],
         "severity": f["severity"], "severity_rank": RANK.get(str(f["severity"]), 0), "category": f["category"],
         "category_zh": CATEGORY_ZH.get(str(f["category"]), f["category"]), "text": f["text"],
         "suggestions": "、".join(f["suggestions"]), "message": f["message"], "context": f["context"],  # type: ignore[arg-type]
         "rule": f["rule"], "department": f.get("department", ""),
         "where": "，".join(f"{k} {v}" for k, v in location.items()) if isinstance(location, dict) else "",
     }
+
+
+def rows_json(rows: list[tuple[str, str]], out_dir: Path) -> str:
+    """The table's rows as script_json, from (path, script_json of report_row without its "{")."""
+    heads: dict[str, str] = {}
+    folders: dict[str, str] = {}  # a local file's folder -> its link (one relpath per folder, not per file)
+    parts = []
+    for path, rest in rows:
+        head = heads.get(path)
+        if head is None:
+            folder, name = os.path.split(path)
+            if "://" in path or not folder or name in ("", ".", ".."):
+                link = href(path, out_dir)
+            else:
+                base = folders.get(folder)
+                if base is None:
+                    base = folders[folder] = href(os.path.join(folder, "x"), out_dir)[:-1]
+                link = base + quote(name, safe="/")
+            head = heads[path] = '{"href": ' + script_json(link) + ", "
+        parts.append(head + rest)
+    return "[" + ", ".join(parts) + "]"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -135,8 +160,14 @@ def stat(value: object, label: str, cls: str = "") -> str:
     return f'<div class="stat {cls}"><b>{esc(value)}</b><span>{esc(label)}</span></div>'
 
 
-def write_report(out_dir: Path, summary: dict[str, object], limit: int = 20000) -> Path:
-    rows, total = top_rows(out_dir / "findings.jsonl", out_dir, limit)
+def write_report(out_dir: Path, summary: dict[str, object], limit: int = 20000,
+                 top: list[tuple[str, str]] | None = None) -> Path:
+    """`top`: the rows already chosen (Outputs.top_rows); without it they are read from findings.jsonl."""
+    if top is None:
+        dict_rows, total = top_rows(out_dir / "findings.jsonl", out_dir, limit)
+        rows_text, shown = script_json(dict_rows), len(dict_rows)
+    else:
+        rows_text, shown, total = rows_json(top, out_dir), len(top), int(summary["findings"])  # type: ignore[call-overload]
     sev: dict[str, int] = summary["by_severity"]  # type: ignore[assignment]
     cats: dict[str, int] = summary["by_category"]  # type: ignore[assignment]
     depts: dict[str, dict[str, int]] = summary["by_department"]  # type: ignore[assignment]
@@ -159,8 +190,8 @@ def write_report(out_dir: Path, summary: dict[str, object], limit: int = 20000) 
     notices = []
     if summary.get("interrupted"):
         notices.append('<div class="notice">审计被中断：本报告只包含中断前已检查的文件。</div>')
-    if total > len(rows):
-        notices.append(f'<div class="notice">共 {total} 处问题，本页列出最严重的 {len(rows)} 处；'
+    if total > shown:
+        notices.append(f'<div class="notice">共 {total} 处问题，本页列出最严重的 {shown} 处；'
                        "全部问题见 findings.csv 与 findings.jsonl。</div>")
     unread_html = ""
     if unreadable:
@@ -168,15 +199,14 @@ def write_report(out_dir: Path, summary: dict[str, object], limit: int = 20000) 
         more = f"<p>另有 {len(unreadable) - 1000} 个，见 summary.json。</p>" if len(unreadable) > 1000 else ""
         head = f"<h2>无法读取的文件（{len(unreadable)}）</h2>"
         unread_html = f'<div class="unreadable">{head}<ul>{items}</ul>{more}</div>'
-    data = {
-        "rows": rows, "truncated": total > len(rows), "severity_zh": SEVERITY_ZH, "category_zh": CATEGORY_ZH,
-    }
+    data = {"truncated": total > shown, "severity_zh": SEVERITY_ZH, "category_zh": CATEGORY_ZH}
+    data_text = '{"rows": ' + rows_text + ", " + script_json(data)[1:]
     values = {
         "title": esc("errscan 归档审计报告"),
         "subtitle": esc(f"生成于 {time.strftime('%Y-%m-%d %H:%M')}；检查 {summary['files']} 个文件，"
                         f"共 {summary['bytes']:,} 字节"),  # type: ignore[str-format]
         "notices": "".join(notices), "stats": stats, "charts": charts, "unreadable": unread_html,
-        "footer": esc("由 errscan audit 生成。链接指向报告所在目录的相对路径。"), "data": script_json(data),
+        "footer": esc("由 errscan audit 生成。链接指向报告所在目录的相对路径。"), "data": data_text,
     }
     template = resources.files("errscan.audit").joinpath("report.html").read_text(encoding="utf-8")
     page = re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], template)  # one pass: no re-substitution

@@ -19,7 +19,7 @@ from errscan.model import Document, Finding, Locator
 # it, so a chunked scan finds exactly what a whole one does; a finding belongs to the chunk it starts in.
 CHUNK_CHARS = (8 << 20) // 3
 PAD = 512
-FORMAT = 1  # bump when what a worker returns changes meaning: invalidates every cached result
+FORMAT = 3  # bump when what a worker returns changes meaning: invalidates every cached result
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class Task:
     in_directory: bool = True
     cached_hash: str | None = None  # equal content hash: the cached result stands (after the probe, if any)
     probe: str | None = None  # key of the added entries to look for before reusing
+    department: str = ""  # written into each finding's JSONL line and CSV row
 
 
 @dataclass
@@ -62,17 +63,35 @@ class FileResult:
     size: int = 0
     mtime: float | None = None
     hash: str = ""
-    findings: list[dict[str, object]] = field(default_factory=list)
     hits: list[str] = field(default_factory=list)  # matches the automaton met (candidates), for list changes
     meta: dict[str, str] = field(default_factory=dict)  # kind, date (YYYY-MM-DD or YYYY-MM), chars
     error: str = ""
+    # The findings, rendered here so the main process only appends text (see outputs.render):
+    department: str = ""
+    count: int = 0
+    # UTF-8, as the files take them and the cache keeps them: the main process never transcodes them
+    jsonl: bytes = b""  # findings.jsonl lines
+    csv: bytes = b""  # findings.csv rows
+    report: bytes = b""  # report.html rows (JSON objects without their "href"), one a line
+    ranks: str = ""  # each finding's severity rank, one digit each
+    stats: str = ""  # JSON: the file's counts for summary.json
 
     def to_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
+        """JSON-ready (the Dask engine's partitions)."""
+        d = dict(self.__dict__)
+        for key in _TEXT:
+            d[key] = d[key].decode("utf-8")
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, object]) -> FileResult:
+        d = dict(d)
+        for key in _TEXT:
+            d[key] = str(d[key]).encode("utf-8")
         return cls(**d)  # type: ignore[arg-type]
+
+
+_TEXT = ("jsonl", "csv", "report")
 
 
 class _Recorder:
@@ -174,7 +193,7 @@ def scan_file(task: Task) -> FileResult:
 
     state = _STATE
     assert state is not None, "init() first"
-    out = FileResult(task.name, "error", task.size, task.mtime)
+    out = FileResult(task.name, "error", task.size, task.mtime, department=task.department)
     try:
         data = read_bytes(task.name)
         out.size = len(data)
@@ -195,14 +214,35 @@ def scan_file(task: Task) -> FileResult:
         findings = scan_document(state, doc, task.name)
         entries = state.scanner.lexicon.entries
         out.hits = sorted({entries[i].match for i in state.recorder.seen})
-        out.findings = [f.to_dict() for f in findings]
         out.meta = document_meta(doc)
+        render_into(out, [f.to_dict() for f in findings], task.department)
         out.status = "scanned"
     except Skipped:
         out.status = "skipped"
     except ReadError as exc:
         out.error = str(exc)
     return out
+
+
+def scan_files(tasks: list[Task]) -> list[FileResult]:
+    """A batch (the process pool's unit of work); an unexpected failure costs only its own file."""
+    results = []
+    for task in tasks:
+        try:
+            results.append(scan_file(task))
+        except Exception as exc:
+            message = f"内部错误（{type(exc).__name__}），未检查"
+            results.append(FileResult(task.name, "error", task.size, task.mtime, error=message))
+    return results
+
+
+def render_into(out: FileResult, findings: list[dict[str, object]], department: str) -> None:
+    from errscan.audit.outputs import render
+
+    out.department = department
+    out.count = len(findings)
+    jsonl, csv, report, out.ranks, out.stats = render(findings, department)
+    out.jsonl, out.csv, out.report = (t.encode("utf-8") for t in (jsonl, csv, report))
 
 
 def probe(state: _State, doc: Document, key: str) -> bool:
