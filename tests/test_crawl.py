@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from helpers import CORE, SHARED
+from helpers import CORE, SHARED, needs_shared
 
 from errscan import Scanner
 from errscan.crawl import _site_key, crawl, extract_links, normalise, run_crawl
@@ -23,6 +23,7 @@ from errscan.fetch import USER_AGENT, FetchError, fetch, load_url, read_html
 from errscan.inputs import Source, load
 from errscan.readers import ReadError
 
+pytestmark = needs_shared  # the site is built from real pages of ../shared/corpus/html
 CORPUS = SHARED / "corpus" / "html" / "state_council"
 P1 = "/zhengce/content/2018-11/09/content_5338761.htm"
 P2 = "/zhengce/content/2018-11/12/content_5339579.htm"

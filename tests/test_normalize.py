@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 import pytest
-from helpers import SHARED
+from helpers import SHARED, needs_shared
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -70,6 +70,7 @@ def test_table_is_one_to_one_and_idempotent():
     assert folded == "".join(map(chr, table.values()))
 
 
+@needs_shared
 def test_table_never_folds_a_standard_character():
     standard = set(json.loads(TGSCC.read_text(encoding="utf-8"))["tgscc_list"])
     assert not [chr(c) for c in fold_table() if chr(c) in standard]
@@ -90,6 +91,7 @@ def test_fold_dense_and_sparse_paths_agree():
         assert fold(text) == text.translate(fold_table())
 
 
+@needs_shared
 def test_clean_corpus_is_unchanged():
     changed: Counter[tuple[str, str]] = Counter()
     total = 0

@@ -9,7 +9,7 @@ import sys
 import zipfile
 
 import pytest
-from helpers import SHARED
+from helpers import SHARED, needs_shared
 from readers_fixtures import make_doc, make_docx, ole, zip_of
 
 from errscan.readers import READERS, ReadError, read, sniff
@@ -47,6 +47,7 @@ def test_state_council_pages_locate_in_source(path):
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", doc.metadata["date"])
 
 
+@needs_shared
 def test_state_council_page_content():
     doc = read((HTML_DIR / "state_council" / "5338761.html").read_bytes(), "5338761.html")
     assert doc.metadata["date"] == "2018-11-09"  # 发布日期 in one cell, the date in the next
@@ -54,6 +55,7 @@ def test_state_council_page_content():
     assert "各省、自治区、直辖市人民政府，国务院各部委、各直属机构：" in doc.text
 
 
+@needs_shared
 @pytest.mark.parametrize("name", ["page_source_debug.html", "merged_cells_page_source.html"])
 def test_nfra_pages_visible_text_only(name):
     data = (HTML_DIR / "nfra" / name).read_bytes()
@@ -245,6 +247,7 @@ def _squeeze(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
 
+@needs_shared
 def test_pdf_known_slip_located(pdf_2023):
     _, doc, pages = pdf_2023
     needle = "畅通依申请公开受理渠。"
@@ -257,6 +260,7 @@ def test_pdf_known_slip_located(pdf_2023):
     assert doc.metadata["title"].startswith("洪泽区人民政府2023年")
 
 
+@needs_shared
 @pytest.mark.parametrize("name", ["hongze_2023_zfxxgk_annual_report.pdf", "hongze_2024_zfxxgk_annual_report.pdf"])
 def test_pdf_every_run_on_its_page_and_line(name):
     from errscan.readers.pdf import page_texts
@@ -377,6 +381,7 @@ def test_bad_input_refused(name, data, message):
         read(data, name)
 
 
+@needs_shared
 def test_truncated_files_refused(docx_bytes):
     with pytest.raises(ReadError):
         read(docx_bytes[: len(docx_bytes) // 2], "a.docx")
