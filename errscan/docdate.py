@@ -30,10 +30,11 @@ _YMD = (
 
 
 @functools.cache
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _patterns() -> tuple[re.Pattern[str], ...]:
     """Compiled on first use: only a document with an outdated name needs its date."""
     return (
-        re.compile(rf"(?:成文日期|发布日期|发文日期|印发日期|发布时间|签发日期)\s*[:：]?\s*{_YMD}"),
+        re.compile(rf"(?:成文日期|发文日期|印发日期|签发日期)\s*[:：]?\s*{_YMD}"),
+        re.compile(rf"(?:发布日期|发布时间)\s*[:：]?\s*{_YMD}"),
         re.compile(rf"^[\s（(]*{_YMD}[\s）)]*$", re.M),
         re.compile(_YMD),
         re.compile(r"[〔［\[]((?:19|20)\d\d)[〕］\]]\s*\d+\s*号"),
@@ -62,24 +63,32 @@ def _date(m: re.Match[str]) -> dt.date | None:
         return None
 
 
-def find_date(text: str) -> DateRange | None:
-    """The document's own date, or None when it does not say."""
-    labelled, date_line, any_date, doc_number = _patterns()
-    found = None
-    for m in labelled.finditer(text):
+def find_date(text: str, published: str | None = None) -> DateRange | None:
+    """The date the document was written, or None when nothing says.
+
+    The document's own 成文日期 (labelled, or a line holding only a date) wins over `published` (a page's
+    publication date from its metadata: portals republish old documents under a new date), which wins over
+    a labelled 发布日期 in the text, a date in the first five lines and the year of a 文号.
+    """
+    written, published_label, date_line, any_date, doc_number = _patterns()
+    for m in written.finditer(text):
         if found := _date(m):
-            break
-    if found is None:
-        for m in reversed(list(date_line.finditer(text))):
-            if found := _date(m):
-                break
+            return found, found
+    for m in reversed(list(date_line.finditer(text))):
+        if found := _date(m):
+            return found, found
+    if published:
+        try:
+            return parse_date(published)
+        except ValueError:
+            pass
+    for m in published_label.finditer(text):
+        if found := _date(m):
+            return found, found
     head = "\n".join(text.splitlines()[:5])
-    if found is None:
-        for m in any_date.finditer(head):
-            if found := _date(m):
-                break
-    if found is not None:
-        return found, found
+    for m in any_date.finditer(head):
+        if found := _date(m):
+            return found, found
     if m := doc_number.search(head):
         return parse_date(m[1])
     return None

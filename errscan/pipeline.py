@@ -151,14 +151,7 @@ class Scanner:
         return spans
 
     def _document_date(self, doc: Document) -> DateRange | None:
-        if self.as_of:
-            return self.as_of
-        if doc.metadata.get("date"):
-            try:
-                return parse_date(doc.metadata["date"])
-            except ValueError:
-                pass
-        return find_date(doc.text)
+        return self.as_of or find_date(doc.text, doc.metadata.get("date"))
 
     def _finding(
         self, doc: Document, path: str, shown: str, start: int, end: int, text: str, suggestions: tuple[str, ...],

@@ -121,3 +121,20 @@ def test_windows_give_the_same_findings_as_one_pass() -> None:
     assert len(whole) > 50
     for window in (1, 37, 500):
         assert Scanner(lexicon=Scanner().lexicon, window=window).scan_text(text) == whole
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        ("成文日期：1996年2月5日\n发布日期：2018年12月24日", "2018-12-24", "1996-02-05"),
+        ("通知正文\n一九九六年二月五日\n", "2018-12-24", "1996-02-05"),  # the 成文日期 line closing the text
+        ("——2010年3月5日在会议上\n正文", "2018-12-24", "2018-12-24"),  # a page's metadata beats a heading
+        ("发布日期：2018-12-24\n正文", None, "2018-12-24"),
+        ("国办发〔1996〕32号\n正文", None, "1996-01-01"),
+    ],
+)
+def test_document_date_prefers_the_text_s_own_date(text: str, published: str | None, expected: str) -> None:
+    from errscan.docdate import find_date
+
+    found = find_date(text, published)
+    assert found is not None and found[0].isoformat() == expected
