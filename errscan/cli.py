@@ -110,6 +110,26 @@ def _as_of(value: str | None):  # -> DateRange | None
         raise _fail(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{value}") from None
 
 
+def _emit(report, fmt: Format, color: bool | None, output: Path | None, failed: bool) -> None:  # type: ignore[no-untyped-def]
+    """Render the report (to stdout, or atomically to --output) and exit: 3 unreadable input, 1 failed, else 0."""
+    from errscan.reporters import render, write_report
+
+    if output is None or str(output) == "-":
+        render(fmt.value, report, sys.stdout, color)
+    else:
+        try:
+            write_report(fmt.value, report, output)
+        except OSError as exc:
+            raise _fail(f"无法写入 {output}：{exc.strerror or exc}") from None
+    if fmt != Format.pretty:
+        for err in report.errors:
+            sys.stderr.write(f"errscan: 无法检查 {err.path}：{err.message}\n")
+    if report.errors:
+        raise typer.Exit(EXIT_UNREADABLE)
+    if failed:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"errscan {__version__}")
@@ -164,7 +184,6 @@ def check(
     from errscan.lexicon import ListLoadError
     from errscan.model import InputError, Report
     from errscan.readers.text import ReadError
-    from errscan.reporters import render
 
     started = time.perf_counter()
     args = paths or ["."]
@@ -219,22 +238,7 @@ def check(
         findings=tuple(findings), errors=tuple(errors), files=files, skipped=tuple(skipped),
         elapsed=time.perf_counter() - started, fail_on=threshold, documents=tuple(documents),  # type: ignore[arg-type]
     )
-    if output is None or str(output) == "-":
-        render(fmt.value, report, sys.stdout, color)
-    else:
-        from errscan.reporters import write_report
-
-        try:
-            write_report(fmt.value, report, output)
-        except OSError as exc:
-            raise _fail(f"无法写入 {output}：{exc.strerror or exc}") from None
-    if fmt != Format.pretty:
-        for err in errors:
-            sys.stderr.write(f"errscan: 无法检查 {err.path}：{err.message}\n")
-    if errors:
-        raise typer.Exit(EXIT_UNREADABLE)
-    if failed:
-        raise typer.Exit(EXIT_FINDINGS)
+    _emit(report, fmt, color, output, failed)
 
 
 @app.command()
@@ -385,9 +389,8 @@ def crawl(
     """抓取并检查一个网站：同站网页和附件（Word、PDF、Excel），失效链接记为错误。退出码同 check。"""
     from errscan.crawl import run_crawl
     from errscan.fetch import is_url
-    from errscan.model import Report, Severity
+    from errscan.model import Report, Severity, fail_threshold
     from errscan.pipeline import Scanner
-    from errscan.reporters import render
 
     started = time.perf_counter()
     if not is_url(url):
@@ -400,26 +403,18 @@ def crawl(
     outcome = run_crawl(
         url, scanner, depth=depth, max_pages=max_pages, delay=delay, timeout=timeout, respect_robots=not no_robots,
     )
-    threshold = Severity.ERROR + 1 if fail_on == Level.never else Severity.parse(fail_on.value)
     report = Report(
         findings=tuple(outcome.findings), errors=tuple(outcome.errors), files=outcome.files,
-        elapsed=time.perf_counter() - started, fail_on=threshold,  # type: ignore[arg-type]
+        elapsed=time.perf_counter() - started, fail_on=fail_threshold(fail_on.value),  # type: ignore[arg-type]
         documents=tuple(outcome.documents),
     )
-    render(fmt.value, report, sys.stdout, color)
     result = outcome.result
     if result.skipped_robots:
         n = len(result.skipped_robots)
         sys.stderr.write(f"errscan: robots.txt 不允许抓取 {n} 个网址，未检查（--no-robots 可忽略）\n")
     if result.unvisited:
         sys.stderr.write(f"errscan: 已达 --max-pages {max_pages} 的上限，还有 {result.unvisited} 个链接未检查\n")
-    if fmt != Format.pretty:
-        for err in outcome.errors:
-            sys.stderr.write(f"errscan: 无法检查 {err.path}：{err.message}\n")
-    if outcome.errors:
-        raise typer.Exit(EXIT_UNREADABLE)
-    if report.failed:
-        raise typer.Exit(EXIT_FINDINGS)
+    _emit(report, fmt, color, None, report.failed)
 
 
 @app.command()

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from errscan.model import Document, Finding, Severity
+from errscan.model import Document, Finding, Severity, fail_threshold
 from errscan.pipeline import UNDATED
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class Config:
     @property
     def fail_threshold(self) -> int:
         """The lowest severity that fails the check (above ERROR for `never`)."""
-        return Severity.ERROR + 1 if self.fail_on == "never" else Severity.parse(self.fail_on)
+        return fail_threshold(self.fail_on)
 
     @functools.cached_property
     def _regexes(self) -> list[re.Pattern[str]]:

@@ -27,6 +27,11 @@ class Severity(IntEnum):
         return {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}[self]
 
 
+def fail_threshold(level: str) -> int:
+    """The lowest severity that fails a check at `--fail-on LEVEL` (above every severity for `never`)."""
+    return Severity.ERROR + 1 if level == "never" else Severity.parse(level)
+
+
 CATEGORY_ZH = {
     "serious": "严重错误",
     "sensitive": "敏感词",

@@ -35,7 +35,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from errscan import __version__
-from errscan.model import Document, Finding, Report, Severity
+from errscan.model import Document, Finding, Report, Severity, fail_threshold
 from errscan.pipeline import Scanner
 
 __all__ = ["MAX_BODY", "TIME_LIMIT", "app_from_env", "create_app", "scanner_factory", "serve"]
@@ -185,7 +185,7 @@ class Options:
 
     def __init__(self, scanner: Scanner, fail_on: str, min_severity: str, lists: Sequence[str] | None):
         self.scanner = scanner
-        self.threshold = Severity.ERROR + 1 if fail_on == "never" else Severity.parse(fail_on)
+        self.threshold = fail_threshold(fail_on)
         self.fail_on = fail_on
         self.min_severity = Severity.parse(min_severity)
         self.lists: frozenset[str] | None = None
