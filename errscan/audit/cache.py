@@ -11,30 +11,39 @@ Any other change of settings (allowlist, severity floor, --as-of, privacy, errsc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from errscan.audit.groups import Aggregate
 from errscan.audit.worker import FileResult, Task
 
 # A file's findings are kept as the worker rendered them (findings.jsonl lines, CSV rows, report rows, ranks,
-# counts): a reused result is written out as it is, nothing parsed or serialised again.
+# counts): a reused result is written out as it is, nothing parsed or serialised again. Once the file's group
+# is stored (groups.py), its rendered text lives there only: `grp` names the group, jsonl/csv/report are NULL.
 COLUMNS = ("path", "size", "mtime", "hash", "settings", "lexicon", "hits", "meta", "status", "department", "count",
-           "jsonl", "csv", "report", "ranks", "stats")
-# What plans a file and counts it, loaded for every file in one query; the rendered findings are then fetched
-# for a few hundred files at a time (one query each file cost more than the rest of a fully reused run).
-LIGHT = ("path", "size", "mtime", "hash", "settings", "lexicon", "meta", "status", "department", "count", "ranks",
-         "stats")
+           "jsonl", "csv", "report", "ranks", "stats", "grp")
+GROUP_COLUMNS = ("signature", "counts", "jsonl", "csv", "report", "ranks")
+# What plans a file, loaded for every file in one query; the rest is fetched for a few hundred files at a time
+# (one query each file cost more than the rest of a fully reused run), and only for files not reused in a group.
+KNOWN = ("path", "size", "mtime", "hash", "settings", "lexicon")
+REST = ("meta", "status", "department", "count", "jsonl", "csv", "report", "ranks", "stats", "grp")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, size INTEGER, mtime, hash TEXT, settings TEXT, lexicon TEXT,
     hits TEXT, meta TEXT, status TEXT, department TEXT, count INTEGER,
-    jsonl BLOB, csv BLOB, report BLOB, ranks TEXT, stats TEXT
+    jsonl BLOB, csv BLOB, report BLOB, ranks TEXT, stats TEXT, grp TEXT
 );
 CREATE TABLE IF NOT EXISTS lexicons (key TEXT PRIMARY KEY, fingerprints TEXT, used REAL);
+CREATE TABLE IF NOT EXISTS groups (
+    signature TEXT PRIMARY KEY, counts TEXT, jsonl BLOB, csv BLOB, report BLOB, ranks TEXT
+);
+CREATE TABLE IF NOT EXISTS sources (key TEXT PRIMARY KEY, lexicon TEXT);
 """
 
 
@@ -71,6 +80,10 @@ def lexicon_key(fingerprints: dict[str, str]) -> str:
     return h.hexdigest()
 
 
+class CacheError(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class Row:
     path: str
@@ -89,6 +102,7 @@ class Row:
     report: bytes
     ranks: str
     stats: str
+    grp: str | None = None
 
     def result(self, status: str = "cached", department: str | None = None) -> FileResult:
         """The cached result (hits left out: only the planner reads them); rendered again only when the
@@ -114,43 +128,113 @@ class Cache:
         self.path = path
         self.db = sqlite3.connect(str(path) if path else ":memory:")
         self.db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-        found = [r[1] for r in self.db.execute("PRAGMA table_info(files)")]
-        if found and tuple(found) != COLUMNS:  # an older errscan's cache: its results are rescanned anyway
-            self.db.execute("DROP TABLE files")
+        for table, columns in (("files", COLUMNS), ("groups", GROUP_COLUMNS)):
+            found = [r[1] for r in self.db.execute(f"PRAGMA table_info({table})")]
+            if found and tuple(found) != columns:  # an older errscan's cache: its results are rescanned anyway
+                self.db.execute(f"DROP TABLE {table}")
         self.db.executescript(SCHEMA)
         self._last_commit = time.monotonic()
 
     def get(self, path: str) -> Row | None:
         row = self.db.execute("SELECT * FROM files WHERE path = ?", (path,)).fetchone()
-        return Row(*row) if row else None
+        return self._filled([Row(*row)])[0] if row else None
 
     def put(self, res: FileResult, settings: str, lexicon: str) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (res.name, res.size, res.mtime, res.hash, settings, lexicon, json.dumps(res.hits, ensure_ascii=False),
-             json.dumps(res.meta, ensure_ascii=False), res.status, res.department, res.count, res.jsonl, res.csv,
-             res.report, res.ranks, res.stats),
+            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            self._values(res, settings, lexicon),
         )
         self._maybe_commit()
 
+    @staticmethod
+    def _values(res: FileResult, settings: str, lexicon: str, group: str | None = None) -> tuple:  # type: ignore[type-arg]
+        text = (None, None, None) if group else (res.jsonl, res.csv, res.report)
+        return (res.name, res.size, res.mtime, res.hash, settings, lexicon, json.dumps(res.hits, ensure_ascii=False),
+                json.dumps(res.meta, ensure_ascii=False), res.status, res.department, res.count, *text, res.ranks,
+                res.stats, group)
+
     def known(self) -> dict[str, tuple]:  # type: ignore[type-arg]
-        """path -> its LIGHT columns, for every file."""
-        return {r[0]: r for r in self.db.execute(f"SELECT {', '.join(LIGHT)} FROM files")}
+        """path -> its KNOWN columns, for every file."""
+        return {r[0]: r for r in self.db.execute(f"SELECT {', '.join(KNOWN)} FROM files")}
 
     def hits(self, path: str) -> str:
         row = self.db.execute("SELECT hits FROM files WHERE path=?", (path,)).fetchone()
         return row[0] if row else "[]"  # type: ignore[no-any-return]
 
-    def rows(self, light: list[tuple]) -> list[Row]:  # type: ignore[type-arg]
-        """The full Rows (their hits left out) of rows known by their LIGHT columns, in few queries."""
-        blobs: dict[str, tuple[bytes, bytes, bytes]] = {}
-        names = [r[0] for r in light]
+    def rows(self, known: list[tuple]) -> list[Row]:  # type: ignore[type-arg]
+        """The full Rows (their hits left out) of rows known by their KNOWN columns, in few queries."""
+        rest: dict[str, tuple] = {}  # type: ignore[type-arg]
+        names = [r[0] for r in known]
         for i in range(0, len(names), 500):
             part = names[i : i + 500]
-            query = f"SELECT path, jsonl, csv, report FROM files WHERE path IN ({', '.join('?' * len(part))})"
-            for path, *text in self.db.execute(query, part):
-                blobs[path] = tuple(text)  # type: ignore[assignment]
-        return [Row(*r[:6], "[]", *r[6:10], *blobs[r[0]], *r[10:]) for r in light]
+            query = f"SELECT path, {', '.join(REST)} FROM files WHERE path IN ({', '.join('?' * len(part))})"
+            for path, *values in self.db.execute(query, part):
+                rest[path] = tuple(values)
+        return self._filled([Row(*r, "[]", *rest[r[0]]) for r in known])
+
+    def _filled(self, rows: list[Row]) -> list[Row]:
+        """Rows whose rendered text lives in their group's: sliced out of it."""
+        slices: dict[str, dict[str, tuple[bytes, bytes, bytes]]] = {}
+        out = []
+        for row in rows:
+            if row.grp is not None and row.jsonl is None:
+                parts = slices.get(row.grp)
+                if parts is None:
+                    parts = slices[row.grp] = self._slices(row.grp)
+                if row.path not in parts:
+                    raise CacheError(f"审计缓存不完整（{row.path}），请加 --no-cache 重新审计")
+                row = replace(row, jsonl=parts[row.path][0], csv=parts[row.path][1], report=parts[row.path][2])
+            out.append(row)
+        return out
+
+    def _slices(self, signature: str) -> dict[str, tuple[bytes, bytes, bytes]]:
+        found = self.db.execute(
+            "SELECT counts, jsonl, csv, report FROM groups WHERE signature=?", (signature,)
+        ).fetchone()
+        if found is None:
+            return {}
+        counts, jsonl, csv, report = found
+        lines = report.split(b"\n")
+        parts, j, c, r = {}, 0, 0, 0
+        for path, count, jlen, clen in json.loads(counts)["members"]:
+            parts[path] = (jsonl[j : j + jlen], csv[c : c + clen], b"\n".join(lines[r : r + count]))
+            j, c, r = j + jlen, c + clen, r + count
+        return parts
+
+    def group(self, signature: str) -> Aggregate | None:
+        """A group's stored outputs, if they were made from the files as they are now."""
+        row = self.db.execute(
+            "SELECT counts, jsonl, csv, report, ranks FROM groups WHERE signature=?", (signature,)
+        ).fetchone()
+        return Aggregate.load(*row) if row else None
+
+    def put_group(self, signature: str, agg: Aggregate, members: list[tuple[FileResult, bool]], settings: str,
+                  lexicon: str) -> None:
+        """A whole group, and its files: those scanned this run are written now (their rendered text in the
+        group's only), the reused ones pointed at it."""
+        self.db.execute("INSERT OR REPLACE INTO groups VALUES (?,?,?,?,?,?)",
+                        (signature, agg.counts_json(), agg.jsonl, agg.csv, agg.report, agg.ranks))
+        fresh = [self._values(res, settings, lexicon, signature if res.count else None)
+                 for res, reused in members if not reused]
+        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", fresh)
+        moved = [(signature, res.name) for res, reused in members if reused and res.count]
+        self.db.executemany("UPDATE files SET jsonl=NULL, csv=NULL, report=NULL, grp=? WHERE path=?", moved)
+        self._maybe_commit()
+
+    def prune_groups(self) -> None:
+        """Forget the groups no file points at any more."""
+        self.db.execute("DELETE FROM groups WHERE signature NOT IN (SELECT grp FROM files WHERE grp IS NOT NULL)")
+
+    def lexicon_of(self, source: str) -> str | None:
+        """The lexicon key of lists compiled from these sources (their compile-cache key), if known."""
+        row = self.db.execute(
+            "SELECT s.lexicon FROM sources s JOIN lexicons l ON l.key = s.lexicon WHERE s.key=?", (source,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def save_source(self, source: str, lexicon: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO sources VALUES (?,?)", (source, lexicon))
+        self.db.execute("DELETE FROM sources WHERE lexicon NOT IN (SELECT key FROM lexicons)")
 
     def confirm(self, path: str, size: int, mtime: float | None, lexicon: str) -> None:
         """A cached result found still valid: remember the file's current size/mtime and lists."""
@@ -159,7 +243,7 @@ class Cache:
 
     def rerendered(self, res: FileResult) -> None:
         """A reused result rendered again for another department."""
-        self.db.execute("UPDATE files SET department=?, jsonl=?, csv=?, report=? WHERE path=?",
+        self.db.execute("UPDATE files SET department=?, jsonl=?, csv=?, report=?, grp=NULL WHERE path=?",
                         (res.department, res.jsonl, res.csv, res.report, res.name))
         self._maybe_commit()
 
@@ -167,14 +251,12 @@ class Cache:
         self.db.execute("DELETE FROM files WHERE path=?", (path,))
         self._maybe_commit()
 
-    def lexicons_in_use(self) -> list[str]:
-        return [k for (k,) in self.db.execute("SELECT DISTINCT lexicon FROM files")]
-
     def fingerprints(self, key: str) -> dict[str, str] | None:
         row = self.db.execute("SELECT fingerprints FROM lexicons WHERE key=?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def save_fingerprints(self, key: str, fingerprints: dict[str, str]) -> None:
+        """Lists met for the first time; the fingerprints of lists no cached file was scanned with are dropped."""
         self.db.execute(
             "INSERT OR REPLACE INTO lexicons VALUES (?,?,?)",
             (key, json.dumps(fingerprints, ensure_ascii=False), time.time()),
@@ -202,20 +284,32 @@ class Diff:
     probe: str | None  # key of the added matches (None: nothing added)
 
 
+def lexicon_identity(cache: Cache, lex) -> tuple[str, Callable[[], dict[str, str]]]:  # type: ignore[no-untyped-def]
+    """The lists' key, and their entry fingerprints when needed. Lists the cache has met before (by their
+    compile-cache key) are known without unpickling and digesting every entry."""
+    source = getattr(lex.entries, "cache_key", None)
+    key = cache.lexicon_of(source) if isinstance(source, str) else None
+    if key is not None:
+        return key, functools.cache(lambda: cache.fingerprints(key) or entry_fingerprints(lex))
+    fingerprints = entry_fingerprints(lex)
+    key = lexicon_key(fingerprints)
+    cache.save_fingerprints(key, fingerprints)
+    if isinstance(source, str):
+        cache.save_source(source, key)
+    return key, lambda: fingerprints
+
+
 class Planner:
     """Per file: reuse the cached result as it is, or a Task for a worker (with what it may still reuse)."""
 
-    def __init__(self, cache: Cache, settings: str, fingerprints: dict[str, str], reuse: bool = True):
-        self.cache, self.settings, self.reuse = cache, settings, reuse
-        self.lexicon = lexicon_key(fingerprints)
+    def __init__(self, cache: Cache, settings: str, lexicon: str, fingerprints: Callable[[], dict[str, str]],
+                 reuse: bool = True):
+        self.cache, self.settings, self.reuse, self.lexicon = cache, settings, reuse, lexicon
         self.diffs: dict[str, Diff | None] = {}
         self.probes: dict[str, tuple[str, ...]] = {}  # probe key -> added matches, for the workers
-        self.known = cache.known() if reuse else {}  # path -> LIGHT columns, as the run started
-        if reuse:
-            for old in cache.lexicons_in_use():
-                if old != self.lexicon:
-                    self.diffs[old] = self._diff(cache.fingerprints(old), fingerprints)
-        cache.save_fingerprints(self.lexicon, fingerprints)
+        self.known = cache.known() if reuse else {}  # path -> KNOWN columns, as the run started
+        for old in {row[5] for row in self.known.values()} - {lexicon}:
+            self.diffs[old] = self._diff(cache.fingerprints(old), fingerprints())
 
     def _diff(self, old: dict[str, str] | None, new: dict[str, str]) -> Diff | None:
         if old is None:
@@ -231,7 +325,7 @@ class Planner:
     def plan(
         self, name: str, size: int, mtime: float | None, in_directory: bool, department: str = ""
     ) -> tuple | Task:  # type: ignore[type-arg]
-        """The cached row's LIGHT columns when it stands without reading the file (Cache.rows gives the Row);
+        """The cached row's KNOWN columns when it stands without reading the file (Cache.rows gives the Row);
         else the Task to run."""
         fresh = Task(name, size, mtime, in_directory, department=department)
         if not self.reuse:

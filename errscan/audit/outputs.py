@@ -7,7 +7,6 @@ they are; only counters (per category, severity, folder, month, term) and report
 from __future__ import annotations
 
 import csv
-import heapq
 import io
 import json
 import time
@@ -18,6 +17,7 @@ from typing import IO, TYPE_CHECKING
 from errscan.model import CATEGORY_ZH, Severity
 
 if TYPE_CHECKING:
+    from errscan.audit.groups import Aggregate
     from errscan.audit.worker import FileResult
 
 SEVERITIES = [s.label for s in sorted(Severity, reverse=True)]
@@ -96,9 +96,11 @@ class Outputs:
         self.documents_by_month: Counter[str] = Counter()
         self.terms: Counter[tuple[str, str, str]] = Counter()
         self.unreadable: list[dict[str, str]] = []
-        # report.html's rows: the `report_rows` most severe findings, then in file order
+        # report.html's rows: the `report_rows` most severe findings, then in file order; kept per severity rank
+        # (rank -> [(path, report row without "href")] in arrival order), the least severe dropped first
         self.limit = report_rows
-        self.top: list[tuple[int, int, str, str]] = []  # (rank, -seq, path, report row without "href")
+        self.kept: dict[int, list[tuple[str, str]]] = {}
+        self.kept_total = 0
 
     def add(self, res: FileResult, reused: bool) -> None:
         """One document's findings (fresh or from the cache), as rendered by `render`. A findings.jsonl line is
@@ -111,53 +113,93 @@ class Outputs:
             self.scanned += 1
         month = res.meta.get("date", "")[:7] or "未知"
         self.documents_by_month[month] += 1
-        department = res.department
-        dept = self.by_department.setdefault(department, Counter({s: 0 for s in SEVERITIES} | {"findings": 0}))
+        dept = self._department(res.department)
         dept["files"] += 1
         if not res.count:
             return
         self._jsonl.write(res.jsonl)
         self._csv_file.write(res.csv)
         stats = json.loads(res.stats)
-        self.findings += res.count
-        by_severity, by_category = self.by_severity, self.by_category
-        for severity, n in stats["s"].items():  # plain loops: Counter.update's Mapping check costs more
+        self.by_month[month] += res.count
+        self._count(dept, res.count, stats["s"], stats["c"], stats["t"])
+        self._keep([(res.name, res.count)], res.ranks, res.report)
+
+    def add_group(self, agg: Aggregate) -> None:
+        """A group of files reused as a whole (see groups.py): the same as `add` for each of them."""
+        self.files += agg.files
+        self.bytes += agg.bytes
+        self.reused += agg.files
+        self.skipped += agg.skipped
+        for month, n in agg.documents_by_month.items():
+            self.documents_by_month[month] += n
+        dept = self._department(agg.department)
+        dept["files"] += agg.files
+        if not agg.count:
+            return
+        self._jsonl.write(agg.jsonl)
+        self._csv_file.write(agg.csv)
+        for month, n in agg.by_month.items():
+            self.by_month[month] += n
+        self._count(dept, agg.count, agg.s, agg.c, agg.t)
+        self._keep(agg.members, agg.ranks, agg.report)  # type: ignore[arg-type]
+
+    def _department(self, name: str) -> Counter[str]:
+        dept = self.by_department.get(name)
+        if dept is None:
+            dept = self.by_department[name] = Counter({s: 0 for s in SEVERITIES} | {"findings": 0})
+        return dept
+
+    def _count(self, dept: Counter[str], count: int, severities: dict[str, int], categories: dict[str, int],
+               terms: list[list[object]]) -> None:
+        self.findings += count
+        dept["findings"] += count
+        by_severity, by_category, all_terms = self.by_severity, self.by_category, self.terms
+        for severity, n in severities.items():  # plain loops: Counter.update's Mapping check costs more
             by_severity[severity] += n
             dept[severity] += n
-        for category, n in stats["c"].items():
+        for category, n in categories.items():
             by_category[category] += n
-        dept["findings"] += res.count
-        self.by_month[month] += res.count
-        terms = self.terms
-        for term, rule, category, n in stats["t"]:
-            terms[(term, rule, category)] += n
-        self._keep(res.name, res.ranks, res.report)
+        for term, rule, category, n in terms:
+            all_terms[(term, rule, category)] += n  # type: ignore[index,operator]
 
-    def _keep(self, path: str, ranks: str, report: bytes) -> None:
-        top, limit, seq = self.top, self.limit, self.findings - len(ranks)
+    def _keep(self, members: list[tuple[str, int]] | list[list[object]], ranks: str, report: bytes) -> None:
+        """Keep the rows of the `limit` most severe findings seen so far (the earliest first among equals).
+        `members`: (path, number of findings, …) in the order of `ranks` and of `report`'s lines."""
+        limit = self.limit
         if limit <= 0:
             return
-        rows: list[str] | None = None
+        kept = self.kept
+        floor = min(kept) if self.kept_total >= limit else -1  # a row must outrank this to get in
+        if floor >= 0 and not any(ord(r) - 48 > floor for r in set(ranks)):
+            return
+        rows = report.decode("utf-8").split("\n")  # not splitlines: U+2028
+        paths = [p for p, n, *_ in members for _ in range(n)]  # type: ignore[misc]
         for i, r in enumerate(ranks):
             rank = ord(r) - 48
-            if len(top) >= limit and (rank, -seq - i) <= top[0][:2]:
+            if rank <= floor:
                 continue
-            if rows is None:
-                rows = report.decode("utf-8").split("\n")  # not splitlines: U+2028
-            item = (rank, -seq - i, path, rows[i])
-            if len(top) < limit:
-                heapq.heappush(top, item)
-            else:
-                heapq.heapreplace(top, item)
+            bucket = kept.get(rank)
+            if bucket is None:
+                bucket = kept[rank] = []
+            bucket.append((paths[i], rows[i]))
+            self.kept_total += 1
+            if self.kept_total > limit:
+                low = min(kept)
+                kept[low].pop()  # the latest of the least severe
+                self.kept_total -= 1
+                if not kept[low]:
+                    del kept[low]
+            if self.kept_total >= limit:
+                floor = min(kept)
 
     def top_rows(self) -> list[tuple[str, str]]:
         """(path, report row without "href"), most severe first, then in file order."""
-        return [(p, row) for _, _, p, row in sorted(self.top, key=lambda t: (-t[0], -t[1]))]
+        return [row for rank in sorted(self.kept, reverse=True) for row in self.kept[rank]]
 
     def add_error(self, name: str, message: str) -> None:
         self.unreadable.append({"path": name, "message": message})
 
-    def add_skipped(self, reused: bool = False) -> None:
+    def add_skipped(self) -> None:
         self.skipped += 1
 
     def close(self, **extra: object) -> dict[str, object]:

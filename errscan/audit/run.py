@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from errscan.audit.cache import Cache, Planner, Row, entry_fingerprints
+from errscan.audit.cache import Cache, Planner, Row, lexicon_identity
+from errscan.audit.groups import GROUP_MAX, Builder, ends_after, folder, signature
 from errscan.audit.outputs import Outputs
 from errscan.audit.walk import Item, count, is_url, walk
 from errscan.audit.worker import CHUNK_CHARS, FileResult, Settings, Task, init, scan_file, scan_files
@@ -135,7 +136,7 @@ def audit(
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     cache = Cache(options.cache or out / CACHE_NAME)
-    planner = Planner(cache, settings.key(), entry_fingerprints(lex), reuse=options.reuse)
+    planner = Planner(cache, settings.key(), *lexicon_identity(cache, lex), reuse=options.reuse)
     del lex
     outputs = Outputs(out, options.report_rows)
     show = options.progress if options.progress is not None else (stderr or sys.stderr).isatty()
@@ -144,14 +145,24 @@ def audit(
     departments: dict[str, str] = {}  # in flight: name -> department
     bar = _bar(stderr or sys.stderr, state) if show else None
 
-    def after(size: int, findings: int) -> None:
-        state.done += 1
+    def after(size: int, findings: int, files: int = 1) -> None:
+        state.done += files
         state.bytes += size
         state.findings += findings
         if bar is not None:
             bar.update(state)
         if on_file is not None:
             on_file(state)
+
+    builder = Builder()  # the groups that go file by file, stored once whole (see groups.py)
+
+    def keep(res: FileResult, reused: bool) -> None:
+        whole, loose = builder.take(res, reused)
+        for one, was_reused in loose:
+            if not was_reused and one.status != "error":
+                cache.put(one, planner.settings, planner.lexicon)
+        if whole is not None:
+            cache.put_group(whole.signature, whole.aggregate, whole.members, planner.settings, planner.lexicon)
 
     def handle(res: FileResult, row: Row | None = None) -> None:
         dept = departments.pop(res.name, "")
@@ -168,26 +179,33 @@ def audit(
             cache.forget(res.name)
             outputs.add_error(res.name, res.error)
         elif res.status == "skipped":
-            if not reused:
-                cache.put(res, planner.settings, planner.lexicon)
             outputs.add_skipped()
         else:
-            if not reused:
-                cache.put(res, planner.settings, planner.lexicon)
             outputs.add(res, reused)
+        keep(res, reused)  # a fresh result is cached with its group, or now
         after(res.size, res.count)
 
     reused: list[tuple[Item, tuple]] = []  # type: ignore[type-arg]  # cached results standing, not yet written
 
     def flush() -> None:  # before any file to scan, so that -j 1 writes in the walk's order
-        for (item, _), row in zip(reused, cache.rows([light for _, light in reused]), strict=True):
+        if not reused:
+            return
+        for (item, _), row in zip(reused, cache.rows([known for _, known in reused]), strict=True):
             handle(FileResult(item.name, "same", item.size, item.mtime), row)
         reused.clear()
 
-    def tasks() -> Iterator[Task]:
-        for item in walk(paths, outputs.add_error):
+    def close_group(group: list[Item], plans: list[tuple | Task]) -> Iterator[Task]:  # type: ignore[type-arg]
+        sig = signature(group, planner.settings, planner.lexicon)
+        if not any(isinstance(p, Task) for p in plans):
+            agg = cache.group(sig)
+            if agg is not None:  # every file as it was when the group was stored: written out in one step
+                flush()
+                outputs.add_group(agg)
+                after(agg.bytes, agg.count, agg.files + agg.skipped)
+                return
+        builder.open(group, sig)
+        for item, planned in zip(group, plans, strict=True):
             departments[item.name] = item.department
-            planned = planner.plan(item.name, item.size, item.mtime, item.in_directory, item.department)
             if isinstance(planned, Task):
                 flush()
                 yield planned
@@ -195,6 +213,21 @@ def audit(
                 reused.append((item, planned))
                 if len(reused) >= 256:
                     flush()
+
+    def tasks() -> Iterator[Task]:
+        group: list[Item] = []
+        plans: list[tuple | Task] = []  # type: ignore[type-arg]
+        where = None
+        for item in walk(paths, outputs.add_error):
+            here = folder(item.name)
+            if group and (here != where or len(group) >= GROUP_MAX or ends_after(group[-1].name)):
+                yield from close_group(group, plans)
+                group, plans = [], []
+            where = here
+            group.append(item)
+            plans.append(planner.plan(item.name, item.size, item.mtime, item.in_directory, item.department))
+        if group:
+            yield from close_group(group, plans)
         flush()
 
     engine = make_engine(options, settings, planner.probes)
@@ -209,6 +242,10 @@ def audit(
         engine.close(terminate=interrupted)
         if bar is not None:
             bar.stop()
+        for res, reused in builder.release():  # groups left open by an interruption: their files kept one by one
+            if not reused and res.status != "error":
+                cache.put(res, planner.settings, planner.lexicon)
+        cache.prune_groups()
         cache.close()
     summary = outputs.close(
         interrupted=interrupted, elapsed=round(time.perf_counter() - started, 3), engine=options.engine,

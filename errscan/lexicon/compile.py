@@ -66,6 +66,11 @@ class DeferredEntries(Sequence[Entry]):
     def __len__(self) -> int:
         return self._size
 
+    @property
+    def cache_key(self) -> str:
+        """The compile cache's key: a digest of the lists' content, errscan's version and Python's."""
+        return self._path.stem
+
     def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
         return self._load()[index]
 

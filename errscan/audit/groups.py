@@ -1,0 +1,163 @@
+"""Groups of neighbouring files, cached as one: what makes re-auditing an unchanged archive cheap.
+
+The walk's files fall into groups: consecutive files of one folder, a group ending after a file whose name
+hashes to 0 (mod GROUP_SPLIT), at GROUP_MAX files, or at the folder's end. Cut by names, not by counts, so a file
+added or removed changes only its own group. Once every file of a group has its result, the group's outputs
+(findings.jsonl lines, CSV rows, report rows, counts) are stored together in the cache under a signature of its
+files' names, sizes and mtimes, the department, the settings and the lists. When every file of a group is
+unchanged on a later run, the group is written out in one step: one query, one write per output, one merge of
+counts, instead of all of that per file. Anything else goes file by file as before, and the group is stored
+anew.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from errscan.audit.walk import Item
+    from errscan.audit.worker import FileResult
+
+GROUP_MAX, GROUP_SPLIT = 256, 64
+
+
+def ends_after(name: str) -> bool:
+    """Does a group end after this file (whatever comes next)?"""
+    return zlib.crc32(os.path.basename(name).encode("utf-8", "surrogatepass")) % GROUP_SPLIT == 0
+
+
+def folder(name: str) -> str:
+    return name.rsplit("/", 1)[0] if "://" in name else os.path.dirname(name)
+
+
+def signature(items: list[Item], settings: str, lexicon: str) -> str:
+    h = hashlib.blake2b(f"{settings}\0{lexicon}\0".encode(), digest_size=16)
+    for it in items:
+        h.update(f"{it.name}\0{it.size}\0{it.mtime}\0{it.department}\n".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+@dataclass
+class Aggregate:
+    """A group's outputs, as Outputs.add_group takes them and the cache keeps them."""
+
+    department: str
+    files: int = 0
+    skipped: int = 0
+    bytes: int = 0
+    count: int = 0
+    documents_by_month: dict[str, int] = field(default_factory=dict)  # month -> files
+    by_month: dict[str, int] = field(default_factory=dict)  # month -> findings
+    s: dict[str, int] = field(default_factory=dict)  # severity -> findings
+    c: dict[str, int] = field(default_factory=dict)  # category -> findings
+    t: list[list[object]] = field(default_factory=list)  # [term, rule, category, n]
+    # [path, findings, bytes of its findings.jsonl lines, bytes of its CSV rows] of the files with findings
+    members: list[list[object]] = field(default_factory=list)
+    jsonl: bytes = b""
+    csv: bytes = b""
+    report: bytes = b""  # report rows one a line, in the order of `ranks` and `members`
+    ranks: str = ""
+
+    def counts_json(self) -> str:
+        keys = ("department", "files", "skipped", "bytes", "count", "documents_by_month", "by_month", "s", "c", "t",
+                "members")
+        return json.dumps({k: getattr(self, k) for k in keys}, ensure_ascii=False)
+
+    @classmethod
+    def load(cls, counts: str, jsonl: bytes, csv: bytes, report: bytes, ranks: str) -> Aggregate:
+        return cls(**json.loads(counts), jsonl=jsonl, csv=csv, report=report, ranks=ranks)
+
+
+def aggregate(results: list[FileResult]) -> Aggregate:
+    """The group's outputs from its files' results (scanned or reused; none in error), in walk order."""
+    agg = Aggregate(results[0].department)
+    months: Counter[str] = Counter()
+    by_month: Counter[str] = Counter()
+    s: Counter[str] = Counter()
+    c: Counter[str] = Counter()
+    terms: dict[tuple[str, str, str], int] = {}
+    jsonl, csv, report = [], [], []
+    for res in results:
+        if res.status == "skipped":
+            agg.skipped += 1
+            continue
+        agg.files += 1
+        agg.bytes += res.size
+        month = res.meta.get("date", "")[:7] or "未知"
+        months[month] += 1
+        if not res.count:
+            continue
+        stats = json.loads(res.stats)
+        agg.count += res.count
+        by_month[month] += res.count
+        s.update(stats["s"])
+        c.update(stats["c"])
+        for term, rule, category, n in stats["t"]:
+            terms[(term, rule, category)] = terms.get((term, rule, category), 0) + n
+        agg.members.append([res.name, res.count, len(res.jsonl), len(res.csv)])
+        jsonl.append(res.jsonl)
+        csv.append(res.csv)
+        report.append(res.report)
+        agg.ranks += res.ranks
+    agg.documents_by_month, agg.by_month, agg.s, agg.c = dict(months), dict(by_month), dict(s), dict(c)
+    agg.t = [[*k, n] for k, n in terms.items()]
+    agg.jsonl, agg.csv, agg.report = b"".join(jsonl), b"".join(csv), b"\n".join(report)
+    return agg
+
+
+@dataclass
+class _Open:
+    signature: str
+    names: list[str]
+    results: dict[str, tuple[FileResult, bool]] = field(default_factory=dict)
+    failed: bool = False
+
+
+@dataclass
+class Whole:
+    signature: str
+    aggregate: Aggregate
+    members: list[tuple[FileResult, bool]]  # (result, reused) in walk order
+
+
+class Builder:
+    """Collects the results of the groups that go file by file, and hands each back once whole; until then
+    (or when the group fails, or the audit stops) the results of its files are held here."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, _Open] = {}
+
+    def open(self, items: list[Item], sig: str) -> None:
+        if len({it.department for it in items}) > 1 or any(it.name in self.by_name for it in items):
+            return  # the same file twice in one audit (overlapping paths given): not kept as a group
+        group = _Open(sig, [it.name for it in items])
+        for name in group.names:
+            self.by_name[name] = group
+
+    def take(self, res: FileResult, reused: bool) -> tuple[Whole | None, list[tuple[FileResult, bool]]]:
+        """One file's final result: (the group it completes, if any; results to keep file by file now)."""
+        group = self.by_name.pop(res.name, None)
+        if group is None or group.failed:
+            return None, [(res, reused)]
+        if res.status == "error":  # no group kept: an unreadable file is tried again next time
+            group.failed = True
+            loose = list(group.results.values())
+            group.results.clear()
+            return None, [*loose, (res, reused)]
+        group.results[res.name] = (res, reused)
+        if len(group.results) < len(group.names):
+            return None, []
+        members = [group.results[n] for n in group.names]
+        return Whole(group.signature, aggregate([r for r, _ in members]), members), []
+
+    def release(self) -> list[tuple[FileResult, bool]]:
+        """The results held for groups never completed (the audit stopped): to keep file by file."""
+        held = {id(g): g for g in self.by_name.values()}
+        self.by_name.clear()
+        return [r for g in held.values() for r in g.results.values()]
