@@ -179,3 +179,16 @@ def test_report_keeps_the_most_severe_first(limit: int, files: list[list[str]], 
         want = [(p, row) for _, _, p, row in sorted(everything, key=lambda t: (-t[0], t[1]))[:limit]]
         assert outputs.top_rows() == want
         outputs.close()
+
+
+def test_damaged_cache_started_anew(tmp_path: Path) -> None:
+    """A cache that is not a database (a power cut while it was written, a stray file) is never trusted."""
+    arc, out = make_archive(tmp_path, files=20), tmp_path / "out"
+    want = run(arc, out)
+    (out / "audit-cache.sqlite").write_bytes(b"\0garbage" * 600)
+    err = io.StringIO()
+    assert run_audit([str(arc)], AuditOptions(out=out, jobs=1, progress=False, report_rows=25), stderr=err) == 1
+    assert "审计缓存已损坏" in err.getvalue()
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert (s["reused"], s["rescanned"], s["findings"]) == (0, 20, want["findings"])
+    assert run(arc, out)["reused"] == 20

@@ -126,8 +126,23 @@ class Cache:
 
     def __init__(self, path: Path | str | None):
         self.path = path
-        self.db = sqlite3.connect(str(path) if path else ":memory:")
-        self.db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        self.damaged = ""  # why the cache found could not be used (it was then started anew)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:  # not a database, or damaged (the machine stopped while it was written)
+            if not path:
+                raise
+            self.db.close()
+            self.damaged = str(exc)
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            self._open()
+
+    def _open(self) -> None:
+        self.db = sqlite3.connect(str(self.path) if self.path else ":memory:")
+        # A rollback journal writes each new page once (WAL writes it twice: to the log, then the file); no
+        # fsync: a cache lost to a power cut is found damaged next time and started anew, never trusted.
+        self.db.executescript("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;")
         for table, columns in (("files", COLUMNS), ("groups", GROUP_COLUMNS)):
             found = [r[1] for r in self.db.execute(f"PRAGMA table_info({table})")]
             if found and tuple(found) != columns:  # an older errscan's cache: its results are rescanned anyway

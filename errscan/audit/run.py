@@ -46,7 +46,8 @@ class AuditOptions:
 
 @dataclass
 class Progress:
-    """What the progress bar (and a test's callback) sees after each file."""
+    """What the progress bar (and a test's callback) sees after each file, or each group of files reused as a
+    whole."""
 
     total: int | None
     total_bytes: int | None
@@ -136,6 +137,8 @@ def audit(
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     cache = Cache(options.cache or out / CACHE_NAME)
+    if cache.damaged:
+        (stderr or sys.stderr).write(f"errscan: 审计缓存已损坏（{cache.damaged}），已重建，本次全部重新检查\n")
     planner = Planner(cache, settings.key(), *lexicon_identity(cache, lex), reuse=options.reuse)
     del lex
     outputs = Outputs(out, options.report_rows)
