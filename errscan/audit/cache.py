@@ -127,6 +127,7 @@ class Cache:
     def __init__(self, path: Path | str | None):
         self.path = path
         self.damaged = ""  # why the cache found could not be used (it was then started anew)
+        self._recent: dict[str, dict[str, tuple[bytes, bytes, bytes]]] = {}  # group -> its files' slices
         try:
             self._open()
         except sqlite3.DatabaseError as exc:  # not a database, or damaged (the machine stopped while it was written)
@@ -189,13 +190,14 @@ class Cache:
 
     def _filled(self, rows: list[Row]) -> list[Row]:
         """Rows whose rendered text lives in their group's: sliced out of it."""
-        slices: dict[str, dict[str, tuple[bytes, bytes, bytes]]] = {}
         out = []
         for row in rows:
             if row.grp is not None and row.jsonl is None:
-                parts = slices.get(row.grp)
-                if parts is None:
-                    parts = slices[row.grp] = self._slices(row.grp)
+                parts = self._recent.get(row.grp)
+                if parts is None:  # files arrive about in the walk's order: a few groups' slices kept at hand
+                    parts = self._recent[row.grp] = self._slices(row.grp)
+                    while len(self._recent) > 8:
+                        del self._recent[next(iter(self._recent))]
                 if row.path not in parts:
                     raise CacheError(f"审计缓存不完整（{row.path}），请加 --no-cache 重新审计")
                 row = replace(row, jsonl=parts[row.path][0], csv=parts[row.path][1], report=parts[row.path][2])
