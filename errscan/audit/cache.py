@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from errscan.audit.groups import Aggregate
+from errscan.audit.walk import Item
 from errscan.audit.worker import FileResult, Task
 
 # A file's findings are kept as the worker rendered them (findings.jsonl lines, CSV rows, report rows, ranks,
@@ -169,9 +170,18 @@ class Cache:
                 json.dumps(res.meta, ensure_ascii=False), res.status, res.department, res.count, *text, res.ranks,
                 res.stats, group)
 
-    def known(self) -> dict[str, tuple]:  # type: ignore[type-arg]
-        """path -> its KNOWN columns, for every file."""
-        return {r[0]: r for r in self.db.execute(f"SELECT {', '.join(KNOWN)} FROM files")}
+    def known(self, names: list[str]) -> dict[str, tuple]:  # type: ignore[type-arg]
+        """path -> its KNOWN columns, for these files (a group's: memory stays flat however large the archive)."""
+        found = {}
+        for i in range(0, len(names), 500):
+            part = names[i : i + 500]
+            query = f"SELECT {', '.join(KNOWN)} FROM files WHERE path IN ({', '.join('?' * len(part))})"
+            for r in self.db.execute(query, part):
+                found[r[0]] = r
+        return found
+
+    def lexicons_in_use(self) -> set[str]:
+        return {k for (k,) in self.db.execute("SELECT DISTINCT lexicon FROM files")}
 
     def hits(self, path: str) -> str:
         row = self.db.execute("SELECT hits FROM files WHERE path=?", (path,)).fetchone()
@@ -324,8 +334,7 @@ class Planner:
         self.cache, self.settings, self.reuse, self.lexicon = cache, settings, reuse, lexicon
         self.diffs: dict[str, Diff | None] = {}
         self.probes: dict[str, tuple[str, ...]] = {}  # probe key -> added matches, for the workers
-        self.known = cache.known() if reuse else {}  # path -> KNOWN columns, as the run started
-        for old in {row[5] for row in self.known.values()} - {lexicon}:
+        for old in (cache.lexicons_in_use() - {lexicon}) if reuse else ():
             self.diffs[old] = self._diff(cache.fingerprints(old), fingerprints())
 
     def _diff(self, old: dict[str, str] | None, new: dict[str, str]) -> Diff | None:
@@ -339,23 +348,22 @@ class Planner:
             self.probes[key] = added
         return Diff(changed, key)
 
-    def plan(
-        self, name: str, size: int, mtime: float | None, in_directory: bool, department: str = ""
-    ) -> tuple | Task:  # type: ignore[type-arg]
-        """The cached row's KNOWN columns when it stands without reading the file (Cache.rows gives the Row);
-        else the Task to run."""
-        fresh = Task(name, size, mtime, in_directory, department=department)
-        if not self.reuse:
-            return fresh
-        row = self.known.get(name)
+    def plan(self, items: list[Item]) -> list[tuple | Task]:  # type: ignore[type-arg]
+        """Per file, in one query: the cached row's KNOWN columns when it stands without reading the file
+        (Cache.rows gives the Row), else the Task to run."""
+        rows = self.cache.known([it.name for it in items]) if self.reuse else {}
+        return [self._plan(it, rows.get(it.name)) for it in items]
+
+    def _plan(self, it: Item, row: tuple | None) -> tuple | Task:  # type: ignore[type-arg]
+        fresh = Task(it.name, it.size, it.mtime, it.in_directory, department=it.department)  # type: ignore[arg-type]
         if row is None or row[4] != self.settings:
             return fresh
         probe = None
         if row[5] != self.lexicon:
             diff = self.diffs.get(row[5])
-            if diff is None or (diff.changed and not diff.changed.isdisjoint(json.loads(self.cache.hits(name)))):
+            if diff is None or (diff.changed and not diff.changed.isdisjoint(json.loads(self.cache.hits(it.name)))):
                 return fresh
             probe = diff.probe
-        if probe is None and mtime is not None and row[1] == size and row[2] == mtime:
+        if probe is None and it.mtime is not None and row[1] == it.size and row[2] == it.mtime:
             return row
-        return Task(name, size, mtime, in_directory, row[3], probe, department)
+        return Task(it.name, it.size, it.mtime, it.in_directory, row[3], probe, it.department)  # type: ignore[arg-type]

@@ -197,7 +197,8 @@ def audit(
             handle(FileResult(item.name, "same", item.size, item.mtime), row)
         reused.clear()
 
-    def close_group(group: list[Item], plans: list[tuple | Task]) -> Iterator[Task]:  # type: ignore[type-arg]
+    def close_group(group: list[Item]) -> Iterator[Task]:
+        plans = planner.plan(group)
         sig = signature(group, planner.settings, planner.lexicon)
         if not any(isinstance(p, Task) for p in plans):
             agg = cache.group(sig)
@@ -219,18 +220,16 @@ def audit(
 
     def tasks() -> Iterator[Task]:
         group: list[Item] = []
-        plans: list[tuple | Task] = []  # type: ignore[type-arg]
         where = None
         for item in walk(paths, outputs.add_error):
             here = folder(item.name)
             if group and (here != where or len(group) >= GROUP_MAX or ends_after(group[-1].name)):
-                yield from close_group(group, plans)
-                group, plans = [], []
+                yield from close_group(group)
+                group = []
             where = here
             group.append(item)
-            plans.append(planner.plan(item.name, item.size, item.mtime, item.in_directory, item.department))
         if group:
-            yield from close_group(group, plans)
+            yield from close_group(group)
         flush()
 
     engine = make_engine(options, settings, planner.probes)
