@@ -192,3 +192,24 @@ def test_damaged_cache_started_anew(tmp_path: Path) -> None:
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert (s["reused"], s["rescanned"], s["findings"]) == (0, 20, want["findings"])
     assert run(arc, out)["reused"] == 20
+
+
+def test_clean_groups_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most of a real archive is clean: a group without a single finding is kept and reused as a whole too."""
+    arc = tmp_path / "arc"
+    (arc / "clean").mkdir(parents=True)
+    for i in range(40):
+        (arc / "clean" / f"{i}.txt").write_text(PIECES[0] * (i + 1), encoding="utf-8")
+    (arc / "clean" / "blob.txt").write_bytes(b"\x00\x01binary" * 50)  # skipped, in a group all the same
+    out = tmp_path / "out"
+    first = run(arc, out)
+    assert (first["findings"], first["skipped"]) == (0, 1)
+    fetched: list[int] = []
+    real_rows = Cache.rows
+    monkeypatch.setattr(Cache, "rows", lambda self, known: fetched.append(len(known)) or real_rows(self, known))
+    s = run(arc, out)
+    assert (s["reused"], s["rescanned"], s["skipped"], fetched) == (40, 0, 1, [])
+    (arc / "clean" / "7.txt").write_text(PIECES[1], encoding="utf-8")
+    s = run(arc, out)
+    assert (s["reused"], s["rescanned"], s["findings"]) == (39, 1, 1) and sum(fetched) > 0  # its group: by file
+    same_as_fresh(arc, out, tmp_path / "fresh", s)

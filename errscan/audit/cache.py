@@ -202,7 +202,9 @@ class Cache:
         """Rows whose rendered text lives in their group's: sliced out of it."""
         out = []
         for row in rows:
-            if row.grp is not None and row.jsonl is None:
+            if row.grp is not None and row.jsonl is None and not row.count:
+                row = replace(row, jsonl=b"", csv=b"", report=b"")
+            elif row.grp is not None and row.jsonl is None:
                 parts = self._recent.get(row.grp)
                 if parts is None:  # files arrive about in the walk's order: a few groups' slices kept at hand
                     parts = self._recent[row.grp] = self._slices(row.grp)
@@ -215,6 +217,7 @@ class Cache:
         return out
 
     def _slices(self, signature: str) -> dict[str, tuple[bytes, bytes, bytes]]:
+        """The text of each file of the group that has findings."""
         found = self.db.execute(
             "SELECT counts, jsonl, csv, report FROM groups WHERE signature=?", (signature,)
         ).fetchone()
@@ -222,7 +225,8 @@ class Cache:
             return {}
         counts, jsonl, csv, report = found
         lines = report.split(b"\n")
-        parts, j, c, r = {}, 0, 0, 0
+        parts: dict[str, tuple[bytes, bytes, bytes]] = {}
+        j = c = r = 0
         for path, count, jlen, clen in json.loads(counts)["members"]:
             parts[path] = (jsonl[j : j + jlen], csv[c : c + clen], b"\n".join(lines[r : r + count]))
             j, c, r = j + jlen, c + clen, r + count
@@ -241,10 +245,9 @@ class Cache:
         group's only), the reused ones pointed at it."""
         self.db.execute("INSERT OR REPLACE INTO groups VALUES (?,?,?,?,?,?)",
                         (signature, agg.counts_json(), agg.jsonl, agg.csv, agg.report, agg.ranks))
-        fresh = [self._values(res, settings, lexicon, signature if res.count else None)
-                 for res, reused in members if not reused]
+        fresh = [self._values(res, settings, lexicon, signature) for res, reused in members if not reused]
         self.db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", fresh)
-        moved = [(signature, res.name) for res, reused in members if reused and res.count]
+        moved = [(signature, res.name) for res, reused in members if reused]
         self.db.executemany("UPDATE files SET jsonl=NULL, csv=NULL, report=NULL, grp=? WHERE path=?", moved)
         self._maybe_commit()
 
