@@ -4,6 +4,7 @@
     python bench/bench_audit.py            # small: ~40 MB in ~4,000 files (a few minutes on 2 shared cores)
     python bench/bench_audit.py --full     # the issue's size: ~200 MB in 20,000 files
     python bench/bench_audit.py --mb 80 --files 8000 --no-dask
+    python bench/bench_audit.py --full --error-rate 0.0002   # findings about as rare as on a real site
 
 Each run is a child process, so its own peak memory (and its workers') is measured.
 """
@@ -36,8 +37,8 @@ def sentence(rng: random.Random, vocab: list[str]) -> str:
     return "".join(rng.choice(vocab) for _ in range(rng.randint(6, 16))) + rng.choice("，。；。！")
 
 
-def make_archive(root: Path, total_mb: float, files: int, seed: int = 7) -> int:
-    """Mixed sizes (mostly a few KB, some hundreds of KB), one in five HTML, one error per ~8 KB."""
+def make_archive(root: Path, total_mb: float, files: int, seed: int = 7, error_rate: float = 0.02) -> int:
+    """Mixed sizes (mostly a few KB, some hundreds of KB), one in five HTML; by default one error per ~8 KB."""
     rng, vocab = random.Random(seed), words()
     mean = total_mb * 1048576 / files
     written = 0
@@ -46,7 +47,7 @@ def make_archive(root: Path, total_mb: float, files: int, seed: int = 7) -> int:
         parts, n = [], 0
         while n < size:
             s = sentence(rng, vocab)
-            if rng.random() < 0.02:
+            if rng.random() < error_rate:
                 s = rng.choice(ERRORS) + s
             parts.append(s)
             n += len(s.encode("utf-8"))
@@ -107,6 +108,8 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=4000)
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--keep", help="generate into (and keep) this folder")
+    ap.add_argument("--error-rate", type=float, default=0.02,
+                    help="share of sentences with a planted error (0.02: ~8 KB apart; 0.0002: closer to a real site)")
     a = ap.parse_args()
     if a.full:
         a.mb, a.files = 200, 20000
@@ -115,7 +118,7 @@ def main() -> None:
     os.environ.setdefault("ERRSCAN_CACHE_DIR", str(base / "lexcache"))
     if not arc.exists():
         t = time.perf_counter()
-        size = make_archive(arc, a.mb, a.files)
+        size = make_archive(arc, a.mb, a.files, error_rate=a.error_rate)
         print(f"archive: {a.files} files, {size / 1048576:.1f} MB, generated in {time.perf_counter() - t:.1f} s")
     run(arc, base / "warm", 1)  # compile the lists once into the lexicon cache (not timed)
     j1 = run(arc, base / "j1", 1, reuse=False)

@@ -32,10 +32,6 @@ def ends_after(name: str) -> bool:
     return zlib.crc32(os.path.basename(name).encode("utf-8", "surrogatepass")) % GROUP_SPLIT == 0
 
 
-def folder(name: str) -> str:
-    return name.rsplit("/", 1)[0] if "://" in name else os.path.dirname(name)
-
-
 def signature(items: list[Item], settings: str, lexicon: str) -> str:
     h = hashlib.blake2b(f"{settings}\0{lexicon}\0".encode(), digest_size=16)
     for it in items:

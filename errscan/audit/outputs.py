@@ -165,32 +165,29 @@ class Outputs:
     def _keep(self, members: list[tuple[str, int]] | list[list[object]], ranks: str, report: bytes) -> None:
         """Keep the rows of the `limit` most severe findings seen so far (the earliest first among equals).
         `members`: (path, number of findings, …) in the order of `ranks` and of `report`'s lines."""
-        limit = self.limit
+        limit, kept = self.limit, self.kept
         if limit <= 0:
             return
-        kept = self.kept
-        floor = min(kept) if self.kept_total >= limit else -1  # a row must outrank this to get in
-        if floor >= 0 and not any(ord(r) - 48 > floor for r in set(ranks)):
-            return
-        rows = report.decode("utf-8").split("\n")  # not splitlines: U+2028
-        paths = [p for p, n, *_ in members for _ in range(n)]  # type: ignore[misc]
-        for i, r in enumerate(ranks):
-            rank = ord(r) - 48
-            if rank <= floor:
-                continue
-            bucket = kept.get(rank)
-            if bucket is None:
-                bucket = kept[rank] = []
-            bucket.append((paths[i], rows[i]))
-            self.kept_total += 1
-            if self.kept_total > limit:
+        rows: list[str] | None = None
+        paths: list[str] = []
+        for digit in sorted(set(ranks), reverse=True):  # a severity at a time, the most severe first
+            rank = ord(digit) - 48
+            if self.kept_total >= limit and rank <= min(kept):
+                continue  # outranked by every row kept, or as severe but later
+            if rows is None:
+                rows = report.decode("utf-8").split("\n")  # not splitlines: U+2028
+                paths = [p for p, n, *_ in members for _ in range(n)]  # type: ignore[misc]
+            bucket = kept.setdefault(rank, [])
+            before = len(bucket)
+            bucket.extend([(paths[i], rows[i]) for i, d in enumerate(ranks) if d == digit])
+            self.kept_total += len(bucket) - before
+            while self.kept_total > limit:  # drop the latest of the least severe
                 low = min(kept)
-                kept[low].pop()  # the latest of the least severe
-                self.kept_total -= 1
+                drop = min(self.kept_total - limit, len(kept[low]))
+                del kept[low][len(kept[low]) - drop :]
+                self.kept_total -= drop
                 if not kept[low]:
                     del kept[low]
-            if self.kept_total >= limit:
-                floor = min(kept)
 
     def top_rows(self) -> list[tuple[str, str]]:
         """(path, report row without "href"), most severe first, then in file order."""

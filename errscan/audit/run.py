@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from errscan.audit.cache import Cache, Planner, Row, lexicon_identity
-from errscan.audit.groups import GROUP_MAX, Builder, ends_after, folder, signature
+from errscan.audit.groups import GROUP_MAX, Builder, ends_after, signature
 from errscan.audit.outputs import Outputs
 from errscan.audit.walk import Item, count, is_url, walk
 from errscan.audit.worker import CHUNK_CHARS, FileResult, Settings, Task, init, scan_file, scan_files
@@ -222,7 +222,7 @@ def audit(
         group: list[Item] = []
         where = None
         for item in walk(paths, outputs.add_error):
-            here = folder(item.name)
+            here = item.folder
             if group and (here != where or len(group) >= GROUP_MAX or ends_after(group[-1].name)):
                 yield from close_group(group)
                 group = []

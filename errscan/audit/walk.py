@@ -21,6 +21,7 @@ class Item:
     mtime: int | float | str | None  # ns for local files; whatever the store reports for a URL
     in_directory: bool
     department: str  # the top-level folder under the path given
+    folder: str = ""  # the folder it is in (files of one folder are cached in groups)
 
 
 def is_url(arg: str) -> bool:
@@ -45,7 +46,7 @@ def walk(args: list[str], on_error: Callable[[str, str], None]) -> Iterator[Item
             on_error(arg, _message(exc))
             continue
         if not stat.S_ISDIR(st.st_mode):
-            yield Item(arg, st.st_size, st.st_mtime_ns, False, prefix or SINGLE)
+            yield Item(arg, st.st_size, st.st_mtime_ns, False, prefix or SINGLE, os.path.dirname(arg))
             continue
 
         def failed(exc: OSError) -> None:
@@ -54,18 +55,19 @@ def walk(args: list[str], on_error: Callable[[str, str], None]) -> Iterator[Item
         for root, dirs, files in os.walk(arg, onerror=failed):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             rel = os.path.relpath(root, arg)
-            parts = [] if rel == "." else rel.split(os.sep)
+            dept = department([] if rel == "." else [*rel.split(os.sep), ""], prefix)  # the same for all its files
+            base = os.path.join(root, "")
             for name in sorted(files):
                 if name.startswith("."):
                     continue
-                full = os.path.join(root, name)
+                full = base + name
                 try:
                     st = os.stat(full)
                 except OSError as exc:  # a broken symbolic link, a file gone meanwhile
                     on_error(full, _message(exc))
                     continue
                 if stat.S_ISREG(st.st_mode):
-                    yield Item(full, st.st_size, st.st_mtime_ns, True, department([*parts, name], prefix))
+                    yield Item(full, st.st_size, st.st_mtime_ns, True, dept, root)
 
 
 def _walk_url(arg: str, prefix: str, on_error: Callable[[str, str], None]) -> Iterator[Item]:
@@ -78,7 +80,7 @@ def _walk_url(arg: str, prefix: str, on_error: Callable[[str, str], None]) -> It
         fs, root = fsspec.core.url_to_fs(arg)
         if not fs.isdir(root):
             info = fs.info(root)
-            yield Item(arg, int(info.get("size") or 0), _mtime(info), False, prefix or SINGLE)
+            yield Item(arg, int(info.get("size") or 0), _mtime(info), False, prefix or SINGLE, arg.rsplit("/", 1)[0])
             return
         found = fs.find(root, detail=True)
     except Exception as exc:  # any store's error: listed, never fatal
@@ -90,7 +92,8 @@ def _walk_url(arg: str, prefix: str, on_error: Callable[[str, str], None]) -> It
         rel = path[len(base) :].lstrip("/").split("/")
         if any(p.startswith(".") for p in rel):
             continue
-        yield Item(fs.unstrip_protocol(path), int(info.get("size") or 0), _mtime(info), True, department(rel, prefix))
+        url = fs.unstrip_protocol(path)
+        yield Item(url, int(info.get("size") or 0), _mtime(info), True, department(rel, prefix), url.rsplit("/", 1)[0])
 
 
 def _mtime(info: dict[str, object]) -> int | float | str | None:
