@@ -213,3 +213,24 @@ def test_clean_groups_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     s = run(arc, out)
     assert (s["reused"], s["rescanned"], s["findings"]) == (39, 1, 1) and sum(fetched) > 0  # its group: by file
     same_as_fresh(arc, out, tmp_path / "fresh", s)
+
+
+def test_cache_gives_space_back(tmp_path: Path) -> None:
+    """Groups stored anew free their old pages; the file does not keep growing run after run."""
+    arc = tmp_path / "arc"
+    (arc / "d").mkdir(parents=True)
+    for i in range(200):
+        (arc / "d" / f"{i:03d}.txt").write_text(PIECES[1] * 20, encoding="utf-8")
+    out = tmp_path / "out"
+    run(arc, out)
+    cache = out / "audit-cache.sqlite"
+    size = cache.stat().st_size
+    assert size > 2 << 20
+    for round_ in range(2):
+        for i in range(0, 200, 10):  # a file in nearly every group
+            (arc / "d" / f"{i:03d}.txt").write_text(PIECES[1] * (20 + round_ + 1), encoding="utf-8")
+        assert run(arc, out)["rescanned"] == 20
+    db = sqlite3.connect(cache)
+    assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    db.close()
+    assert cache.stat().st_size < size * 1.2

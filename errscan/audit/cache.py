@@ -144,11 +144,17 @@ class Cache:
         self.db = sqlite3.connect(str(self.path) if self.path else ":memory:")
         # A rollback journal writes each new page once (WAL writes it twice: to the log, then the file); no
         # fsync: a cache lost to a power cut is found damaged next time and started anew, never trusted.
-        self.db.executescript("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;")
+        # Incremental vacuum (set before the first table, or by the VACUUM below): space freed by groups stored
+        # anew is given back at close instead of the file growing to twice what it holds.
+        self.db.executescript("PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;")
+        dropped = False
         for table, columns in (("files", COLUMNS), ("groups", GROUP_COLUMNS)):
             found = [r[1] for r in self.db.execute(f"PRAGMA table_info({table})")]
             if found and tuple(found) != columns:  # an older errscan's cache: its results are rescanned anyway
                 self.db.execute(f"DROP TABLE {table}")
+                dropped = True
+        if dropped:
+            self.db.execute("VACUUM")  # what is left is small
         self.db.executescript(SCHEMA)
         self._last_commit = time.monotonic()
 
@@ -304,7 +310,10 @@ class Cache:
         self._last_commit = time.monotonic()
 
     def close(self) -> None:
+        free, pages = (self.db.execute(f"PRAGMA {p}").fetchone()[0] for p in ("freelist_count", "page_count"))
         self.commit()
+        if free > max(256, pages // 4):
+            self.db.executescript("PRAGMA incremental_vacuum;")  # run to the end (a cursor would step once)
         self.db.close()
 
 
