@@ -301,13 +301,13 @@ def _failed(results: queue.SimpleQueue[list[FileResult]], batch: list[Task], exc
 BATCH_FILES, BATCH_BYTES = 16, 128 << 10
 
 
-def batches(tasks: Iterator[Task]) -> Iterator[list[Task]]:
+def batches(tasks: Iterator[Task], files: int = BATCH_FILES, max_bytes: int = BATCH_BYTES) -> Iterator[list[Task]]:
     batch: list[Task] = []
     size = 0
     for task in tasks:
         batch.append(task)
         size += task.size
-        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+        if len(batch) >= files or size >= max_bytes:
             yield batch
             batch, size = [], 0
     if batch:
