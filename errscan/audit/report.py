@@ -77,14 +77,15 @@ def columns(title: str, counts: dict[str, int], note: str = "") -> str:
     parts = [f'<svg viewBox="0 0 {width} {height + bottom}" role="img" aria-label="{esc(title)}">',
              f'<line x1="{left}" y1="{height}" x2="{width}" y2="{height}" stroke="#999"/>',
              f'<text x="{left - 4}" y="12" text-anchor="end">{top}</text>']
-    step = max(1, len(keys) // 8)
+    step = max(1, -(-len(keys) // 6))  # at most 6 labels: "2015-02" needs ~60 of the 440 units
     for i, key in enumerate(keys):
         h = (height - 16) * counts[key] / top
         x = left + i * col_w
         parts.append(f'<rect x="{x + 1:.1f}" y="{height - h:.1f}" width="{max(col_w - 2, 1):.1f}" height="{h:.1f}" '
                      f'fill="#8b1a1a"><title>{esc(key)}：{counts[key]}</title></rect>')
         if i % step == 0:
-            parts.append(f'<text x="{x + col_w / 2:.1f}" y="{height + 18}" text-anchor="middle">{esc(key)}</text>')
+            parts.append(f'<text x="{x + col_w / 2:.1f}" y="{height + 18}" text-anchor="middle" font-size="13">'
+                         f"{esc(key)}</text>")
     parts.append("</svg>")
     return f'<div class="chart"><h2>{esc(title)}</h2>{"".join(parts)}{note_html}</div>'
 
