@@ -234,3 +234,34 @@ def test_cache_gives_space_back(tmp_path: Path) -> None:
     assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
     db.close()
     assert cache.stat().st_size < size * 1.2
+
+
+def test_one_audit_at_a_time(tmp_path: Path) -> None:
+    """A second audit of the same output folder, or with the same shared cache, while one runs is refused (exit
+    2, in Chinese), not interleaved with it; the folder is free again once the other process is gone."""
+    import subprocess
+    import sys
+
+    arc, out = make_archive(tmp_path, files=5), tmp_path / "out"
+    shared_cache = tmp_path / "caches" / "site.sqlite"
+    shared_cache.parent.mkdir()
+    run(arc, out)
+    busy = [
+        (out / ".errscan-audit.lock", AuditOptions(out=out, progress=False)),
+        (shared_cache.with_name("site.sqlite.lock"), AuditOptions(out=tmp_path / "b", cache=shared_cache,
+                                                                  progress=False)),
+    ]
+    for lock, options in busy:
+        with subprocess.Popen(  # another process holding the lock, as a running audit does
+            [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a+b'); "
+             "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(lock)],
+            stdout=subprocess.PIPE, text=True,
+        ) as holder:
+            try:
+                assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+                err = io.StringIO()
+                assert run_audit([str(arc)], options, stderr=err) == 2
+                assert f"另一个 errscan audit 正在使用 {lock.parent}" in err.getvalue()
+            finally:
+                holder.kill()
+        assert run_audit([str(arc)], options, stderr=io.StringIO()) == 1  # free again: it runs (and finds)

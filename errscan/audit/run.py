@@ -22,6 +22,7 @@ from errscan.audit.worker import CHUNK_CHARS, FileResult, Settings, Task, init, 
 
 EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 CACHE_NAME = "audit-cache.sqlite"
+LOCK_NAME = ".errscan-audit.lock"
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,29 @@ def audit(
     lex = load_lists(settings)
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
-    cache = Cache(options.cache or out / CACHE_NAME)
+    from errscan.audit.lock import Busy, exclusive
+
+    cache_path = Path(options.cache) if options.cache else out / CACHE_NAME
+    locks = [out / LOCK_NAME]
+    if cache_path.resolve().parent != out.resolve():  # a cache shared by audits with other --out folders
+        locks.append(cache_path.with_name(cache_path.name + ".lock"))
+    held = [lex]  # handed over, not kept here: the main process needs the lists only to plan
+    del lex
+    try:
+        with exclusive(locks):
+            return _audit(paths, options, on_file, stderr, started, settings, held, out, cache_path)
+    except Busy as exc:
+        raise AuditError(
+            f"另一个 errscan audit 正在使用 {exc.path.parent}，请等它结束，或用 --out、--cache 另选位置"
+        ) from None
+
+
+def _audit(
+    paths: list[str], options: AuditOptions, on_file: Callable[[Progress], None] | None, stderr: IO[str] | None,
+    started: float, settings: Settings, held: list, out: Path, cache_path: Path,  # type: ignore[type-arg]
+) -> dict[str, object]:
+    lex = held.pop()
+    cache = Cache(cache_path)
     if cache.damaged:
         (stderr or sys.stderr).write(f"errscan: 审计缓存已损坏（{cache.damaged}），已重建，本次全部重新检查\n")
     planner = Planner(cache, settings.key(), *lexicon_identity(cache, lex), reuse=options.reuse)
