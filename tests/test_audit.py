@@ -342,3 +342,30 @@ def test_dask_same_as_pool(tmp_path: Path) -> None:
     assert [u["path"] for u in dask["unreadable"]] == [u["path"] for u in pool["unreadable"]]
     assert not (tmp_path / "dask" / "parts").exists()
     assert sys.modules.get("errscan.audit.dask_engine") is not None
+
+
+def test_fsspec_url_input(tmp_path: Path) -> None:
+    """An archive given as an fsspec URL (file:// here; s3://, hdfs:// alike) is listed and read through fsspec:
+    the same findings as the local path, in the pool and on a Dask LocalCluster, and reused the next time."""
+    pytest.importorskip("fsspec", reason="URLs are read through fsspec (pip install 'errscan[dask]')")
+    arc = make_archive(tmp_path)
+    local = run(arc, tmp_path / "local")
+
+    def by_url(out: Path) -> list[tuple]:
+        return [(p.replace(arc.as_uri(), str(arc)), *rest) for p, *rest in findings(out)]
+
+    engines = [{"jobs": 1}]
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        engines.append({"engine": "dask", "jobs": 2})
+    for i, kw in enumerate(engines):
+        out = tmp_path / f"url{i}"
+        s = audit([arc.as_uri()], AuditOptions(out=out, progress=False, **kw))  # type: ignore[arg-type]
+        assert (s["files"], s["findings"], s["unreadable"]) == (5, local["findings"], [])
+        assert by_url(out) == findings(tmp_path / "local")
+        assert s["by_department"] == local["by_department"]
+        again = audit([arc.as_uri()], AuditOptions(out=out, progress=False, **kw))  # type: ignore[arg-type]
+        assert (again["reused"], again["rescanned"]) == (5, 0)
