@@ -7,7 +7,7 @@ added or removed changes only its own group. Once every file of a group has its 
 files' names, sizes and mtimes, the department, the settings and the lists. When every file of a group is
 unchanged on a later run, the group is written out in one step: one query, one write per output, one merge of
 counts, instead of all of that per file. Anything else goes file by file as before, and the group is stored
-anew.
+anew. The findings' text is kept once, in the group: each file's cache row points at its group (see cache.py).
 """
 
 from __future__ import annotations
