@@ -265,3 +265,34 @@ def test_one_audit_at_a_time(tmp_path: Path) -> None:
             finally:
                 holder.kill()
         assert run_audit([str(arc)], options, stderr=io.StringIO()) == 1  # free again: it runs (and finds)
+
+
+def test_files_gone_are_forgotten(tmp_path: Path) -> None:
+    """A file deleted from the archive leaves the cache at the next whole audit; files of other folders that
+    share the cache are left alone, and so is everything after an interrupted audit."""
+    arc, out = make_archive(tmp_path, files=30), tmp_path / "out"
+    other = tmp_path / "other"
+    (other / "x").mkdir(parents=True)
+    (other / "x" / "y.txt").write_text(PIECES[1], encoding="utf-8")
+    run(arc, out)
+    audit([str(other)], AuditOptions(out=tmp_path / "o2", cache=out / "audit-cache.sqlite", jobs=1, progress=False))
+
+    def cached() -> set[str]:
+        db = sqlite3.connect(out / "audit-cache.sqlite")
+        names = {Path(p).name for (p,) in db.execute("SELECT path FROM files")}
+        db.close()
+        return names
+
+    assert {"f0003.txt", "f0025.txt", "y.txt"} <= cached() and len(cached()) == 31
+    (arc / "办公室" / "f0003.txt").unlink()
+
+    def stop(state) -> None:  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    run_audit([str(arc)], AuditOptions(out=out, jobs=1, progress=False), on_file=stop, stderr=io.StringIO())
+    assert "f0003.txt" in cached()  # an interrupted audit has not seen everything: nothing forgotten
+    (arc / "财务处" / "f0025.txt").unlink()
+    s = run(arc, out)
+    assert (s["files"], s["rescanned"]) == (28, 0)
+    assert "f0003.txt" not in cached() and "f0025.txt" not in cached() and len(cached()) == 29
+    assert "y.txt" in cached()  # not under the archive audited

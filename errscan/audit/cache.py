@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -256,6 +257,16 @@ class Cache:
         moved = [(signature, res.name) for res, reused in members if reused]
         self.db.executemany("UPDATE files SET jsonl=NULL, csv=NULL, report=NULL, grp=? WHERE path=?", moved)
         self._maybe_commit()
+
+    def forget_unseen(self, seen: set[str], roots: list[str]) -> int:
+        """After a whole audit of these folders: forget the files under them whose group this audit did not
+        meet (a file's row points at the group it was last stored with: its group now is another one, met or
+        stored this time, unless the file is gone). Returns how many were forgotten."""
+        under = [os.path.join(r, "") for r in roots]
+        gone = [(path,) for path, grp in self.db.execute("SELECT path, grp FROM files WHERE grp IS NOT NULL")
+                if grp not in seen and path.startswith(tuple(under))]
+        self.db.executemany("DELETE FROM files WHERE path=?", gone)
+        return len(gone)
 
     def prune_groups(self) -> None:
         """Forget the groups no file points at any more."""

@@ -111,8 +111,7 @@ def aggregate(results: list[FileResult]) -> Aggregate:
 class _Open:
     signature: str
     names: list[str]
-    results: dict[str, tuple[FileResult, bool]] = field(default_factory=dict)
-    failed: bool = False
+    results: dict[str, tuple[FileResult, bool] | None] = field(default_factory=dict)  # None: unreadable
 
 
 @dataclass
@@ -124,36 +123,38 @@ class Whole:
 
 class Builder:
     """Collects the results of the groups that go file by file, and hands each back once whole; until then
-    (or when the group fails, or the audit stops) the results of its files are held here."""
+    (or until the audit stops) the results of its files are held here."""
 
     def __init__(self) -> None:
         self.by_name: dict[str, _Open] = {}
 
-    def open(self, items: list[Item], sig: str) -> None:
+    def open(self, items: list[Item], sig: str) -> bool:
+        """False when the group cannot be kept: the same file twice in one audit (overlapping paths given)."""
         if len({it.department for it in items}) > 1 or any(it.name in self.by_name for it in items):
-            return  # the same file twice in one audit (overlapping paths given): not kept as a group
+            return False
         group = _Open(sig, [it.name for it in items])
         for name in group.names:
             self.by_name[name] = group
+        return True
 
     def take(self, res: FileResult, reused: bool) -> tuple[Whole | None, list[tuple[FileResult, bool]]]:
         """One file's final result: (the group it completes, if any; results to keep file by file now)."""
         group = self.by_name.pop(res.name, None)
-        if group is None or group.failed:
-            return None, [(res, reused)]
-        if res.status == "error":  # no group kept: an unreadable file is tried again next time
-            group.failed = True
-            loose = list(group.results.values())
-            group.results.clear()
-            return None, [*loose, (res, reused)]
-        group.results[res.name] = (res, reused)
+        if group is None:
+            return None, [] if res.status == "error" else [(res, reused)]
+        group.results[res.name] = None if res.status == "error" else (res, reused)
         if len(group.results) < len(group.names):
             return None, []
-        members = [group.results[n] for n in group.names]
-        return Whole(group.signature, aggregate([r for r, _ in members]), members), []
+        members = [m for m in (group.results[n] for n in group.names) if m is not None]
+        if not members:
+            return None, []
+        sig = group.signature
+        if len(members) < len(group.names):  # kept without its unreadable files, under a signature of its own:
+            sig = hashlib.blake2b(f"{sig}\0partial".encode(), digest_size=16).hexdigest()  # never reused whole
+        return Whole(sig, aggregate([r for r, _ in members]), members), []
 
     def release(self) -> list[tuple[FileResult, bool]]:
         """The results held for groups never completed (the audit stopped): to keep file by file."""
         held = {id(g): g for g in self.by_name.values()}
         self.by_name.clear()
-        return [r for g in held.values() for r in g.results.values()]
+        return [r for g in held.values() for r in g.results.values() if r is not None]

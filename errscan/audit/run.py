@@ -181,6 +181,10 @@ def _audit(
             on_file(state)
 
     builder = Builder()  # the groups that go file by file, stored once whole (see groups.py)
+    # The groups this audit reused or stored: after a whole audit, each file's row points at one of them, so a
+    # row under the paths given that points elsewhere is a file gone from the archive, and is forgotten.
+    groups_met: set[str] = set()
+    loose = [False]  # a group not kept (the same file twice): then nothing is forgotten
 
     def keep(res: FileResult, reused: bool) -> None:
         whole, loose = builder.take(res, reused)
@@ -189,6 +193,7 @@ def _audit(
                 cache.put(one, planner.settings, planner.lexicon)
         if whole is not None:
             cache.put_group(whole.signature, whole.aggregate, whole.members, planner.settings, planner.lexicon)
+            groups_met.add(whole.signature)
 
     def handle(res: FileResult, row: Row | None = None) -> None:
         dept = departments.pop(res.name, "")
@@ -227,10 +232,12 @@ def _audit(
             agg = cache.group(sig)
             if agg is not None:  # every file as it was when the group was stored: written out in one step
                 flush()
+                groups_met.add(sig)
                 outputs.add_group(agg)
                 after(agg.bytes, agg.count, agg.files + agg.skipped)
                 return
-        builder.open(group, sig)
+        if not builder.open(group, sig):
+            loose[0] = True
         for item, planned in zip(group, plans, strict=True):
             departments[item.name] = item.department
             if isinstance(planned, Task):
@@ -270,6 +277,8 @@ def _audit(
         for res, reused in builder.release():  # groups left open by an interruption: their files kept one by one
             if not reused and res.status != "error":
                 cache.put(res, planner.settings, planner.lexicon)
+        if not interrupted and not loose[0]:
+            cache.forget_unseen(groups_met, [p for p in paths if not is_url(p) and os.path.isdir(p)])
         cache.prune_groups()
         cache.close()
     summary = outputs.close(
