@@ -184,7 +184,7 @@ def _audit(
     # The groups this audit reused or stored: after a whole audit, each file's row points at one of them, so a
     # row under the paths given that points elsewhere is a file gone from the archive, and is forgotten.
     groups_met: set[str] = set()
-    loose = [False]  # a group not kept (the same file twice): then nothing is forgotten
+    unkept = [False]  # a group not kept (the same file twice): then nothing is forgotten
 
     def keep(res: FileResult, reused: bool) -> None:
         whole, loose = builder.take(res, reused)
@@ -237,7 +237,7 @@ def _audit(
                 after(agg.bytes, agg.count, agg.files + agg.skipped)
                 return
         if not builder.open(group, sig):
-            loose[0] = True
+            unkept[0] = True
         for item, planned in zip(group, plans, strict=True):
             departments[item.name] = item.department
             if isinstance(planned, Task):
@@ -263,11 +263,12 @@ def _audit(
         flush()
 
     engine = make_engine(options, settings, planner.probes)
-    interrupted = False
+    interrupted = completed = False
     try:
         if bar is not None:
             bar.start()
         engine.run(tasks(), handle)
+        completed = True
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -277,7 +278,7 @@ def _audit(
         for res, reused in builder.release():  # groups left open by an interruption: their files kept one by one
             if not reused and res.status != "error":
                 cache.put(res, planner.settings, planner.lexicon)
-        if not interrupted and not loose[0]:
+        if completed and not unkept[0]:  # a whole audit: what it did not meet is gone
             cache.forget_unseen(groups_met, [p for p in paths if not is_url(p) and os.path.isdir(p)])
         cache.prune_groups()
         cache.close()
