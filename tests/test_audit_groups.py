@@ -296,3 +296,20 @@ def test_files_gone_are_forgotten(tmp_path: Path) -> None:
     assert (s["files"], s["rescanned"]) == (28, 0)
     assert "f0003.txt" not in cached() and "f0025.txt" not in cached() and len(cached()) == 29
     assert "y.txt" in cached()  # not under the archive audited
+
+
+def test_inconsistent_cache_stops_with_advice(tmp_path: Path) -> None:
+    """A file row pointing at a group that is not there (a cache edited by hand): the audit stops with exit 2
+    and says to run it with --no-cache, rather than writing a file's findings as empty."""
+    arc, out = make_archive(tmp_path, files=20), tmp_path / "out"
+    run(arc, out)
+    db = sqlite3.connect(out / "audit-cache.sqlite")
+    db.execute("DELETE FROM groups")
+    db.commit()
+    db.close()
+    (arc / "办公室" / "f0000.txt").write_text(PIECES[1], encoding="utf-8")  # its group now goes file by file
+    err = io.StringIO()
+    assert run_audit([str(arc)], AuditOptions(out=out, jobs=1, progress=False), stderr=err) == 2
+    assert "请加 --no-cache 重新审计" in err.getvalue()
+    s = run(arc, out, reuse=False)
+    assert (s["rescanned"], s["files"]) == (20, 20)

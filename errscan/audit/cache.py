@@ -17,7 +17,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,7 +33,7 @@ COLUMNS = ("path", "size", "mtime", "hash", "settings", "lexicon", "hits", "meta
 GROUP_COLUMNS = ("signature", "counts", "jsonl", "csv", "report", "ranks")
 # What plans a file, loaded for every file in one query; the rest is fetched for a few hundred files at a time
 # (one query each file cost more than the rest of a fully reused run), and only for files not reused in a group.
-KNOWN = ("path", "size", "mtime", "hash", "settings", "lexicon")
+KNOWN = ("size", "mtime", "hash", "settings", "lexicon")  # after the path
 REST = ("meta", "status", "department", "count", "jsonl", "csv", "report", "ranks", "stats", "grp")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -83,7 +83,7 @@ def lexicon_key(fingerprints: dict[str, str]) -> str:
 
 
 class CacheError(Exception):
-    pass
+    """The cache contradicts itself (edited by hand?): the audit stops and says to run it with --no-cache."""
 
 
 @dataclass(frozen=True)
@@ -177,15 +177,17 @@ class Cache:
                 json.dumps(res.meta, ensure_ascii=False), res.status, res.department, res.count, *text, res.ranks,
                 res.stats, group)
 
-    def known(self, names: list[str]) -> dict[str, tuple]:  # type: ignore[type-arg]
-        """path -> its KNOWN columns, for these files (a group's: memory stays flat however large the archive)."""
-        found = {}
+    def _by_path(self, columns: tuple[str, ...], names: list[str]) -> Iterator[tuple]:  # type: ignore[type-arg]
+        """These columns (the path first) of the rows of these files, a few hundred files a query."""
         for i in range(0, len(names), 500):
             part = names[i : i + 500]
-            query = f"SELECT {', '.join(KNOWN)} FROM files WHERE path IN ({', '.join('?' * len(part))})"
-            for r in self.db.execute(query, part):
-                found[r[0]] = r
-        return found
+            yield from self.db.execute(
+                f"SELECT path, {', '.join(columns)} FROM files WHERE path IN ({', '.join('?' * len(part))})", part
+            )
+
+    def known(self, names: list[str]) -> dict[str, tuple]:  # type: ignore[type-arg]
+        """path -> its KNOWN columns, for these files (a group's: memory stays flat however large the archive)."""
+        return {r[0]: r for r in self._by_path(KNOWN, names)}
 
     def lexicons_in_use(self) -> set[str]:
         return {k for (k,) in self.db.execute("SELECT DISTINCT lexicon FROM files")}
@@ -196,13 +198,7 @@ class Cache:
 
     def rows(self, known: list[tuple]) -> list[Row]:  # type: ignore[type-arg]
         """The full Rows (their hits left out) of rows known by their KNOWN columns, in few queries."""
-        rest: dict[str, tuple] = {}  # type: ignore[type-arg]
-        names = [r[0] for r in known]
-        for i in range(0, len(names), 500):
-            part = names[i : i + 500]
-            query = f"SELECT path, {', '.join(REST)} FROM files WHERE path IN ({', '.join('?' * len(part))})"
-            for path, *values in self.db.execute(query, part):
-                rest[path] = tuple(values)
+        rest = {path: values for path, *values in self._by_path(REST, [r[0] for r in known])}
         return self._filled([Row(*r, "[]", *rest[r[0]]) for r in known])
 
     def _filled(self, rows: list[Row]) -> list[Row]:
@@ -225,17 +221,14 @@ class Cache:
 
     def _slices(self, signature: str) -> dict[str, tuple[bytes, bytes, bytes]]:
         """The text of each file of the group that has findings."""
-        found = self.db.execute(
-            "SELECT counts, jsonl, csv, report FROM groups WHERE signature=?", (signature,)
-        ).fetchone()
-        if found is None:
+        agg = self.group(signature)
+        if agg is None:
             return {}
-        counts, jsonl, csv, report = found
-        lines = report.split(b"\n")
+        lines = agg.report.split(b"\n")
         parts: dict[str, tuple[bytes, bytes, bytes]] = {}
         j = c = r = 0
-        for path, count, jlen, clen in json.loads(counts)["members"]:
-            parts[path] = (jsonl[j : j + jlen], csv[c : c + clen], b"\n".join(lines[r : r + count]))
+        for path, count, jlen, clen in agg.members:  # type: ignore[misc]
+            parts[path] = (agg.jsonl[j : j + jlen], agg.csv[c : c + clen], b"\n".join(lines[r : r + count]))
             j, c, r = j + jlen, c + clen, r + count
         return parts
 
@@ -258,15 +251,14 @@ class Cache:
         self.db.executemany("UPDATE files SET jsonl=NULL, csv=NULL, report=NULL, grp=? WHERE path=?", moved)
         self._maybe_commit()
 
-    def forget_unseen(self, seen: set[str], roots: list[str]) -> int:
+    def forget_unseen(self, seen: set[str], roots: list[str]) -> None:
         """After a whole audit of these folders: forget the files under them whose group this audit did not
         meet (a file's row points at the group it was last stored with: its group now is another one, met or
-        stored this time, unless the file is gone). Returns how many were forgotten."""
+        stored this time, unless the file is gone)."""
         under = [os.path.join(r, "") for r in roots]
         gone = [(path,) for path, grp in self.db.execute("SELECT path, grp FROM files WHERE grp IS NOT NULL")
                 if grp not in seen and path.startswith(tuple(under))]
         self.db.executemany("DELETE FROM files WHERE path=?", gone)
-        return len(gone)
 
     def prune_groups(self) -> None:
         """Forget the groups no file points at any more."""

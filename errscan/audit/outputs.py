@@ -199,6 +199,11 @@ class Outputs:
     def add_skipped(self) -> None:
         self.skipped += 1
 
+    def abort(self) -> None:
+        """The audit failed: close what was being written (no summary)."""
+        self._jsonl.close()
+        self._csv_file.close()
+
     def close(self, **extra: object) -> dict[str, object]:
         self._jsonl.close()
         self._csv_file.close()

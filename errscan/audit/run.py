@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from errscan.audit.cache import Cache, Planner, Row, lexicon_identity
+from errscan.audit.cache import Cache, CacheError, Planner, Row, lexicon_identity
 from errscan.audit.groups import GROUP_MAX, Builder, ends_after, signature
+from errscan.audit.lock import Busy, exclusive
 from errscan.audit.outputs import Outputs
 from errscan.audit.walk import Item, count, is_url, walk
 from errscan.audit.worker import CHUNK_CHARS, FileResult, Settings, Task, init, scan_file, scan_files
@@ -79,6 +80,9 @@ def run_audit(
     except AuditError as exc:
         err.write(f"errscan: {exc}\n")
         return exc.code
+    except CacheError as exc:
+        err.write(f"errscan: {exc}\n")
+        return EXIT_USAGE
     out = options.out
     err.write(
         f"errscan: 已检查 {summary['files']} 个文件（复用缓存 {summary['reused']}，重新检查 {summary['rescanned']}），"
@@ -137,8 +141,6 @@ def audit(
     lex = load_lists(settings)
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
-    from errscan.audit.lock import Busy, exclusive
-
     cache_path = Path(options.cache) if options.cache else out / CACHE_NAME
     locks = [out / LOCK_NAME]
     if cache_path.resolve().parent != out.resolve():  # a cache shared by audits with other --out folders
@@ -184,13 +186,17 @@ def _audit(
     # The groups this audit reused or stored: after a whole audit, each file's row points at one of them, so a
     # row under the paths given that points elsewhere is a file gone from the archive, and is forgotten.
     groups_met: set[str] = set()
-    unkept = [False]  # a group not kept (the same file twice): then nothing is forgotten
+    unkept = False  # a group not kept (the same file twice): then nothing is forgotten
+
+    def put_loose(results: list[tuple[FileResult, bool]]) -> None:
+        """Fresh results kept file by file, outside any group."""
+        for one, was_reused in results:
+            if not was_reused and one.status != "error":
+                cache.put(one, planner.settings, planner.lexicon)
 
     def keep(res: FileResult, reused: bool) -> None:
         whole, loose = builder.take(res, reused)
-        for one, was_reused in loose:
-            if not was_reused and one.status != "error":
-                cache.put(one, planner.settings, planner.lexicon)
+        put_loose(loose)
         if whole is not None:
             cache.put_group(whole.signature, whole.aggregate, whole.members, planner.settings, planner.lexicon)
             groups_met.add(whole.signature)
@@ -226,6 +232,7 @@ def _audit(
         reused.clear()
 
     def close_group(group: list[Item]) -> Iterator[Task]:
+        nonlocal unkept
         plans = planner.plan(group)
         sig = signature(group, planner.settings, planner.lexicon)
         if not any(isinstance(p, Task) for p in plans):
@@ -237,7 +244,7 @@ def _audit(
                 after(agg.bytes, agg.count, agg.files + agg.skipped)
                 return
         if not builder.open(group, sig):
-            unkept[0] = True
+            unkept = True
         for item, planned in zip(group, plans, strict=True):
             departments[item.name] = item.department
             if isinstance(planned, Task):
@@ -275,10 +282,10 @@ def _audit(
         engine.close(terminate=interrupted)
         if bar is not None:
             bar.stop()
-        for res, reused in builder.release():  # groups left open by an interruption: their files kept one by one
-            if not reused and res.status != "error":
-                cache.put(res, planner.settings, planner.lexicon)
-        if completed and not unkept[0]:  # a whole audit: what it did not meet is gone
+        if not completed and not interrupted:  # an error: it propagates, the files it was writing are closed
+            outputs.abort()
+        put_loose(builder.release())  # groups left open by an interruption: their files kept one by one
+        if completed and not unkept:  # a whole audit: what it did not meet is gone
             cache.forget_unseen(groups_met, [p for p in paths if not is_url(p) and os.path.isdir(p)])
         cache.prune_groups()
         cache.close()
