@@ -1,7 +1,6 @@
 """errscan: finds serious errors, sensitive and misused words in Chinese text."""
 
-__version__ = "0.1.0"
-
+from errscan._version import __version__
 from errscan.model import Finding, Severity
 from errscan.pipeline import Scanner
 

@@ -3,13 +3,17 @@
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from errscan import __version__
+from errscan._version import __version__
+from errscan.model import FAIL_ON, SHOWN
+from errscan.reporters import FORMATS
 
 app = typer.Typer(
     add_completion=False,
@@ -23,13 +27,7 @@ app.add_typer(lists_app, name="lists")
 EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 1, 2, 3
 
 
-class Format(str, Enum):
-    pretty = "pretty"
-    json = "json"
-    jsonl = "jsonl"
-    sarif = "sarif"
-    csv = "csv"
-    github = "github"
+Format = Enum("Format", {f: f for f in FORMATS}, type=str)  # type: ignore[misc]  # the reporters' registry
 
 
 class ListFormat(str, Enum):
@@ -46,17 +44,8 @@ class Kind(str, Enum):
     doc = "doc"
 
 
-class Shown(str, Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-
-
-class Level(str, Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-    never = "never"
+Shown = Enum("Shown", {s: s for s in SHOWN}, type=str)  # type: ignore[misc]  # the vocabulary is model's
+Level = Enum("Level", {s: s for s in FAIL_ON}, type=str)  # type: ignore[misc]
 
 
 ListsOpt = Annotated[
@@ -75,6 +64,12 @@ ShowPiiOpt = Annotated[
     bool, typer.Option("--show-pii", help="在报告中显示完整的个人信息（仅限授权人员）；默认打码显示。")
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="不使用词表编译缓存。")]
+FailOnOpt = Annotated[
+    Optional[Level], typer.Option(help="有此级别及以上的问题时退出码为 1（默认 warning；未显示的问题也算）。")
+]
+MinSeverityOpt = Annotated[
+    Optional[Shown], typer.Option(help="只显示此级别及以上的问题（默认 info）；不影响退出码。")
+]
 ColorOpt = Annotated[Optional[bool], typer.Option("--color/--no-color", help="是否彩色输出（默认自动）。")]
 ConfigOpt = Annotated[
     Optional[Path],
@@ -151,10 +146,8 @@ def check(
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
     fmt: FormatOpt = Format.pretty,
-    fail_on: Annotated[
-        Optional[Level], typer.Option(help="有此级别及以上的问题时退出码为 1（默认 warning）。")
-    ] = None,
-    min_severity: Annotated[Optional[Shown], typer.Option(help="只显示此级别及以上的问题（默认 info）。")] = None,
+    fail_on: FailOnOpt = None,
+    min_severity: MinSeverityOpt = None,
     allow: AllowOpt = None,
     as_of: AsOfOpt = None,
     no_privacy: NoPrivacyOpt = False,
@@ -176,69 +169,102 @@ def check(
     report_unused: Annotated[
         bool, typer.Option("--report-unused-disables", help="把没有屏蔽任何问题的 errscan-disable 注释报告为警告。")
     ] = False,
+    force_exclude: Annotated[
+        bool, typer.Option("--force-exclude", help="明确给出的文件也按配置的 exclude 排除（用于提交前钩子）。")
+    ] = False,
 ) -> None:
     """检查文稿。退出码：0 无问题；1 有达到 --fail-on 级别的问题；2 用法、配置或词表错误；3 有文件无法读取。"""
-    from errscan.config import Config, ConfigError, ConfigResolver, ScannerCache, scan
     from errscan.fetch import is_url, load_url
     from errscan.inputs import Skipped, expand, load
-    from errscan.lexicon import ListLoadError
     from errscan.model import InputError, Report
     from errscan.readers.text import ReadError
+    from errscan.run import hidden_counts
 
     started = time.perf_counter()
     args = paths or ["."]
     for arg in args:
         if arg != "-" and not is_url(arg) and not Path(arg).exists():
             raise _fail(f"路径不存在：{arg}")
-    _as_of(as_of)  # a bad date stops here, before anything is read
-
-    findings, errors, skipped, documents, files, failed = [], [], [], [], 0, False
-    thresholds: set[int] = set()
-    try:
-        resolver = ConfigResolver(
-            config_file, lists=lists, builtin=False if no_builtin else None, allow=allow,
-            fail_on=fail_on.value if fail_on else None, min_severity=min_severity.value if min_severity else None,
-            as_of=as_of, privacy=False if no_privacy else None,
+    results, errors, skipped = [], [], []
+    with _settings_errors():
+        runner = _runner(
+            config_file, no_cache=no_cache, show_pii=show_pii, report_unused=report_unused, lists=lists,
+            no_builtin=no_builtin, allow=allow, fail_on=fail_on, min_severity=min_severity, as_of=as_of,
+            no_privacy=no_privacy,
         )
-        scanners = ScannerCache(cache=not no_cache, show_pii=show_pii)
         for source in expand(args, stdin_filename):
+            url = is_url(source.name)
             named = Path(stdin_filename) if stdin_filename and source.path is None else source.path
-            config = resolver.for_path(None if is_url(source.name) else named)
-            if source.path is not None and config.excluded(source.path):
+            if source.path is not None and runner.skips(
+                source.path, named=not source.in_directory, force_exclude=force_exclude
+            ):
                 continue
             try:
-                if is_url(source.name):
-                    doc = load_url(source.name, kind.value if kind else None)
-                else:
-                    doc = load(source, kind=kind.value if kind else None)
+                doc = load_url(source.name, kind.value if kind else None) if url else load(
+                    source, kind=kind.value if kind else None
+                )
             except Skipped:
                 skipped.append(source.name)
                 continue
             except ReadError as exc:
                 errors.append(InputError(source.name, str(exc)))
                 continue
-            files += 1
-            documents.append((source.name, {"kind": doc.kind, **doc.metadata}))
-            found = scan(config, scanners.get(config), doc, source.name, report_unused=report_unused)
-            failed = failed or any(f.severity >= config.fail_threshold for f in found)
-            thresholds.add(config.fail_threshold)
-            findings += found
+            results.append(runner.check(doc, source.name, None if url else named))
+
+    # one threshold for the report when every input had the same; the verdict follows each input's own
+    thresholds = {r.config.fail_threshold for r in results}
+    default = runner.config_for(None).fail_threshold
+    report = Report(
+        findings=tuple(f for r in results for f in r.shown), errors=tuple(errors), files=len(results),
+        skipped=tuple(skipped), elapsed=time.perf_counter() - started,
+        fail_on=thresholds.pop() if len(thresholds) == 1 else default,  # type: ignore[arg-type]
+        documents=tuple((r.path, r.metadata) for r in results), hidden=hidden_counts(results),
+        verdict=any(r.failed for r in results),
+    )
+    _emit(report, fmt, color, output, report.failed)
+
+
+def _runner(config_file: Path | None, *, no_cache: bool = False, show_pii: bool = False, **options: object):
+    """The run layer with the command line's options (None: not given, the config's value stands)."""
+    from errscan.run import Runner
+
+    given = _given(**options)  # type: ignore[arg-type]
+    return Runner(
+        config_file, cache=not no_cache, show_pii=show_pii, report_unused=bool(options.get("report_unused")),
+        **given,
+    )
+
+
+def _given(
+    lists: list[Path] | None = None, no_builtin: bool = False, allow: list[str] | None = None,
+    fail_on: Enum | str | None = None, min_severity: Enum | str | None = None, as_of: str | None = None,
+    no_privacy: bool = False, report_unused: bool = False,
+) -> dict[str, object]:
+    """The settings keys the command line gives (see settings.KEYS); flags left alone are None."""
+    return {
+        "lists": lists, "builtin": False if no_builtin else None, "allow": allow,
+        "fail_on": getattr(fail_on, "value", fail_on), "min_severity": getattr(min_severity, "value", min_severity),
+        "as_of": as_of, "privacy": False if no_privacy else None,
+    }
+
+
+@contextmanager
+def _settings_errors() -> Iterator[None]:
+    """Bad settings (an option, a config file, a list) end the command with exit 2 and what is wrong."""
+    from errscan.config import ConfigError
+    from errscan.lexicon import ListLoadError
+
+    try:
+        yield
     except ConfigError as exc:
+        if all(where == "命令行" for where, _, _ in exc.errors):
+            raise _fail("命令行选项有误：" + "；".join(msg for _, _, msg in exc.errors)) from None
         sys.stderr.write(f"{exc}\n")
         raise _fail("配置文件有误，未执行检查") from None
     except ListLoadError as exc:
         for err in exc.errors:
             sys.stderr.write(f"{err}\n")
         raise _fail(f"词表有 {len(exc.errors)} 处错误，未执行检查") from None
-
-    # one threshold for the report when every input had the same; the exit code follows each input's own
-    default = Config(fail_on=fail_on.value if fail_on else "warning").fail_threshold
-    threshold = thresholds.pop() if len(thresholds) == 1 else default
-    report = Report(
-        findings=tuple(findings), errors=tuple(errors), files=files, skipped=tuple(skipped),
-        elapsed=time.perf_counter() - started, fail_on=threshold, documents=tuple(documents),  # type: ignore[arg-type]
-    )
-    _emit(report, fmt, color, output, failed)
 
 
 @app.command()
@@ -258,15 +284,19 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="访问日志（只记方法、路径和状态，不含文稿）。")
     ] = False,
+    config_file: ConfigOpt = None,
 ) -> None:
     r"""启动检查服务：发布前检查接口 POST /v1/check 和网页 /。需要 pip install 'errscan\[server]'。"""
     try:
         from errscan.server import serve as run_server
     except ImportError as exc:
         raise _fail(f"errscan serve 需要服务组件：pip install 'errscan[server]'（缺少 {exc.name}）") from None
-    _lexicon(lists, no_builtin)  # broken lists stop here (exit 2); the compiled cache makes each worker's start fast
+    given = _given(lists=lists, no_builtin=no_builtin, allow=allow)
+    with _settings_errors():  # broken settings or lists stop here (exit 2); the compiled cache speeds each worker
+        runner = _runner(config_file, lists=lists, no_builtin=no_builtin, allow=allow)
+        runner.scanners.get(runner.config_for(None))
     run_server(
-        host, port, workers, lists=list(lists or []), builtin=not no_builtin, allow=allow or (),
+        host, port, workers, config=config_file, given={k: v for k, v in given.items() if v is not None},
         max_body=int(max_body_mb * 1024 * 1024), time_limit=time_limit, reload_token=reload_token,
         access_log=access_log,
     )
@@ -302,21 +332,19 @@ def fix(
         Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY）。")
     ] = None,
     no_cache: NoCacheOpt = False,
+    config_file: ConfigOpt = None,
 ) -> None:
     """自动改正只有唯一建议、且词表允许自动修改的问题（纯文本、Markdown、HTML）。
 
     退出码：0 无需修改或已全部改正；1（--diff）有可改正之处；2 用法错误；3 有文件无法读取或写入。
     """
     from errscan.fix import fix_paths
-    from errscan.pipeline import Scanner
 
     if diff == write:
         raise _fail("请指定 --diff 或 --write 之一")
-    doc_date = _as_of(as_of)
-    scanner = Scanner(
-        lexicon=_lexicon(lists, no_builtin, cache=not no_cache), allow=allow or (), as_of=doc_date, privacy=False,
-    )
-    code = fix_paths(paths, scanner, "diff" if diff else "write")
+    with _settings_errors():
+        runner = _runner(config_file, no_cache=no_cache, lists=lists, no_builtin=no_builtin, allow=allow, as_of=as_of)
+        code = fix_paths(paths, runner, "diff" if diff else "write")
     if code:
         raise typer.Exit(code)
 
@@ -345,9 +373,13 @@ def audit(
     ] = None,
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
-    no_privacy: Annotated[bool, typer.Option("--no-privacy", help="不检查个人信息。")] = False,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY）。")] = None,
-    fail_on: Annotated[Level, typer.Option(help="有此级别及以上的问题时退出码为 1。")] = Level.warning,
+    no_privacy: NoPrivacyOpt = False,
+    as_of: AsOfOpt = None,
+    fail_on: FailOnOpt = None,
+    min_severity: MinSeverityOpt = None,
+    allow: AllowOpt = None,
+    show_pii: ShowPiiOpt = False,
+    config_file: ConfigOpt = None,
 ) -> None:
     """审计整个归档：并行、可中断续查、增量（只查改过的文件），输出 HTML 报告。
 
@@ -355,10 +387,14 @@ def audit(
     """
     from errscan.audit import AuditOptions, run_audit
 
+    given = _given(
+        lists=lists, no_builtin=no_builtin, allow=allow, fail_on=fail_on, min_severity=min_severity, as_of=as_of,
+        no_privacy=no_privacy,
+    )
     code = run_audit(paths, AuditOptions(
         out=out, jobs=jobs, cache=cache, reuse=not no_cache, engine=engine.value, scheduler=scheduler,
-        lists=tuple(str(p) for p in lists or ()), builtin=not no_builtin, privacy=not no_privacy, as_of=as_of,
-        fail_on=fail_on.value,
+        config=str(config_file) if config_file else None, show_pii=show_pii,
+        **{k: tuple(map(str, v)) if isinstance(v, list) else v for k, v in given.items()},  # type: ignore[arg-type]
     ))
     if code:
         raise typer.Exit(code)
@@ -377,36 +413,37 @@ def crawl(
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
     fmt: FormatOpt = Format.pretty,
-    fail_on: Annotated[Level, typer.Option(help="有此级别及以上的问题时退出码为 1。")] = Level.warning,
-    min_severity: Annotated[Shown, typer.Option(help="只显示此级别及以上的问题。")] = Shown.info,
+    fail_on: FailOnOpt = None,
+    min_severity: MinSeverityOpt = None,
     allow: AllowOpt = None,
     as_of: AsOfOpt = None,
     no_privacy: NoPrivacyOpt = False,
     show_pii: ShowPiiOpt = False,
     no_cache: NoCacheOpt = False,
     color: ColorOpt = None,
+    config_file: ConfigOpt = None,
 ) -> None:
     """抓取并检查一个网站：同站网页和附件（Word、PDF、Excel），失效链接记为错误。退出码同 check。"""
     from errscan.crawl import run_crawl
     from errscan.fetch import is_url
-    from errscan.model import Report, Severity, fail_threshold
-    from errscan.pipeline import Scanner
+    from errscan.model import Report
 
     started = time.perf_counter()
     if not is_url(url):
         raise _fail(f"不是网址（应以 http:// 或 https:// 开头）：{url}")
-    doc_date = _as_of(as_of)
-    scanner = Scanner(
-        lexicon=_lexicon(lists, no_builtin, cache=not no_cache), allow=allow or (),
-        min_severity=Severity.parse(min_severity.value), as_of=doc_date, privacy=not no_privacy, show_pii=show_pii,
-    )
-    outcome = run_crawl(
-        url, scanner, depth=depth, max_pages=max_pages, delay=delay, timeout=timeout, respect_robots=not no_robots,
-    )
+    with _settings_errors():
+        runner = _runner(
+            config_file, no_cache=no_cache, show_pii=show_pii, lists=lists, no_builtin=no_builtin, allow=allow,
+            fail_on=fail_on, min_severity=min_severity, as_of=as_of, no_privacy=no_privacy,
+        )
+        outcome = run_crawl(
+            url, runner, depth=depth, max_pages=max_pages, delay=delay, timeout=timeout,
+            respect_robots=not no_robots,
+        )
     report = Report(
         findings=tuple(outcome.findings), errors=tuple(outcome.errors), files=outcome.files,
-        elapsed=time.perf_counter() - started, fail_on=fail_threshold(fail_on.value),  # type: ignore[arg-type]
-        documents=tuple(outcome.documents),
+        elapsed=time.perf_counter() - started, fail_on=runner.config_for(None).fail_threshold,
+        documents=tuple(outcome.documents), hidden=outcome.hidden, verdict=outcome.failed,
     )
     result = outcome.result
     if result.skipped_robots:
@@ -446,12 +483,12 @@ def lists_show(
 
 
 @lists_app.command("test")
-def lists_test(lists: ListsOpt = None, no_builtin: NoBuiltinOpt = False) -> None:
+def lists_test(lists: ListsOpt = None, no_builtin: NoBuiltinOpt = False, config_file: ConfigOpt = None) -> None:
     """用每个条目的正例和反例检验词表：反例必须报出该条目，正例不得报出。"""
-    from errscan.lexicon.selftest import run_examples
+    from errscan.run import test_examples
 
-    lex = _lexicon(lists, no_builtin)
-    failures, checked = run_examples(lex)
+    with _settings_errors():
+        failures, checked = test_examples(_runner(config_file, lists=lists, no_builtin=no_builtin))
     for failure in failures:
         print(failure)
     print(f"{checked - len(failures)} passed, {len(failures)} failed")

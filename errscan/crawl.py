@@ -34,7 +34,7 @@ from errscan.model import Document, Finding, InputError, Severity
 from errscan.readers import ReadError
 
 if TYPE_CHECKING:
-    from errscan.pipeline import Scanner
+    from errscan.run import Runner
 
 ATTACHMENTS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".txt")
 MEDIA = frozenset(
@@ -362,6 +362,8 @@ class CrawlOutcome:
     documents: list[tuple[str, dict[str, str]]]  # (url, kind + metadata) of each document read
     files: int  # documents read (pages + attachments)
     result: CrawlResult
+    hidden: tuple[tuple[str, int], ...] = ()  # findings below min_severity, by severity: counted, not listed
+    failed: bool = False  # the verdict: any finding (shown or not) at fail_on or above
 
 
 def dead_link_finding(error: CrawlError) -> Finding:
@@ -379,7 +381,7 @@ def dead_link_finding(error: CrawlError) -> Finding:
 
 def run_crawl(
     start_url: str,
-    scanner: Scanner,
+    runner: Runner,
     *,
     depth: int = 2,
     max_pages: int = 200,
@@ -389,30 +391,38 @@ def run_crawl(
     max_bytes: int = MAX_BYTES,
     progress: bool | None = None,
 ) -> CrawlOutcome:
-    """Crawl and scan: each document through `scanner` (path = its URL); dead links as findings of the page
-    that links to them (rule link/broken, severity error); everything not checked as an InputError."""
-    findings: list[Finding] = []
-    documents: list[tuple[str, dict[str, str]]] = []
+    """Crawl and check: each document through the run layer (path = its URL, the settings of the current
+    directory); dead links as findings of the page that links to them (rule link/broken, severity error, the
+    config's filters applied); everything not checked as an InputError."""
+    from errscan.run import Checked, hidden_counts
+
+    results: list[Checked] = []
     order: dict[str, int] = {}
+    config = runner.config_for(None)
 
     def on_page(url: str, doc: Document) -> None:
         order.setdefault(url, len(order))
-        documents.append((url, {"kind": doc.kind, **doc.metadata}))
-        findings.extend(scanner.scan_document(doc, url))
+        results.append(runner.check(doc, url, None, config=config))
 
     with progress_bar(progress) as on_progress:
         result = crawl(
             start_url, depth=depth, max_pages=max_pages, delay=delay, timeout=timeout,
             respect_robots=respect_robots, max_bytes=max_bytes, on_page=on_page, on_progress=on_progress,
         )
-    errors = []
+    errors, dead = [], []
     for err in result.errors:
         if err.kind == "broken" and err.link is not None and err.referrer is not None:
-            findings.append(dead_link_finding(err))
+            dead.append(dead_link_finding(err))
         else:
             where = f"（链接来自 {err.referrer}）" if err.referrer else ""
             errors.append(InputError(err.url, err.message + where))
     if not result.fetched and result.skipped_robots:
         errors.append(InputError(start_url, "robots.txt 不允许抓取此网址（可用 --no-robots 忽略）"))
-    findings.sort(key=lambda f: (order.get(f.path, len(order)), f))
-    return CrawlOutcome(findings, errors, documents, result.pages + result.attachments, result)
+    if dead:
+        results.append(Checked("", tuple(config.apply(dead)), config))
+    findings = sorted((f for r in results for f in r.shown), key=lambda f: (order.get(f.path, len(order)), f))
+    documents = [(r.path, r.metadata) for r in results if r.path]
+    return CrawlOutcome(
+        findings, errors, documents, result.pages + result.attachments, result, hidden_counts(results),
+        any(r.failed for r in results),
+    )

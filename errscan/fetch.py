@@ -16,7 +16,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from errscan import __version__
+from errscan._version import __version__
 from errscan.model import Document
 
 USER_AGENT = f"errscan/{__version__} (+website content check)"

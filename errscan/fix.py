@@ -20,11 +20,13 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from errscan.run import Runner
 
 from errscan.inputs import read_path
 from errscan.model import Document, Finding
-from errscan.pipeline import Scanner
 from errscan.posmap import LineMap
 from errscan.readers import ReadError, read, sniff
 from errscan.readers.text import looks_binary
@@ -114,15 +116,17 @@ def _source_spans(doc: Document, source: str, findings: Sequence[Finding]) -> tu
     return kept, skipped
 
 
-def plan(data: bytes, scanner: Scanner, name: str = "-") -> Plan:
-    """The edits `fix` would make to one input. Raises ReadError (unreadable) or Unsupported."""
+def plan(data: bytes, runner: Runner, name: str = "-", path: Path | str | None = None) -> Plan:
+    """The edits `fix` would make to one input: the safe fixes of what the run layer reports for it (the same
+    findings `errscan check` shows, its config and inline directives applied). `path`: where its config is
+    looked for. Raises ReadError (unreadable) or Unsupported."""
     kind = sniff(data, name)
     if kind not in KINDS:
         raise Unsupported(kind)
     doc = read(data, name, kind)
     encoding = doc.metadata.get("encoding", "utf-8")
     source = doc.text if kind == "text" else data.decode(encoding)
-    findings = scanner.scan_document(doc, name)
+    findings = runner.check(doc, name, path, source=source if kind == "html" else None).shown
     fixable = [f for f in findings if f.fix is not None and f.fix != f.text]
     spans, skipped = _source_spans(doc, source, fixable)
     codec, at = _codec(data, encoding)
@@ -146,14 +150,6 @@ def plan(data: bytes, scanner: Scanner, name: str = "-") -> Plan:
         prev = end
     skipped.sort(key=lambda s: (s.line, s.column))
     return Plan(kind, encoding, tuple(edits), tuple(skipped), len(findings) - len(fixable))
-
-
-def plan_fixes(path_or_text: Path | bytes | str, scanner: Scanner) -> list[Edit]:
-    """The edits for a file (a Path), its bytes, or a text (str, taken as UTF-8)."""
-    if isinstance(path_or_text, Path):
-        return list(plan(path_or_text.read_bytes(), scanner, str(path_or_text)).edits)
-    data = path_or_text.encode("utf-8") if isinstance(path_or_text, str) else path_or_text
-    return list(plan(data, scanner).edits)
 
 
 def apply_edits(data: bytes, edits: Sequence[Edit]) -> bytes:
@@ -222,7 +218,7 @@ def _skips(name: str, p: Plan, err: IO[str]) -> None:
 
 def fix_paths(
     paths: Sequence[str],
-    scanner: Scanner,
+    runner: Runner,
     mode: str,
     *,
     stdin: IO[bytes] | None = None,
@@ -247,11 +243,13 @@ def fix_paths(
             return EXIT_USAGE
     failed, changed_files, changes, manual = False, 0, 0, 0
     for source in expand(list(paths)):
+        if source.path is not None and runner.skips(source.path, named=not source.in_directory):
+            continue
         try:
             data = read_path(source.path) if source.path else (stdin or sys.stdin.buffer).read()
             if source.in_directory and (looks_binary(data) or sniff(data, source.name) not in KINDS):
                 continue  # images, Word files … met while walking a folder
-            p = plan(data, scanner, source.name)
+            p = plan(data, runner, source.name, source.path)
         except Unsupported as exc:
             err.write(f"errscan: 跳过 {source.name}：只能修改纯文本、Markdown 和 HTML 文件（此文件为 {exc}）\n")
             continue

@@ -27,6 +27,10 @@ class Severity(IntEnum):
         return {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}[self]
 
 
+SHOWN = tuple(s.label for s in sorted(Severity, reverse=True))  # error, warning, info: what may be shown
+FAIL_ON = (*SHOWN, "never")  # what may fail a check
+
+
 def fail_threshold(level: str) -> int:
     """The lowest severity that fails a check at `--fail-on LEVEL` (above every severity for `never`)."""
     return Severity.ERROR + 1 if level == "never" else Severity.parse(level)
@@ -69,6 +73,8 @@ class Finding:
     context: str = field(default="", compare=False)
     location: tuple[tuple[str, object], ...] = field(default=(), compare=False)  # page, paragraph, cell …
     fix: str | None = field(default=None, compare=False)  # the replacement `errscan fix` may apply, if any
+    # a dated entry reported at info because the document's date is unknown or unsure: overrides leave it a hint
+    undated: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, object]:
         """The JSON contract: exactly these fields (`line`/`column` in the source file where one exists)."""
@@ -117,10 +123,17 @@ class Report:
     elapsed: float = 0.0
     fail_on: Severity = Severity.WARNING
     documents: tuple[tuple[str, dict[str, str]], ...] = ()  # (path, metadata: kind, title, date, encoding)
+    hidden: tuple[tuple[str, int], ...] = ()  # (severity label, count) of findings below min_severity, not shown
+    verdict: bool | None = None  # failed, when the inputs had thresholds of their own; None: from fail_on
 
     @property
     def failed(self) -> bool:
-        return any(f.severity >= self.fail_on for f in self.findings)
+        """The verdict follows fail_on only: findings not shown (below min_severity) count too."""
+        if self.verdict is not None:
+            return self.verdict
+        return any(f.severity >= self.fail_on for f in self.findings) or any(
+            n and Severity.parse(label) >= self.fail_on for label, n in self.hidden
+        )
 
     def summary(self) -> dict[str, object]:
         by_severity = {s.label: 0 for s in sorted(Severity, reverse=True)}
@@ -133,6 +146,7 @@ class Report:
             "findings": len(self.findings),
             "by_severity": by_severity,
             "by_category": by_category,
+            "hidden": {label: n for label, n in self.hidden if n},
             "errors": [e.to_dict() for e in self.errors],
             "skipped": list(self.skipped),
             "elapsed": round(self.elapsed, 3),

@@ -182,10 +182,6 @@ class OffsetMap(Sequence[int]):
     def __repr__(self) -> str:
         return f"OffsetMap({list(self)!r})" if self._length <= 40 else f"OffsetMap(<{self._length}>)"
 
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """The original span of squeezed[start:end] (end > start): (m[start], m[end - 1] + 1)."""
-        return self[start], self[end - 1] + 1
-
 
 def squeeze(text: str) -> tuple[str, OffsetMap | None]:
     """Drop runs of SQUEEZED_SPACES that pad single Han characters apart.
@@ -196,8 +192,8 @@ def squeeze(text: str) -> tuple[str, OffsetMap | None]:
 
     Returns the new text and, if anything was dropped, m with m[i] = index in text of new_text[i] (an
     OffsetMap: indexable like a list, len(m) == len(new_text)); None if nothing was dropped. A span [s, e)
-    of the new text maps back to [m[s], m[e-1] + 1) (m.span(s, e)). Spaces next to anything that is not
-    Han stay: "2024 年", "GDP 增长", "中 ，" are unchanged.
+    of the new text maps back to [m[s], m[e-1] + 1). Spaces next to anything that is not Han stay: "2024 年",
+    "GDP 增长", "中 ，" are unchanged.
     """
     parts: list[str] = []
     new_starts: list[int] = []

@@ -82,7 +82,7 @@ class Scanner:
     def scan_document(self, doc: Document, path: str = "<text>") -> list[Finding]:
         """Findings in a reader's Document, located in its source, ordered by position."""
         text = doc.text
-        spans: list[tuple[int, int, Entry, Severity, str]] = []
+        spans: list[tuple[int, int, Entry, Severity, str, bool]] = []
         hits: list[Hit] = []
         doc_date = functools.cache(lambda: self._document_date(doc))  # looked for once, if an entry needs it
         for base in range(0, len(text), self.window):
@@ -99,11 +99,11 @@ class Scanner:
         pii = [h for h in hits if h.pii] if not self.show_pii else []
         shown = redact(text, pii) if pii else text  # contexts never repeat personal data
         findings = []
-        for start, end, entry, severity, note in spans:
+        for start, end, entry, severity, note, undated in spans:
             fix = entry.suggest[0] if len(entry.suggest) == 1 and entry.autofix else None
             findings.append(self._finding(
                 doc, path, shown, start, end, text[start:end], entry.suggest, entry.rule, entry.list_id,
-                entry.category, severity, message(entry, text[start:end]) + note, fix,
+                entry.category, severity, message(entry, text[start:end]) + note, fix, undated,
             ))
         for h in hits:
             findings.append(self._finding(
@@ -115,7 +115,7 @@ class Scanner:
 
     def _scan_part(
         self, text: str, doc_date: Callable[[], DateRange | None]
-    ) -> tuple[list[tuple[int, int, Entry, Severity, str]], list[Hit]]:
+    ) -> tuple[list[tuple[int, int, Entry, Severity, str, bool]], list[Hit]]:
         """List matches and privacy hits in one window of a document, at offsets into the window."""
         folded = fold(text, self.lexicon.keep) if self.normalize else text
         spans = self._list_spans(text, folded, doc_date)
@@ -124,8 +124,8 @@ class Scanner:
 
     def _list_spans(
         self, text: str, folded: str, doc_date: Callable[[], DateRange | None]
-    ) -> list[tuple[int, int, Entry, Severity, str]]:
-        """Verified list matches as (start, end, entry, severity, note) in the original text."""
+    ) -> list[tuple[int, int, Entry, Severity, str, bool]]:
+        """Verified list matches as (start, end, entry, severity, note, undated) in the original text."""
         entries = self.lexicon.entries
         squeezed, back = squeeze(folded) if self.normalize else (folded, None)
         cands = candidates(squeezed, self.lexicon)
@@ -134,20 +134,20 @@ class Scanner:
         spans = []
         for cand in verify(squeezed, cands, entries, self.allow):
             entry = entries[cand.index]
-            severity, note = entry.severity, ""
+            severity, note, undated = entry.severity, "", False
             if entry.since:
                 date = doc_date()
                 severity = dated_severity(entry, date)
                 if severity is None:
                     continue
                 if date is None or severity != entry.severity:
-                    note = UNDATED.format(since=entry.since)
+                    note, undated = UNDATED.format(since=entry.since), True
             if severity < self.min_severity:
                 continue
             start, end = (back[cand.start], back[cand.end - 1] + 1) if back else (cand.start, cand.end)
             if folded is not text or back:
                 note = normalised_note(text[start:end], folded[start:end], squeezed[cand.start : cand.end]) + note
-            spans.append((start, end, entry, severity, note))
+            spans.append((start, end, entry, severity, note, undated))
         return spans
 
     def _document_date(self, doc: Document) -> DateRange | None:
@@ -156,12 +156,14 @@ class Scanner:
     def _finding(
         self, doc: Document, path: str, shown: str, start: int, end: int, text: str, suggestions: tuple[str, ...],
         rule: str, list_id: str, category: str, severity: Severity, msg: str, fix: str | None = None,
+        undated: bool = False,
     ) -> Finding:
         line, col, location = doc.locate(start)
         return Finding(
             path=path, offset=start, length=end - start, line=line, column=col, text=text,
             suggestions=suggestions, rule=rule, list_id=list_id, category=category, severity=severity,
             message=msg, context=context(shown, start, end), location=tuple(location.items()), fix=fix,
+            undated=undated,
         )
 
 

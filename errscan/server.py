@@ -1,7 +1,10 @@
 """`errscan serve`: the CMS's pre-publish hook (POST /v1/check) and the clerks' page at /.
 
-Each worker builds one Scanner at start-up and warms it (lists compiled, jieba loaded) before it takes the
-first request. The Scanner is held in one reference: a reload (POST /v1/reload, SIGHUP) builds a new one in
+Each worker builds one Runner (the run layer: settings from `--config` or the `.errscan.yaml` of its working
+folder, and their Scanner) at start-up and warms it (lists compiled, jieba loaded) before it takes the first
+request. Every request is checked through it, as `errscan check` checks a file; a request's own options
+(fail_on, min_severity, disable) are merged over the service's settings. The Runner is held in one
+reference: a reload (POST /v1/reload, SIGHUP) builds a new one in
 full and then swaps that reference, so a request sees the old lists or the new ones, never a mix; broken
 lists keep the old ones. Texts are never logged or stored: the access log (uvicorn's) has method, path and
 status only (and is off unless asked for), errors are logged by type, without their message.
@@ -12,7 +15,6 @@ Needs the `server` extra: FastAPI, uvicorn and python-multipart.
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import hashlib
 import hmac
@@ -32,13 +34,15 @@ from typing import Annotated, Literal, Optional
 from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from errscan import __version__
-from errscan.model import Document, Finding, Report, Severity, fail_threshold
-from errscan.pipeline import Scanner
+from errscan._version import __version__
+from errscan.contract import documents_dict, finding_model
+from errscan.model import FAIL_ON, SHOWN, Document, Finding, Report
+from errscan.run import Checked, Runner
+from errscan.settings import KEYS, Invalid, merge
 
-__all__ = ["MAX_BODY", "TIME_LIMIT", "app_from_env", "create_app", "scanner_factory", "serve"]
+__all__ = ["MAX_BODY", "TIME_LIMIT", "app_from_env", "create_app", "runner_factory", "serve"]
 
 log = logging.getLogger("errscan.server")
 
@@ -51,53 +55,59 @@ WARM_TEXT = "我们要再接再励，联系电话13912345678。"  # a list hit v
 PRIVACY = "privacy"  # the personal-data detector, named like a list in `lists`
 PAGE = Path(__file__).resolve().parent / "web" / "index.html"
 
-Level = Literal["error", "warning", "info", "never"]
-Shown = Literal["error", "warning", "info"]
+Level = Literal[FAIL_ON]  # type: ignore[valid-type]  # the vocabulary is model's
+Shown = Literal[SHOWN]  # type: ignore[valid-type]
 
 
-# --- the Scanner: built, warmed, swapped ---------------------------------------------------------------------
+# --- the Runner: built, warmed, swapped ----------------------------------------------------------------------
 
 
-def scanner_factory(
-    lists: Sequence[str | Path] = (), *, builtin: bool = True, allow: Sequence[str] = ()
-) -> Callable[[], Scanner]:
-    """What a worker (and each reload) calls to build its Scanner; personal data stays masked."""
+def runner_factory(config: str | Path | None = None, **given: object) -> Callable[[], Runner]:
+    """What a worker (and each reload) calls to build its Runner: `--config FILE`, or the `.errscan.yaml`
+    found from the working folder, with the command line's options; personal data stays masked."""
 
-    def build() -> Scanner:
-        return Scanner(list(lists), builtin=builtin, allow=tuple(allow), show_pii=False)
+    def build() -> Runner:
+        runner = Runner(config, show_pii=False, **given)
+        runner.scanners.get(runner.config_for(None))  # lists compiled now: a broken list fails the (re)load
+        return runner
 
     return build
 
 
-def warm(scanner: Scanner) -> None:
+def warm(runner: Runner) -> None:
     """Everything a first request would otherwise pay for: jieba's dictionary, the entries, the regexes."""
     from errscan.verify import tokenizer
 
     tokenizer().lcut("再接再厉", HMM=False)
-    if len(scanner.lexicon.entries):
-        scanner.lexicon.entries[0]  # a cached lexicon's entries are unpickled on first use
-    scanner.scan_text(WARM_TEXT)
+    lex = scanner_of(runner).lexicon
+    if len(lex.entries):
+        lex.entries[0]  # a cached lexicon's entries are unpickled on first use
+    runner.check(Document(WARM_TEXT), "<warm>", None)
+
+
+def scanner_of(runner: Runner):  # type: ignore[no-untyped-def]
+    return runner.scanners.get(runner.config_for(None))
 
 
 class Holder:
-    """One reference to the current Scanner; `reload` replaces it only once a new one is fully built."""
+    """One reference to the current Runner; `reload` replaces it only once a new one is fully built."""
 
-    def __init__(self, factory: Callable[[], Scanner]):
+    def __init__(self, factory: Callable[[], Runner]):
         self.factory = factory
-        self.scanner: Scanner | None = None
+        self.scanner: Runner | None = None
         self.generation = 0
         self.loaded_at = 0.0
         self._lock = threading.Lock()  # one reload at a time; requests never wait for it
 
-    def reload(self) -> Scanner:
-        """Build and warm a new Scanner, then swap. Raises (ListLoadError …) with the old one still in place."""
+    def reload(self) -> Runner:
+        """Build and warm a new Runner, then swap. Raises (ListLoadError …) with the old one still in place."""
         with self._lock:
             new = self.factory()
             warm(new)
-            self.scanner = new  # one assignment: a request holds the old Scanner or the new one
+            self.scanner = new  # one assignment: a request holds the old Runner or the new one
             self.generation += 1
             self.loaded_at = time.time()
-        lex = new.lexicon
+        lex = scanner_of(new).lexicon
         log.info("词表已加载：%d 个词表，%d 条（第 %d 次）", len(lex.lists), len(lex.entries), self.generation)
         return new
 
@@ -122,7 +132,13 @@ def _load_error(exc: Exception) -> tuple[str, list[str]]:
 # --- requests and answers ------------------------------------------------------------------------------------
 
 
-class CheckRequest(BaseModel):
+def _option_fields() -> dict[str, object]:
+    """The request's settings, derived from settings.KEYS (those marked `request`); None: the service's own."""
+    types = {"fail_on": Optional[Level], "shown": Optional[Shown], "ids": Optional[list[str]]}
+    return {k.name: (types[k.kind], Field(None, description=k.help)) for k in KEYS if k.request}
+
+
+class _CheckBody(BaseModel):
     """A text or an HTML page to check before it is published."""
 
     model_config = ConfigDict(
@@ -133,34 +149,24 @@ class CheckRequest(BaseModel):
     text: Optional[str] = Field(None, description="纯文本稿件（与 html 二选一）")
     html: Optional[str] = Field(None, description="网页 HTML（与 text 二选一），按网页读取：只查正文文字")
     filename: Optional[str] = Field(None, max_length=1000, description="报告中的文件名（path），默认 <text> 或 <html>")
-    fail_on: Level = Field("warning", description="有此级别及以上的问题时 verdict 为 fail；never 总是 pass")
     lists: Optional[list[str]] = Field(
         None, description="只报告这些词表的问题（见 GET /v1/lists 的 id；privacy 为个人信息检测）；默认全部"
     )
-    min_severity: Shown = Field("info", description="只报告此级别及以上的问题")
 
     @model_validator(mode="after")
-    def _one_source(self) -> CheckRequest:
+    def _one_source(self) -> _CheckBody:
         if (self.text is None) == (self.html is None):
             raise ValueError("text 与 html 须给出且只给出其中一个")
         return self
 
+    def options(self) -> dict[str, object]:
+        return {k.name: getattr(self, k.name) for k in KEYS if k.request}
 
-class FindingOut(BaseModel):
-    path: str
-    line: int
-    column: int
-    offset: int = Field(description="0 起的码位偏移（Unicode code points），在解码后的正文中")
-    length: int
-    text: str
-    suggestions: list[str]
-    rule: str
-    list: str
-    category: str
-    severity: Literal["error", "warning", "info"]
-    message: str
-    context: str
-    location: dict[str, object]
+
+CheckRequest = create_model("CheckRequest", __base__=_CheckBody, **_option_fields())  # type: ignore[call-overload]
+
+
+FindingOut = finding_model()  # the JSON finding contract (contract.py), as errscan check --format json writes it
 
 
 class CheckResponse(BaseModel):
@@ -181,15 +187,18 @@ class Problem(BaseModel):
 
 
 class Options:
-    """A request's choices, checked against the lists its Scanner has."""
+    """A request's choices over the service's settings, checked against the lists its Runner has."""
 
-    def __init__(self, scanner: Scanner, fail_on: str, min_severity: str, lists: Sequence[str] | None):
-        self.scanner = scanner
-        self.threshold = fail_threshold(fail_on)
-        self.fail_on = fail_on
-        self.min_severity = Severity.parse(min_severity)
+    def __init__(self, runner: Runner, given: dict[str, object], lists: Sequence[str] | None):
+        self.runner = runner
+        try:
+            self.config = merge(runner.config_for(None), **given)
+        except Invalid as exc:
+            raise _invalid(("body",), str(exc)) from None
+        self.fail_on = self.config.fail_on
         self.lists: frozenset[str] | None = None
         if lists is not None:
+            scanner = runner.scanners.get(self.config)
             known = {i.id for i in scanner.lexicon.lists} | {PRIVACY}
             unknown = sorted(set(lists) - known)
             if unknown:
@@ -197,28 +206,26 @@ class Options:
                 raise _invalid(("body", "lists"), msg)
             self.lists = frozenset(lists)
 
-    def scan(self, doc: Document, path: str) -> list[Finding]:
-        scanner = self.scanner
-        if self.min_severity != scanner.min_severity:
-            scanner = copy.copy(scanner)  # shares the lexicon; only the threshold differs
-            scanner.min_severity = self.min_severity
-        findings = scanner.scan_document(doc, path)
+    def scan(self, doc: Document, path: str) -> Checked:
+        """The run layer's result, narrowed to the lists asked for."""
+        checked = self.runner.check(doc, path, None, config=self.config)
         if self.lists is not None:
-            findings = [f for f in findings if f.list_id in self.lists]
-        return findings
+            kept = tuple(f for f in checked.findings if f.list_id in self.lists)
+            checked = dataclasses.replace(checked, findings=kept)
+        return checked
 
 
 def _invalid(loc: tuple[str, ...], msg: str) -> HTTPException:
     return HTTPException(422, [{"loc": list(loc), "msg": msg, "type": "value_error"}])
 
 
-def answer(
-    findings: list[Finding], path: str, doc: Document, opts: Options, started: float, with_text: bool = False
-) -> bytes:
+def answer(checked: Checked, doc: Document, opts: Options, started: float, with_text: bool = False) -> bytes:
+    """The JSON answer: the shown findings; the verdict from fail_on over every finding, shown or not."""
+    findings = checked.shown
     report = Report(
         findings=tuple(findings), files=1, elapsed=time.perf_counter() - started,
-        fail_on=opts.threshold,  # type: ignore[arg-type]
-        documents=((path, {"kind": doc.kind, **doc.metadata}),),
+        fail_on=checked.config.fail_threshold, documents=((checked.path, checked.metadata),),
+        hidden=tuple(sorted(checked.hidden.items())), verdict=checked.failed,
     )
     body: dict[str, object] = {
         "version": 1,
@@ -226,10 +233,10 @@ def answer(
         "fail_on": opts.fail_on,
         "findings": [f.to_dict() for f in report.findings],
         "summary": report.summary(),
-        "documents": {p: meta for p, meta in report.documents},
+        "documents": documents_dict(report.documents),
     }
     if with_text:
-        body["text"] = masked_text(doc.text, findings)
+        body["text"] = masked_text(doc.text, checked.findings)
     return json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
 
 
@@ -320,13 +327,13 @@ DESCRIPTION = """errscan 的检查服务：发布前检查（CMS 调用）和供
 
 
 def create_app(
-    scanner_factory: Callable[[], Scanner] = scanner_factory(),  # noqa: B008 - built once, called per worker
+    runner_factory: Callable[[], Runner] = runner_factory(),  # noqa: B008 - built once, called per worker
     max_body: int = MAX_BODY,
     time_limit: float = TIME_LIMIT,
     reload_token: str | None = None,
 ) -> FastAPI:
-    """The ASGI app. The Scanner is built and warmed in the lifespan, before the first request is taken."""
-    holder = Holder(scanner_factory)
+    """The ASGI app. The Runner is built and warmed in the lifespan, before the first request is taken."""
+    holder = Holder(runner_factory)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
@@ -359,7 +366,7 @@ def create_app(
                 headers={"Retry-After": "1"},
             ) from None
 
-    def current() -> Scanner:
+    def current() -> Runner:
         scanner = holder.scanner
         if scanner is None:
             raise HTTPException(503, "服务正在启动，词表尚未加载")
@@ -384,7 +391,7 @@ def create_app(
     @app.post("/v1/check", response_model=CheckResponse, responses=problems, summary="检查文本或网页")  # type: ignore[arg-type]
     async def check(req: CheckRequest) -> Response:
         started = time.perf_counter()
-        opts = Options(current(), req.fail_on, req.min_severity, req.lists)
+        opts = Options(current(), req.options(), req.lists)
         html = req.html
 
         def job() -> bytes:
@@ -397,7 +404,7 @@ def create_app(
                 path = req.filename or "<html>"
             else:
                 doc, path = Document(req.text or "", "text", {}), req.filename or "<text>"
-            return answer(opts.scan(doc, path), path, doc, opts, started)
+            return answer(opts.scan(doc, path), doc, opts, started)
 
         try:
             return _json(await limited(job))
@@ -407,14 +414,16 @@ def create_app(
     @app.post("/v1/check/file", response_model=CheckResponse, responses=problems, summary="检查上传的文件")  # type: ignore[arg-type]
     async def check_file(
         file: Annotated[UploadFile, File(description="Word（docx/doc）、PDF、Excel（xlsx）、网页或文本文件")],
-        fail_on: Annotated[Level, Form()] = "warning",
-        min_severity: Annotated[Shown, Form()] = "info",
+        fail_on: Annotated[Optional[Level], Form(description=_help("fail_on"))] = None,
+        min_severity: Annotated[Optional[Shown], Form(description=_help("min_severity"))] = None,
+        disable: Annotated[Optional[str], Form(description="逗号分隔；" + _help("disable"))] = None,
         lists: Annotated[Optional[str], Form(description="逗号分隔的词表 id；默认全部")] = None,
         with_text: Annotated[bool, Query(description="同时返回读出的正文（网页用它显示标注）")] = False,
     ) -> Response:
         started = time.perf_counter()
-        wanted = [x.strip() for x in re.split(r"[,，\s]+", lists) if x.strip()] if lists is not None else None
-        opts = Options(current(), fail_on, min_severity, wanted)
+        wanted = _split(lists) if lists is not None else None
+        given = {"fail_on": fail_on, "min_severity": min_severity, "disable": _split(disable) if disable else None}
+        opts = Options(current(), given, wanted)
         data = await file.read()
         name = file.filename or "upload"
 
@@ -422,7 +431,7 @@ def create_app(
             from errscan.readers import read
 
             doc = read(data, name)
-            return answer(opts.scan(doc, name), name, doc, opts, started, with_text)
+            return answer(opts.scan(doc, name), doc, opts, started, with_text)
 
         try:
             return _json(await limited(job))
@@ -431,7 +440,7 @@ def create_app(
 
     @app.get("/healthz", summary="存活检查")
     async def healthz() -> dict[str, object]:
-        scanner = current()
+        scanner = scanner_of(current())
         return {"status": "ok", "version": __version__, "lists": len(scanner.lexicon.lists),
                 "entries": len(scanner.lexicon.entries), "generation": holder.generation}
 
@@ -469,17 +478,19 @@ def create_app(
     return app
 
 
-def lists_body(scanner: Scanner) -> dict[str, object]:
-    return {
-        "lists": [
-            {"id": i.id, "category": i.category, "severity": i.severity.label, "entries": i.entries,
-             "generated": i.generated, "builtin": i.builtin, "overrides": i.overrides, "source": i.source,
-             "description": i.description}
-            for i in scanner.lexicon.lists
-        ],
-        "entries": len(scanner.lexicon.entries),
-        "detectors": [PRIVACY] if scanner.privacy else [],
-    }
+def _split(value: str) -> list[str]:
+    return [x.strip() for x in re.split(r"[,，\s]+", value) if x.strip()]
+
+
+def _help(key: str) -> str:
+    return next(k.help for k in KEYS if k.name == key)
+
+
+def lists_body(runner: Runner) -> dict[str, object]:
+    from errscan.reporters.lists import lists_dict
+
+    scanner = scanner_of(runner)
+    return lists_dict(scanner.lexicon, scanner.privacy)
 
 
 def _read_error() -> type[Exception]:
@@ -529,7 +540,7 @@ def app_from_env() -> FastAPI:
         log.setLevel(logging.INFO)
     cfg = json.loads(os.environ.get(CONFIG_ENV) or "{}")
     return create_app(
-        scanner_factory(cfg.get("lists", ()), builtin=cfg.get("builtin", True), allow=cfg.get("allow", ())),
+        runner_factory(cfg.get("config"), **cfg.get("given", {})),
         max_body=int(cfg.get("max_body", MAX_BODY)),
         time_limit=float(cfg.get("time_limit", TIME_LIMIT)),
         reload_token=os.environ.get(TOKEN_ENV) or None,
@@ -541,9 +552,8 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     *,
-    lists: Sequence[str | Path] = (),
-    builtin: bool = True,
-    allow: Sequence[str] = (),
+    config: str | Path | None = None,
+    given: dict[str, object] | None = None,
     max_body: int = MAX_BODY,
     time_limit: float = TIME_LIMIT,
     reload_token: str | None = None,
@@ -552,8 +562,11 @@ def serve(
     """Run uvicorn with `workers` processes, each loading the lists once. Blocks until stopped."""
     import uvicorn
 
+    given = dict(given or {})
+    if given.get("lists"):
+        given["lists"] = [str(Path(p).resolve()) for p in given["lists"]]  # type: ignore[union-attr]
     os.environ[CONFIG_ENV] = json.dumps({
-        "lists": [str(Path(p).resolve()) for p in lists], "builtin": builtin, "allow": list(allow),
+        "config": str(Path(config).resolve()) if config else None, "given": given,
         "max_body": max_body, "time_limit": time_limit,
     })
     if reload_token:

@@ -67,7 +67,9 @@ def test_first_run_outputs(tmp_path: Path) -> None:
     assert s["top_terms"][0]["text"] == "再接再励" and s["top_terms"][0]["count"] == 2
     with open(tmp_path / "out" / "findings.csv", encoding="utf-8-sig", newline="") as fh:
         table = list(csv.reader(fh))
-    assert table[0][0] == "文件" and len(table) == 1 + s["findings"]
+    from errscan.reporters.csv import HEADER
+
+    assert table[0] == list(HEADER) and table[0][-1] == "部门" and len(table) == 1 + s["findings"]
     assert (tmp_path / "out" / "findings.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
@@ -232,9 +234,9 @@ def test_csv_formula_safe(tmp_path: Path) -> None:
     with open(out / "findings.csv", encoding="utf-8-sig", newline="") as fh:
         row = list(csv.reader(fh))[1]
     assert row[0].endswith("=cmd.txt") and not row[0].startswith("=")
-    from errscan.audit.outputs import safe_cell
+    from errscan.reporters.csv import cell
 
-    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and safe_cell("@x") == "'@x" and safe_cell(3) == 3
+    assert cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and cell("@x") == "'@x" and cell(3) == "3"
 
 
 HOSTILE = (

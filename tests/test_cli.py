@@ -76,13 +76,24 @@ def test_pretty_report_in_chinese(tmp_path: Path, draft: Path) -> None:
         (["--fail-on", "info"], 1),
         (["--fail-on", "error"], 0),
         (["--fail-on", "never"], 0),
-        (["--min-severity", "error", "--fail-on", "warning"], 0),
+        (["--min-severity", "error", "--fail-on", "warning"], 1),  # the verdict follows fail_on only
+        (["--min-severity", "error", "--fail-on", "error"], 0),
     ],
 )
 def test_fail_on_and_min_severity(tmp_path: Path, args: list[str], code: int) -> None:
     (tmp_path / "d.txt").write_text("做好布署工作", encoding="utf-8")
     out = run("check", "-f", "json", *args, "d.txt", cwd=tmp_path)
     assert out.returncode == code, out.stderr
+    summary = json.loads(out.stdout)["summary"]
+    assert summary["hidden"] == ({"warning": 1} if "--min-severity" in args else {})
+    assert summary["findings"] == (0 if "--min-severity" in args else 1)
+
+
+def test_hidden_findings_counted_in_the_report(tmp_path: Path) -> None:
+    """echo 再接再励 | errscan check --min-severity error -: nothing listed, the warning counted, exit 1."""
+    out = run("check", "--no-color", "--min-severity", "error", "-", cwd=tmp_path, stdin="再接再励\n".encode())
+    assert out.returncode == 1
+    assert "另有 1 处警告未显示" in out.stdout and "未发现问题" not in out.stdout
 
 
 def test_clean_file_exit_0(tmp_path: Path) -> None:
@@ -183,7 +194,7 @@ def test_lists_test_catches_a_wrong_example(tmp_path: Path) -> None:
     )
     out = run("lists", "test", "--no-builtin", "--list", str(bad), cwd=tmp_path)
     assert out.returncode == 1
-    assert "b/既使 (line 4): good example flagged: '既使失败也不怕'" in out.stdout
+    assert "b/既使（第 4 行）：正例被误报：'既使失败也不怕'" in out.stdout
     assert "1 passed, 1 failed" in out.stdout
 
 

@@ -12,15 +12,14 @@ from errscan.config import (
     Config,
     ConfigError,
     ConfigResolver,
-    ScannerCache,
     discover,
     load_config,
     merge,
-    scan,
     show,
     show_for,
 )
 from errscan.model import Document, Severity
+from errscan.run import Runner, Scanners
 
 TEXT = "我们要再接再励，做好布署。中华人民共和国\n村里百废具兴。\n中华人民共合国\n成文日期：2020年1月1日\n"  # dated
 ALL = [
@@ -32,8 +31,8 @@ ALL = [
 
 
 @pytest.fixture(scope="module")
-def scanners() -> ScannerCache:
-    return ScannerCache()
+def scanners() -> Scanners:
+    return Runner().scanners
 
 
 def write(path: Path, text: str) -> Path:
@@ -42,8 +41,11 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def run(config: Config, scanners: ScannerCache, text: str = TEXT):
-    return scan(config, scanners.get(config), Document(text), "稿件.txt")
+def run(config: Config, scanners: Scanners, text: str = TEXT):
+    """What the run layer shows for the text under `config` (its min_severity applied)."""
+    runner = Runner()
+    runner.scanners = scanners
+    return runner.check(Document(text), "稿件.txt", config=config).shown
 
 
 def cfg(tmp_path: Path, text: str) -> Config:
@@ -79,7 +81,7 @@ def test_discover_none_without_config(tmp_path: Path):
     assert discover(tmp_path, {}) is None
 
 
-def test_resolver_per_input_and_explicit_override(tmp_path: Path, scanners: ScannerCache):
+def test_resolver_per_input_and_explicit_override(tmp_path: Path, scanners: Scanners):
     write(tmp_path / "proj" / ".errscan.yaml", "disable: [typo]\n")
     write(tmp_path / "proj" / "sub" / ".errscan.yaml", "disable: [serious]\n")
     other = write(tmp_path / "other.yaml", "disable: [variant]\n")
@@ -102,7 +104,7 @@ def test_bad_explicit_config_fails_at_once(tmp_path: Path):
 
 
 # --- keys --------------------------------------------------------------------------------------------------
-def test_lists_relative_to_config(tmp_path: Path, scanners: ScannerCache, monkeypatch: pytest.MonkeyPatch):
+def test_lists_relative_to_config(tmp_path: Path, scanners: Scanners, monkeypatch: pytest.MonkeyPatch):
     write(tmp_path / "proj" / "词表" / "本单位.tsv", "试点词\t示范词\n")
     config = cfg(tmp_path / "proj", "lists: [词表/本单位.tsv]\nbuiltin: false\n")
     monkeypatch.chdir(tmp_path)  # not the config's directory
@@ -130,24 +132,24 @@ def test_exclude_relative_input_path(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert not config.excluded("a.txt")
 
 
-def test_allow_terms_and_regex(tmp_path: Path, scanners: ScannerCache):
+def test_allow_terms_and_regex(tmp_path: Path, scanners: Scanners):
     config = cfg(tmp_path, "allow: [布署]\nallow_regex: ['再接再.', '中华.*']\n")
     assert spans(run(config, scanners)) == [ALL[2]]
     partial = cfg(tmp_path, "allow_regex: ['再接']\n")  # the whole finding must match
     assert spans(run(partial, scanners)) == ALL
 
 
-def test_allow_term_inside_longer_word(tmp_path: Path, scanners: ScannerCache):
+def test_allow_term_inside_longer_word(tmp_path: Path, scanners: Scanners):
     config = cfg(tmp_path, "allow: [做好布署]\n")  # the Scanner's allowlist: a candidate inside it is dropped
     assert spans(run(config, scanners)) == [ALL[0], ALL[2], ALL[3]]
 
 
-def test_disable_by_list_and_by_rule(tmp_path: Path, scanners: ScannerCache):
+def test_disable_by_list_and_by_rule(tmp_path: Path, scanners: Scanners):
     assert spans(run(cfg(tmp_path, "disable: [typo]\n"), scanners)) == ALL[2:]
     assert spans(run(cfg(tmp_path, "disable: [typo/布署, serious/中华人民共合国]\n"), scanners)) == [ALL[0], ALL[2]]
 
 
-def test_severity_override_and_fail_on(tmp_path: Path, scanners: ScannerCache):
+def test_severity_override_and_fail_on(tmp_path: Path, scanners: Scanners):
     config = cfg(tmp_path, "severity: {typo: info, typo/布署: error, variant: warning}\nfail_on: error\n")
     found = run(config, scanners)
     assert [(f.rule, f.severity) for f in found] == [
@@ -160,26 +162,26 @@ def test_severity_override_and_fail_on(tmp_path: Path, scanners: ScannerCache):
     assert cfg(tmp_path, "fail_on: never\n").fail_threshold > Severity.ERROR
 
 
-def test_min_severity_after_overrides(tmp_path: Path, scanners: ScannerCache):
+def test_min_severity_after_overrides(tmp_path: Path, scanners: Scanners):
     assert spans(run(cfg(tmp_path, "min_severity: warning\n"), scanners)) == [ALL[0], ALL[1], ALL[3]]
     raised = cfg(tmp_path, "min_severity: warning\nseverity: {variant: error}\n")
     assert spans(run(raised, scanners)) == ALL
 
 
-def test_privacy_off(tmp_path: Path, scanners: ScannerCache):
+def test_privacy_off(tmp_path: Path, scanners: Scanners):
     text = "联系电话13812345678。"
     assert spans(run(cfg(tmp_path, "privacy: true\n"), scanners, text)) == [("privacy/mobile", 1, 5)]
     assert run(cfg(tmp_path, "privacy: false\n"), scanners, text) == []
 
 
-def test_as_of(tmp_path: Path, scanners: ScannerCache):
+def test_as_of(tmp_path: Path, scanners: Scanners):
     text = "本通知由国家工商总局负责解释。"
     undated = run(cfg(tmp_path, "severity: {outdated: error}\n"), scanners, text)
     assert [(f.rule, f.severity) for f in undated] == [("outdated/国家工商总局", Severity.INFO)]  # unsure: a hint
     assert run(cfg(tmp_path, "as_of: 2017-06-01\n"), scanners, text) == []
     late = run(cfg(tmp_path, "as_of: 2020\nseverity: {outdated: error}\n"), scanners, text)
     assert [(f.rule, f.severity) for f in late] == [("outdated/国家工商总局", Severity.ERROR)]
-    assert cfg(tmp_path, "as_of: 2017-06\n").as_of == "2017-06"
+    assert cfg(tmp_path, "as_of: 2017-06\n").as_of.text == "2017-06"
 
 
 def test_empty_config_is_defaults(tmp_path: Path):
@@ -227,7 +229,7 @@ def test_not_a_mapping(tmp_path: Path):
     assert errors(tmp_path, "- a\n- b\n") == [(1, "配置文件应为“键: 值”的映射")]
 
 
-def test_no_lists_at_all(tmp_path: Path, scanners: ScannerCache):
+def test_no_lists_at_all(tmp_path: Path, scanners: Scanners):
     with pytest.raises(ConfigError, match="没有给出任何词表"):
         scanners.get(cfg(tmp_path, "builtin: false\n"))
 
@@ -240,14 +242,14 @@ def test_merge_cli_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     merged = merge(base, fail_on="info", allow=["b", "a"], privacy=None, min_severity=None, lists=[Path("l.tsv")],
                    as_of="2019", severity={"typo": "error"})
     assert merged.fail_on == "info" and merged.allow == ("a", "b") and merged.privacy is False
-    assert merged.min_severity == Severity.WARNING and merged.as_of == "2019"
+    assert merged.min_severity == Severity.WARNING and merged.as_of.text == "2019"
     assert merged.lists == (tmp_path / "l.tsv",) and merged.severity == (("typo", Severity.ERROR),)
     assert merge(base) is base
     with pytest.raises(TypeError):
         merge(base, colour=True)
 
 
-def test_scanner_cache_compiles_each_list_set_once(tmp_path: Path, scanners: ScannerCache):
+def test_scanner_cache_compiles_each_list_set_once(tmp_path: Path, scanners: Scanners):
     a, b = cfg(tmp_path, "allow: [x]\n"), Config()
     assert scanners.get(a) is scanners.get(replace(a, disable=("typo",)))  # filters need no new scanner
     assert scanners.get(a) is not scanners.get(b)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from helpers import CORE, SHARED, needs_shared
 
-from errscan import Scanner
+from errscan.run import Runner
 from errscan.crawl import _site_key, crawl, extract_links, normalise, run_crawl
 from errscan.fetch import USER_AGENT, FetchError, fetch, load_url, read_html
 from errscan.inputs import Source, load
@@ -222,8 +222,8 @@ def hosts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def scanner() -> Scanner:
-    return Scanner([CORE], builtin=False)
+def scanner() -> Runner:
+    return Runner(lists=[CORE], builtin=False)
 
 
 def requested(site: dict, since: int) -> list[str]:
@@ -483,10 +483,10 @@ def test_check_url_equals_check_file(site, scanner, hosts, tmp_path: Path) -> No
     """`errscan check http://…/page` finds what checking the saved page finds, at the same positions."""
     for path in (P2, GBK, DOCX, "/files/table.xlsx"):
         url = site["base"] + path
-        from_url = scanner.scan_document(load_url(url), url)
+        from_url = scanner.check(load_url(url), url).findings
         saved = tmp_path / urllib.parse.unquote(path).rsplit("/", 1)[-1]
         saved.write_bytes(site["files"][urllib.parse.unquote(path)])
-        from_file = scanner.scan_document(load(Source(str(saved), saved)), url)
+        from_file = scanner.check(load(Source(str(saved), saved)), url).findings
         assert from_url == from_file and [(f.line, f.column) for f in from_url] == [
             (f.line, f.column) for f in from_file
         ]

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from errscan import Scanner
-from errscan.fix import Edit, apply_edits, fix_paths, plan, plan_fixes
+from errscan.fix import Edit, apply_edits, fix_paths, plan
 from errscan.inputs import Source, load
+from errscan.model import Document
+from errscan.run import Runner
 
 CRLF = "我们要再接再励。\r\n本通知由国家工商总局负责解释，国家质检总局另行通知。\r\n𠀀截止2023年底，布署工作。\r\n"
 FIXED = "我们要再接再厉。\r\n本通知由国家工商总局负责解释，国家质检总局另行通知。\r\n𠀀截至2023年底，部署工作。\r\n"
@@ -24,19 +25,19 @@ HTML = (
 
 
 @pytest.fixture(scope="module")
-def scanner() -> Scanner:
-    return Scanner(privacy=False)
+def scanner() -> Runner:
+    return Runner(privacy=False)
 
 
-def run(scanner: Scanner, paths: list[str], mode: str, stdin: bytes = b"") -> tuple[int, str, str]:
+def run(scanner: Runner, paths: list[str], mode: str, stdin: bytes = b"") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = fix_paths(paths, scanner, mode, stdin=io.BytesIO(stdin), stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
 
 
-def fixable(scanner: Scanner, path: Path) -> list:
+def fixable(scanner: Runner, path: Path) -> list:
     doc = load(Source(str(path), path))
-    return [f for f in scanner.scan_document(doc, str(path)) if f.fix is not None]
+    return [f for f in scanner.check(doc, str(path), path).shown if f.fix is not None]
 
 
 # --- encodings and line endings ---------------------------------------------------------------------------------
@@ -51,7 +52,7 @@ def fixable(scanner: Scanner, path: Path) -> list:
         ("utf16.txt", lambda s: codecs.BOM_UTF16_LE + s.encode("utf-16-le")),
     ],
 )
-def test_write_keeps_encoding_and_line_endings(tmp_path: Path, scanner: Scanner, name: str, encode):
+def test_write_keeps_encoding_and_line_endings(tmp_path: Path, scanner: Runner, name: str, encode):
     path = tmp_path / name
     path.write_bytes(encode(CRLF))
     code, out, err = run(scanner, [str(path)], "write")
@@ -68,7 +69,7 @@ def test_write_keeps_encoding_and_line_endings(tmp_path: Path, scanner: Scanner,
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary file left behind
 
 
-def test_plan_reports_the_encoding(scanner: Scanner):
+def test_plan_reports_the_encoding(scanner: Runner):
     p = plan(CRLF.encode("gb18030"), scanner, "x.txt")
     assert (p.kind, p.encoding) == ("text", "gb18030")
     assert [(e.line, e.column, e.text, e.fix) for e in p.edits] == [
@@ -79,11 +80,11 @@ def test_plan_reports_the_encoding(scanner: Scanner):
     assert all(data[e.start : e.end] == e.old == e.text.encode("gb18030") for e in p.edits)
 
 
-def test_autofix_false_and_multi_suggestion_untouched(tmp_path: Path, scanner: Scanner):
+def test_autofix_false_and_multi_suggestion_untouched(tmp_path: Path, scanner: Runner):
     text = "本通知由国家工商总局负责解释。\n国家质检总局另行通知。\n"
     path = tmp_path / "old.txt"
     path.write_text(text, encoding="utf-8")
-    findings = scanner.scan_text(text)
+    findings = scanner.check(Document(text), "old.txt").shown
     assert [(f.rule, len(f.suggestions), f.fix) for f in findings] == [
         ("outdated/国家工商总局", 1, None), ("outdated/国家质检总局", 2, None),
     ]
@@ -96,7 +97,7 @@ def test_autofix_false_and_multi_suggestion_untouched(tmp_path: Path, scanner: S
 # --- HTML ---------------------------------------------------------------------------------------------------------
 
 
-def test_html_fixed_at_source_position(tmp_path: Path, scanner: Scanner):
+def test_html_fixed_at_source_position(tmp_path: Path, scanner: Runner):
     path = tmp_path / "page.html"
     path.write_bytes(HTML.encode("gbk"))
     code, out, err = run(scanner, [str(path)], "write")
@@ -117,22 +118,22 @@ def test_html_fixed_at_source_position(tmp_path: Path, scanner: Scanner):
 
 
 class Doubled:
-    """A scanner that also reports an overlapping fixable finding (the pipeline itself resolves overlaps)."""
+    """A run layer that also reports an overlapping fixable finding (the pipeline itself resolves overlaps)."""
 
-    def __init__(self, scanner: Scanner):
-        self.scanner = scanner
+    def __init__(self, runner: Runner):
+        self.runner = runner
 
-    def scan_document(self, doc, path):
-        found = self.scanner.scan_document(doc, path)
-        first = found[0]
+    def check(self, doc, name, path=None, **kwargs):
+        checked = self.runner.check(doc, name, path, **kwargs)
+        first = checked.findings[0]
         extra = dataclasses.replace(
             first, offset=first.offset + 2, column=first.column + 2, text=doc.text[first.offset + 2 : first.offset + 5],
             length=3, fix="XYZ", rule="test/overlap",
         )
-        return sorted([*found, extra])
+        return dataclasses.replace(checked, findings=tuple(sorted([*checked.findings, extra])))
 
 
-def test_overlapping_findings_skipped(scanner: Scanner):
+def test_overlapping_findings_skipped(scanner: Runner):
     data = "再接再励工作。".encode()
     p = plan(data, Doubled(scanner), "x.txt")  # type: ignore[arg-type]
     assert [(e.text, e.fix) for e in p.edits] == [("再接再励", "再接再厉")]
@@ -151,17 +152,21 @@ def test_apply_edits_refuses_overlap_and_mismatch():
     assert apply_edits(data, [b]) == "再Y励".encode()
 
 
-def test_plan_fixes_accepts_path_bytes_and_text(tmp_path: Path, scanner: Scanner):
-    path = tmp_path / "p.txt"
-    path.write_text("布署", encoding="utf-8")
-    for arg in (path, "布署".encode(), "布署"):
-        assert [(e.start, e.end, e.new) for e in plan_fixes(arg, scanner)] == [(0, 6, "部署".encode())]
+def test_fix_follows_config_and_directives(tmp_path: Path):
+    """fix applies only what the run layer reports: a disabled rule and a directive's own words stay as written."""
+    (tmp_path / ".errscan.yaml").write_text("disable: [typo/布署]\n", encoding="utf-8")
+    draft = tmp_path / "稿.md"
+    text = "布署工作，再接再励。\n<!-- errscan-disable-next-line typo/再接再励 -- 引用原文 -->\n再接再励\n截止2023年底\n"
+    draft.write_text(text, encoding="utf-8")
+    runner = Runner()
+    p = plan(draft.read_bytes(), runner, str(draft), draft)
+    assert [(e.line, e.column, e.text, e.fix) for e in p.edits] == [(1, 6, "再接再励", "再接再厉"), (4, 1, "截止", "截至")]
+    code, _, _ = run(runner, [str(draft)], "write")
+    assert code == 0
+    assert draft.read_text(encoding="utf-8") == text.replace("再接再励。", "再接再厉。").replace("截止2023", "截至2023")
 
 
-# --- --diff, stdin, exit codes ------------------------------------------------------------------------------------
-
-
-def test_diff_changes_nothing(tmp_path: Path, scanner: Scanner):
+def test_diff_changes_nothing(tmp_path: Path, scanner: Runner):
     path = tmp_path / "d.txt"
     path.write_bytes(CRLF.encode("gb18030"))
     before = path.stat()
@@ -177,7 +182,7 @@ def test_diff_changes_nothing(tmp_path: Path, scanner: Scanner):
     )
 
 
-def test_diff_applies_with_git(tmp_path: Path, scanner: Scanner):
+def test_diff_applies_with_git(tmp_path: Path, scanner: Runner):
     (tmp_path / "稿.txt").write_text("再接再励\n末行无换行布署", encoding="utf-8")
     code, diff, _ = run_in(tmp_path, scanner, ["稿.txt"], "diff")
     assert code == 1
@@ -187,7 +192,7 @@ def test_diff_applies_with_git(tmp_path: Path, scanner: Scanner):
     assert (tmp_path / "稿.txt").read_text(encoding="utf-8") == "再接再厉\n末行无换行部署"
 
 
-def run_in(cwd: Path, scanner: Scanner, paths: list[str], mode: str):
+def run_in(cwd: Path, scanner: Runner, paths: list[str], mode: str):
     old = os.getcwd()
     os.chdir(cwd)
     try:
@@ -196,7 +201,7 @@ def run_in(cwd: Path, scanner: Scanner, paths: list[str], mode: str):
         os.chdir(old)
 
 
-def test_stdin_to_stdout(scanner: Scanner):
+def test_stdin_to_stdout(scanner: Runner):
     raw = io.BytesIO()
     out = io.TextIOWrapper(raw, encoding="utf-8")
     err = io.StringIO()
@@ -209,7 +214,7 @@ def test_stdin_to_stdout(scanner: Scanner):
     assert code == 1 and diff.startswith("--- -\n+++ -\n")
 
 
-def test_clean_input_and_exit_codes(tmp_path: Path, scanner: Scanner):
+def test_clean_input_and_exit_codes(tmp_path: Path, scanner: Runner):
     clean = tmp_path / "clean.txt"
     clean.write_text("没有问题的文稿。\n", encoding="utf-8")
     assert run(scanner, [str(clean)], "diff") == (0, "", "")
@@ -221,7 +226,7 @@ def test_clean_input_and_exit_codes(tmp_path: Path, scanner: Scanner):
     assert code == 3 and "无法读取" in err
 
 
-def test_directory_skips_non_text_and_word_given_explicitly(tmp_path: Path, scanner: Scanner):
+def test_directory_skips_non_text_and_word_given_explicitly(tmp_path: Path, scanner: Runner):
     from readers_fixtures import make_docx
 
     (tmp_path / "a.docx").write_bytes(make_docx())
@@ -233,7 +238,7 @@ def test_directory_skips_non_text_and_word_given_explicitly(tmp_path: Path, scan
     assert code == 0 and "只能修改纯文本、Markdown 和 HTML 文件" in err
 
 
-def test_write_keeps_mode_and_symlink(tmp_path: Path, scanner: Scanner):
+def test_write_keeps_mode_and_symlink(tmp_path: Path, scanner: Runner):
     real = tmp_path / "real.txt"
     real.write_text("布署", encoding="utf-8")
     real.chmod(0o640)

@@ -1,10 +1,11 @@
-"""SARIF, CSV and GitHub reporters: real reports rendered, then parsed back and compared field by field."""
+"""SARIF, CSV, GitHub and lists reporters: real reports rendered, then parsed back and compared field by field."""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import dataclasses
+import importlib
 import io
 import json
 from pathlib import Path
@@ -16,7 +17,7 @@ from errscan import Scanner
 from errscan.inputs import Source, load
 from errscan.model import InputError, Report
 from errscan.readers import ReadError
-from errscan.reporters import FORMATS, render, write_report
+from errscan.reporters import FORMATS, REGISTRY, render, write_report
 from errscan.reporters import csv as csv_reporter
 
 PHONE = "13812345678"
@@ -70,7 +71,9 @@ def by_rule(report: Report, path: str, rule: str):
 
 
 def test_registry_has_every_format(report: Report):
-    assert FORMATS == ("pretty", "json", "jsonl", "sarif", "csv", "github")
+    assert FORMATS == ("pretty", "json", "jsonl", "sarif", "csv", "github") == tuple(REGISTRY)
+    for where in REGISTRY.values():  # each entry names a real function
+        assert callable(getattr(importlib.import_module(f"errscan.reporters.{where.module}"), where.function))
     assert json.loads(rendered("json", report))["summary"]["findings"] == len(report.findings)
     assert len(rendered("jsonl", report).splitlines()) == len(report.findings)
     assert "再接再励" in rendered("pretty", report)
@@ -206,8 +209,16 @@ def test_sarif_validates_against_the_schema(report: Report):
 # --- CSV --------------------------------------------------------------------------------------------------------
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
 def unescape(cell: str) -> str:
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA else cell
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:], newline="")))
 
 
 def test_csv_bom_header_crlf(report: Report):
@@ -218,17 +229,18 @@ def test_csv_bom_header_crlf(report: Report):
 
 
 def test_csv_reads_back_as_the_findings(report: Report):
-    text = rendered("csv", report)
-    rows = list(csv.reader(io.StringIO(text[1:], newline="")))
-    assert rows[0] == ["文件", "行", "列", "级别", "类别", "原文", "建议", "说明", "上下文", "规则", "位置"]
+    rows = csv_rows(rendered("csv", report))
+    assert rows[0] == ["文件", "行", "列", "级别", "类别", "问题文字", "建议", "说明", "上下文", "规则", "位置", "部门"]
+    assert tuple(rows[0]) == csv_reporter.HEADER
     body = rows[1 : 1 + len(report.findings)]
     assert len(body) == len(report.findings)
     for row, f in zip(body, report.findings, strict=True):
         assert [unescape(c) for c in row[:10]] == [
             f.path, str(f.line), str(f.column), f.severity.zh,
             {"typo": "错别字", "privacy": "个人信息", "serious": "严重错误"}[f.category],
-            f.text, " / ".join(f.suggestions), f.message, f.context, f.rule,
+            f.text, "、".join(f.suggestions), f.message, f.context, f.rule,
         ]
+        assert row[11] == ""  # `check` has no department
     table = next(r for r in body if r[0] == "c.docx" and r[10].startswith("表"))
     assert table[10] == "表 1，行 2，单元格 3"
     textbox = next(r for r in body if r[0] == "c.docx" and "文本框" in r[10])
@@ -236,19 +248,80 @@ def test_csv_reads_back_as_the_findings(report: Report):
     (err,) = rows[1 + len(report.findings) :]
     assert err[:7] == ["d.txt", "", "", "无法检查", "", "", ""]
     assert err[7] == report.errors[0].message
+    assert err[8:] == ["", "", "", ""]
+
+
+def test_csv_row_from_the_json_dict(report: Report):
+    """The row is built from the finding's JSON (what audit workers render from), also after a JSON round trip."""
+    for f in report.findings:
+        d = f.to_dict()
+        assert csv_reporter.row(d) == csv_reporter.row(json.loads(json.dumps(d)))
+        assert csv_reporter.row(d, "办公室")[:11] == csv_reporter.row(d)[:11]
+        assert csv_reporter.row(d, "办公室")[11] == "办公室"
+        assert len(csv_reporter.row(d)) == len(csv_reporter.HEADER)
+    assert csv_reporter.error_row("=x.txt", "-坏") == ["'=x.txt", "", "", "无法检查", "", "", "", "'-坏", "", "", "", ""]
 
 
 def test_csv_hostile_cell_is_escaped(report: Report):
-    rows = list(csv.reader(io.StringIO(rendered("csv", report)[1:], newline="")))
+    rows = csv_rows(rendered("csv", report))
     row = next(r for r in rows if r[9] == "core/既使")
     assert row[8] == "'=HYPERLINK(\"x\",\"既使\")"
-    assert not any(c.startswith(("=", "+", "-", "@")) for r in rows for c in r)
+    assert not any(c.startswith(FORMULA) for r in rows for c in r)
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx"])
 def test_csv_formula_cells(value: str):
     assert csv_reporter.cell(value) == "'" + value
     assert csv_reporter.cell("正常" + value) == "正常" + value
+    assert csv_reporter.cell(3) == "3"
+
+
+def test_check_csv_and_audit_csv_have_the_same_rows(tmp_path: Path):
+    """`check -f csv` and `audit` of the same folder: the same header and, but for the department, the same rows
+    (findings, then the unreadable inputs)."""
+    from typer.testing import CliRunner
+
+    from errscan.audit import AuditOptions, run_audit
+    from errscan.audit.walk import ROOT
+    from errscan.cli import app
+
+    arc = tmp_path / "arc"
+    arc.mkdir()
+    (arc / "a.txt").write_text(TEXT, encoding="utf-8")
+    (arc / "b.html").write_text(HTML, encoding="utf-8")
+    (arc / "c.docx").write_bytes(make_docx())
+    (arc / "d.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    checked = CliRunner().invoke(app, ["check", "-f", "csv", str(arc)])
+    assert checked.exit_code == 3, checked.output  # an unreadable input
+    out = tmp_path / "out"
+    assert run_audit([str(arc)], AuditOptions(out=out, jobs=1, progress=False), stderr=io.StringIO()) == 3
+    check_rows = csv_rows(checked.stdout)
+    audit_rows = csv_rows((out / "findings.csv").read_bytes().decode("utf-8"))
+    assert check_rows[0] == audit_rows[0] == list(csv_reporter.HEADER)
+    assert len(check_rows) > 5 and len(check_rows) == len(audit_rows)
+    assert [r[:11] for r in check_rows[1:]] == [r[:11] for r in audit_rows[1:]]
+    assert {r[11] for r in check_rows[1:]} == {""}
+    findings = [r for r in audit_rows[1:] if r[3] != "无法检查"]
+    assert {r[11] for r in findings} == {ROOT}
+    assert [r[0] for r in audit_rows[1:] if r[3] == "无法检查"] == [str(arc / "d.docx")]
+    assert any(r[10] == "表 1，行 2，单元格 3" for r in findings)
+
+
+# --- lists ------------------------------------------------------------------------------------------------------
+
+
+def test_lists_json_is_lists_dict(core_scanner: Scanner):
+    from errscan.reporters.lists import lists_dict, render_json
+
+    lex = core_scanner.lexicon
+    out = io.StringIO()
+    render_json(lex, out)
+    doc = json.loads(out.getvalue())
+    assert doc == lists_dict(lex, True)
+    assert list(doc) == ["lists", "entries", "detectors"] and doc["detectors"] == ["privacy"]
+    assert doc["entries"] == len(lex.entries) and [i["id"] for i in doc["lists"]] == ["core"]
+    assert "path" not in doc["lists"][0]
+    assert lists_dict(lex, False)["detectors"] == []
 
 
 # --- GitHub -----------------------------------------------------------------------------------------------------

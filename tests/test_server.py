@@ -27,7 +27,7 @@ import uvicorn
 
 from errscan.pipeline import Scanner
 from errscan.readers import ReadError, read
-from errscan.server import create_app, scanner_factory
+from errscan.server import create_app, runner_factory
 
 PHONE = "13912345678"
 DRAFT = f"我们要再接再励，\n请亲自联系{PHONE}。"  # typo (warning), 亲自 (info), a mobile number (error)
@@ -134,7 +134,7 @@ def office_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def port(office_dir: Path) -> Iterator[int]:
     """The engine's test list plus an office list; no reload token."""
-    with running(create_app(scanner_factory([CORE, office_dir / "office.yaml"], builtin=False))) as p:
+    with running(create_app(runner_factory(lists=[CORE, office_dir / "office.yaml"], builtin=False))) as p:
         yield p
 
 
@@ -292,7 +292,7 @@ def test_page_is_served_with_a_strict_csp(port: int) -> None:
 @pytest.fixture(scope="module")
 def small(office_dir: Path) -> Iterator[int]:
     """A server with a 64 KB body limit and a 1 ms time limit."""
-    app = create_app(scanner_factory([CORE], builtin=False), max_body=65536, time_limit=0.001)
+    app = create_app(runner_factory(lists=[CORE], builtin=False), max_body=65536, time_limit=0.001)
     with running(app) as p:
         yield p
 
@@ -320,7 +320,7 @@ def test_time_limit_is_503_with_retry_after(small: int) -> None:
 @pytest.fixture
 def reloadable(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     (tmp_path / "office.yaml").write_text(OFFICE, encoding="utf-8")
-    app = create_app(scanner_factory([tmp_path], builtin=False), reload_token="s3cret")
+    app = create_app(runner_factory(lists=[tmp_path], builtin=False), reload_token="s3cret")
     with running(app) as p:
         yield p, tmp_path / "office.yaml"
 
@@ -427,7 +427,7 @@ def test_serve_process_reloads_and_logs_no_text(tmp_path: Path, workers: int) ->
     port = free_port()
     code = (
         "import sys; from errscan.server import serve; "
-        f"serve('127.0.0.1', {port}, {workers}, lists=[sys.argv[1]], builtin=False, access_log=True)"
+        f"serve('127.0.0.1', {port}, {workers}, given={{'lists': [sys.argv[1]], 'builtin': False}}, access_log=True)"
     )
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "ERRSCAN_RELOAD_TOKEN": "s3cret"}
     proc = subprocess.Popen(

@@ -8,7 +8,8 @@ import pytest
 from helpers import spans
 
 from errscan import Scanner
-from errscan.config import Config, ScannerCache, scan
+from errscan.config import Config
+from errscan.run import Runner
 from errscan.model import Document, Severity
 from errscan.readers import read
 from errscan.suppress import UNUSED_RULE, Directive, apply, directives, document_directives, unused_findings
@@ -150,12 +151,12 @@ def test_unused_directives(scanner: Scanner):
 
 def test_scan_with_config_reports_unused_only_when_asked():
     text = "# errscan-disable-next-line variant\n布署\n"
-    cache, config = ScannerCache(), Config()
-    assert spans(scan(config, cache.get(config), Document(text), "a.txt")) == [("typo/布署", 2, 1)]
-    both = scan(config, cache.get(config), Document(text), "a.txt", report_unused=True)
+    config, plain, asked = Config(), Runner(), Runner(report_unused=True)
+    assert spans(plain.check(Document(text), "a.txt", config=config).findings) == [("typo/布署", 2, 1)]
+    both = asked.check(Document(text), "a.txt", config=config).findings
     assert spans(both) == [(UNUSED_RULE, 1, 1), ("typo/布署", 2, 1)]
     silenced = Config(disable=("errscan",))  # the config applies to these warnings too
-    assert spans(scan(silenced, cache.get(silenced), Document(text), "a.txt", report_unused=True)) == spans(both)[1:]
+    assert spans(asked.check(Document(text), "a.txt", config=silenced).findings) == spans(both)[1:]
 
 
 # --- HTML --------------------------------------------------------------------------------------------------

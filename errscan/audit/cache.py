@@ -371,7 +371,7 @@ class Planner:
 
     def _plan(self, it: Item, row: tuple | None) -> tuple | Task:  # type: ignore[type-arg]
         fresh = Task(it.name, it.size, it.mtime, it.in_directory, department=it.department)  # type: ignore[arg-type]
-        if row is None or row[4] != self.settings:
+        if row is None or row[4] != (it.settings or self.settings):
             return fresh
         probe = None
         if row[5] != self.lexicon:

@@ -66,7 +66,7 @@ class DaskEngine:
         try:
             import distributed  # noqa: F401
         except ImportError:
-            from errscan.audit.run import AuditError
+            from errscan.audit.engines import AuditError
 
             raise AuditError("--engine dask 需要安装 dask[distributed]（pip install 'errscan[dask]'）") from None
         self.settings, self.probes, self.scheduler = settings, probes, scheduler
@@ -90,7 +90,7 @@ class DaskEngine:
     def run(self, tasks: Iterator[Task], handle: Callable[[FileResult], None]) -> None:
         from distributed import as_completed
 
-        from errscan.audit.run import batches as make_batches
+        from errscan.audit.engines import batches as make_batches
 
         batches = make_batches(tasks, BATCH_FILES, BATCH_BYTES)
         first = next(batches, None)

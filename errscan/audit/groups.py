@@ -59,10 +59,12 @@ class Aggregate:
     csv: bytes = b""
     report: bytes = b""  # report rows one a line, in the order of `ranks` and `members`
     ranks: str = ""
+    meta_failed: int = 0  # files whose findings fail their config's fail_on (shown or not)
+    meta_hidden: dict[str, int] = field(default_factory=dict)  # findings below min_severity, by severity
 
     def counts_json(self) -> str:
         keys = ("department", "files", "skipped", "bytes", "count", "documents_by_month", "by_month", "s", "c", "t",
-                "members")
+                "members", "meta_failed", "meta_hidden")
         return json.dumps({k: getattr(self, k) for k in keys}, ensure_ascii=False)
 
     @classmethod
@@ -79,6 +81,7 @@ def aggregate(results: list[FileResult]) -> Aggregate:
     c: Counter[str] = Counter()
     terms: dict[tuple[str, str, str], int] = {}
     jsonl, csv, report = [], [], []
+    hidden: Counter[str] = Counter()
     for res in results:
         if res.status == "skipped":
             agg.skipped += 1
@@ -87,6 +90,8 @@ def aggregate(results: list[FileResult]) -> Aggregate:
         agg.bytes += res.size
         month = res.meta.get("date", "")[:7] or "未知"
         months[month] += 1
+        agg.meta_failed += res.meta.get("failed") == "1"
+        hidden.update(parse_hidden(res.meta.get("hidden", "")))
         if not res.count:
             continue
         stats = json.loads(res.stats)
@@ -103,8 +108,14 @@ def aggregate(results: list[FileResult]) -> Aggregate:
         agg.ranks += res.ranks
     agg.documents_by_month, agg.by_month, agg.s, agg.c = dict(months), dict(by_month), dict(s), dict(c)
     agg.t = [[*k, n] for k, n in terms.items()]
+    agg.meta_hidden = dict(hidden)
     agg.jsonl, agg.csv, agg.report = b"".join(jsonl), b"".join(csv), b"\n".join(report)
     return agg
+
+
+def parse_hidden(text: str) -> dict[str, int]:
+    """A file's findings below min_severity as its meta keeps them: "info=2,warning=1"."""
+    return {k: int(n) for k, _, n in (p.partition("=") for p in text.split(",") if p)}
 
 
 @dataclass

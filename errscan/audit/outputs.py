@@ -2,46 +2,27 @@
 
 Memory stays flat: each file's findings arrive rendered (by the worker, or from the cache) and are appended as
 they are; only counters (per category, severity, folder, month, term) and report.html's rows are kept.
+findings.csv is `check --format csv`'s contract (errscan.reporters.csv), with each finding's department filled
+in; the unreadable inputs are its last rows.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from collections import Counter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from errscan.model import CATEGORY_ZH, Severity
+from errscan.model import Severity
+from errscan.reporters import csv as sheet
 
 if TYPE_CHECKING:
     from errscan.audit.groups import Aggregate
     from errscan.audit.worker import FileResult
 
 SEVERITIES = [s.label for s in sorted(Severity, reverse=True)]
-CSV_HEADER = ["文件", "行", "列", "级别", "类别", "问题文字", "建议", "说明", "上下文", "规则", "位置", "部门"]
-_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
 TOP_TERMS = 30
-
-
-def safe_cell(value: object) -> object:
-    """A cell Excel will not run as a formula: text starting with = + - @ (or a tab/CR) gets a leading '."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
-
-def csv_row(f: dict[str, object], department: str) -> list[object]:
-    location = f.get("location") or {}
-    where = "，".join(f"{k}={v}" for k, v in location.items()) if isinstance(location, dict) else ""
-    severity = Severity.parse(str(f["severity"])).zh
-    row = [
-        f["path"], f["line"], f["column"], severity, CATEGORY_ZH.get(str(f["category"]), f["category"]), f["text"],
-        "、".join(f["suggestions"]), f["message"], f["context"], f["rule"], where, department,  # type: ignore[arg-type]
-    ]
-    return [safe_cell(v) for v in row]
 
 
 def render(findings: list[dict[str, object]], department: str) -> tuple[str, str, str, str, str]:
@@ -50,16 +31,14 @@ def render(findings: list[dict[str, object]], department: str) -> tuple[str, str
     each, the file's counts as JSON)."""
     from errscan.audit.report import RANK, report_row, script_json
 
-    jsonl, report, ranks = [], [], []
-    buf = io.StringIO()
-    writer = csv.writer(buf)
+    jsonl, rows, report, ranks = [], [], [], []
     severities: Counter[str] = Counter()
     categories: Counter[str] = Counter()
     terms: dict[tuple[str, str, str], int] = {}
     for f in findings:
         f = {**f, "department": department}
         jsonl.append(json.dumps(f, ensure_ascii=False) + "\n")
-        writer.writerow(csv_row(f, department))
+        rows.append(sheet.row(f, department))
         report.append(script_json(report_row(f))[1:])  # without its "{": the main process puts "href" first
         severity, category = str(f["severity"]), str(f["category"])
         ranks.append(str(RANK.get(severity, 0)))
@@ -70,7 +49,7 @@ def render(findings: list[dict[str, object]], department: str) -> tuple[str, str
         key = (term, str(f["rule"]) if category != "privacy" else "", category)
         terms[key] = terms.get(key, 0) + 1
     stats = {"s": severities, "c": categories, "t": [[*k, n] for k, n in terms.items()]} if findings else {}
-    return ("".join(jsonl), buf.getvalue(), "\n".join(report), "".join(ranks),
+    return ("".join(jsonl), sheet.lines(rows), "\n".join(report), "".join(ranks),
             json.dumps(stats, ensure_ascii=False) if stats else "")
 
 
@@ -84,9 +63,7 @@ class Outputs:
         # binary: the findings arrive as UTF-8 (see render), written as they are
         self._jsonl: IO[bytes] = open(out_dir / "findings.jsonl", "wb")
         self._csv_file: IO[bytes] = open(out_dir / "findings.csv", "wb")
-        header = io.StringIO()
-        csv.writer(header).writerow(CSV_HEADER)
-        self._csv_file.write(header.getvalue().encode("utf-8-sig"))  # with the BOM Excel needs
+        self._csv_file.write(sheet.head().encode("utf-8"))  # with the BOM Excel needs
         self.files = self.reused = self.scanned = self.skipped = self.findings = 0
         self.bytes = 0
         self.by_severity: Counter[str] = Counter({s: 0 for s in SEVERITIES})
@@ -205,6 +182,9 @@ class Outputs:
         self._csv_file.close()
 
     def close(self, **extra: object) -> dict[str, object]:
+        if self.unreadable:  # as `check` writes them: after the findings, level 无法检查
+            self._csv_file.write(sheet.lines(sheet.error_row(u["path"], u["message"]) for u in self.unreadable)
+                                 .encode("utf-8"))
         self._jsonl.close()
         self._csv_file.close()
         elapsed = time.perf_counter() - self.started

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from errscan.model import CATEGORY_ZH, Severity
+from errscan.reporters import csv as sheet
 
 COLORS = {"error": "#b71c1c", "warning": "#ef6c00", "info": "#1e88e5"}
 SEVERITY_ZH = {s.label: s.zh for s in Severity}
@@ -118,9 +119,10 @@ def report_row(f: dict[str, object]) -> dict[str, object]:
         "path": str(f["path"]), "line": f["line"], "column": f["column"],
         "severity": f["severity"], "severity_rank": RANK.get(str(f["severity"]), 0), "category": f["category"],
         "category_zh": CATEGORY_ZH.get(str(f["category"]), f["category"]), "text": f["text"],
-        "suggestions": "、".join(f["suggestions"]), "message": f["message"], "context": f["context"],  # type: ignore[arg-type]
+        "suggestions": sheet.suggestions(f["suggestions"]),  # type: ignore[arg-type]
+        "message": f["message"], "context": f["context"],
         "rule": f["rule"], "department": f.get("department", ""),
-        "where": "，".join(f"{k} {v}" for k, v in location.items()) if isinstance(location, dict) else "",
+        "where": sheet.location(location) if isinstance(location, dict) else "",  # the CSV's wording
     }
 
 

@@ -22,6 +22,7 @@ class Item:
     in_directory: bool
     department: str  # the top-level folder under the path given
     folder: str = ""  # the folder it is in (files of one folder are cached in groups)
+    settings: str = ""  # the key of the settings that apply to it (set by the audit, from its folder's config)
 
 
 def is_url(arg: str) -> bool:

@@ -7,11 +7,15 @@ a module global; `scan_file` then needs only a small picklable Task.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from errscan.model import Document, Finding, Locator
+
+if TYPE_CHECKING:
+    from errscan.pipeline import Scanner
 
 # Texts longer than CHUNK_CHARS characters (8 MB of UTF-8 Chinese) are scanned in chunks. A chunk's window
 # reaches PAD characters plus the longest entry past each edge: jieba's clause (verify.REACH, 64 each side),
@@ -19,30 +23,38 @@ from errscan.model import Document, Finding, Locator
 # it, so a chunked scan finds exactly what a whole one does; a finding belongs to the chunk it starts in.
 CHUNK_CHARS = (8 << 20) // 3
 PAD = 512
-FORMAT = 3  # bump when what a worker returns changes meaning: invalidates every cached result
+FORMAT = 4  # bump when what a worker returns changes meaning: invalidates every cached result
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a worker needs to build its Scanner: picklable, and hashed into the cache key."""
+    """Everything a worker needs to build its run layer: picklable. The settings keys themselves (see
+    errscan/settings.py) are `given` (the command line's) over `config` (`--config`) or each file's own
+    `.errscan.yaml`; the cache keys each file on its resolved Config (`key_for`)."""
 
-    lists: tuple[str, ...] = ()
-    builtin: bool = True
-    allow: tuple[str, ...] = ()
-    min_severity: int = 1
-    as_of: str | None = None
-    privacy: bool = True
+    config: str | None = None  # --config FILE, for every file; None: discovery per folder
+    given: tuple[tuple[str, object], ...] = ()  # (key, value) from the command line
     show_pii: bool = False
     lexicon_cache: bool = True
     chunk_chars: int = CHUNK_CHARS
     warm: bool = True  # load jieba in the initializer (every worker pays it once, not mid-run)
 
-    def key(self) -> str:
-        """The options that change findings (the lists are keyed separately, entry by entry)."""
-        from errscan import __version__
+    def runner(self, wrap=None):  # type: ignore[no-untyped-def]
+        from errscan.run import Runner
 
-        parts = (FORMAT, __version__, sorted(self.allow), self.min_severity, self.as_of, self.privacy, self.show_pii)
+        return Runner(self.config, cache=self.lexicon_cache, show_pii=self.show_pii, wrap=wrap, **dict(self.given))
+
+    def key(self) -> str:
+        """What every file's result depends on besides its own Config (the lists are keyed separately)."""
+        from errscan._version import __version__
+
+        parts = (FORMAT, __version__, self.show_pii)
         return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=12).hexdigest()
+
+    def key_for(self, config, known=()) -> str:  # type: ignore[no-untyped-def]
+        """A file's settings key: this run's and its Config's, with the office lists that config adds (`known`:
+        the run's own lists, whose changes the cache follows entry by entry)."""
+        return hashlib.blake2b(f"{self.key()}\0{config.key(known)}".encode(), digest_size=12).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -113,25 +125,19 @@ class _Recorder:
 
 class _State:
     def __init__(self, settings: Settings, probes: dict[str, tuple[str, ...]]):
-        from errscan.docdate import parse_date
-        from errscan.lexicon import load_lexicon
-        from errscan.model import Severity
-        from errscan.pipeline import Scanner
-
-        lex = load_lexicon([Path(p) for p in settings.lists], builtin=settings.builtin, cache=settings.lexicon_cache)
-        self.recorder = _Recorder(lex.automaton)
-        lex = replace(lex, automaton=self.recorder)
-        self.scanner = Scanner(
-            lexicon=lex, allow=settings.allow, min_severity=Severity(settings.min_severity),
-            as_of=parse_date(settings.as_of) if settings.as_of else None, privacy=settings.privacy,
-            show_pii=settings.show_pii,
-        )
+        self.runner = settings.runner(wrap=_recording)
+        self.runner.scanners.get(self.runner.config_for(None))  # the run's own lists, loaded now
         self.settings = settings
         self.probes = {key: probe_lexicon(matches) for key, matches in probes.items()}
         if settings.warm:
             from errscan.verify import tokenizer
 
             tokenizer()
+
+
+def _recording(lex):  # type: ignore[no-untyped-def]
+    """The lexicon with its automaton wrapped: the scan records which entries it met."""
+    return replace(lex, automaton=_Recorder(lex.automaton))
 
 
 _STATE: _State | None = None
@@ -210,12 +216,18 @@ def scan_file(task: Task) -> FileResult:
         if task.cached_hash == out.hash and task.probe is not None and not probe(state, doc, task.probe):
             out.status = "same"
             return out
-        state.recorder.seen = set()
-        findings = scan_document(state, doc, task.name)
-        entries = state.scanner.lexicon.entries
-        out.hits = sorted({entries[i].match for i in state.recorder.seen})
+        local = "://" not in task.name
+        config = state.runner.config_for(task.name if local else None)
+        lex = state.runner.scanners.get(config).lexicon
+        lex.automaton.seen = set()
+        checked = state.runner.check(doc, task.name, config=config, scan=functools.partial(scan_document, state))
+        out.hits = sorted({lex.entries[i].match for i in lex.automaton.seen})
         out.meta = document_meta(doc)
-        render_into(out, [f.to_dict() for f in findings], task.department)
+        if checked.failed:
+            out.meta["failed"] = "1"
+        if checked.hidden:
+            out.meta["hidden"] = ",".join(f"{k}={n}" for k, n in sorted(checked.hidden.items()))
+        render_into(out, [f.to_dict() for f in checked.shown], task.department)
         out.status = "scanned"
     except Skipped:
         out.status = "skipped"
@@ -251,8 +263,7 @@ def probe(state: _State, doc: Document, key: str) -> bool:
     from errscan.normalize import fold, squeeze
 
     text = doc.text
-    if state.scanner.normalize:
-        text = squeeze(fold(text))[0]
+    text = squeeze(fold(text))[0]
     return bool(byte_hits(text.encode("utf-8", "surrogatepass"), state.probes[key]))
 
 
@@ -281,9 +292,9 @@ class _Shifted(Locator):
         return self.doc.locate(self.base + offset)
 
 
-def scan_document(state: _State, doc: Document, name: str) -> list[Finding]:
+def scan_document(state: _State, scanner: Scanner, doc: Document, name: str) -> list[Finding]:
     """The scanner's findings; a long text in overlapping chunks, each finding kept by the chunk it starts in."""
-    scanner, size = state.scanner, state.settings.chunk_chars
+    size = state.settings.chunk_chars
     text = doc.text
     if len(text) <= size:
         return scanner.scan_document(doc, name)

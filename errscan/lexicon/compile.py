@@ -14,23 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from errscan import __version__
+from errscan._version import __version__
 from errscan.lexicon.entries import Entries
-from errscan.lexicon.load import list_files, load_list
+from errscan.lexicon.load import builtin_dir, list_files, load_list
 from errscan.lexicon.schema import Entry, ListError, ListInfo, ListLoadError, WordList
 from errscan.normalize import fold
 
 CACHE_FORMAT = 5
 KEEP = 8  # compiled lexicons kept in the cache (one per combination of lists in use)
-
-
-def builtin_dir() -> Path:
-    """The shipped lists: inside the installed package, or the source tree's top-level wordlists/."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "wordlists", here.parent / "wordlists"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("errscan's built-in word lists are missing from this installation")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import overload
 
+from errscan.lexicon.notes import note
 from errscan.lexicon.schema import Entry
 
 METHODS = ("pinyin", "stroke", "omit", "transpose")
@@ -54,8 +55,6 @@ class Entries(Sequence[Entry]):
             return self.hand[index]
         made = self._made.get(index)
         if made is None:
-            from errscan.lexicon.generate import note
-
             match, t, m, position, char = self.rows[index - len(self.hand)]
             template = self.templates[t]
             method = METHODS[m]

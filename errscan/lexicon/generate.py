@@ -29,6 +29,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from errscan.lexicon.load import builtin_dir, list_files, load_list
+from errscan.lexicon.notes import KIND_ZH as KIND_ZH  # re-exported: it was defined here
+from errscan.lexicon.notes import note
 from errscan.lexicon.schema import Canonical, Entry, GenerateSpec, WordList
 
 CONFUSION_DIR = Path(__file__).resolve().parent.parent / "data" / "confusion"
@@ -36,7 +39,6 @@ CONFUSION_FILES = ("same_pinyin.txt", "same_stroke.txt")
 COMMON = 3500  # substitutes are drawn from this many most frequent characters
 PER_POSITION = {"pinyin": 3, "stroke": 2}  # at most this many alikes per character, the most frequent first
 RULES_VERSION = 1  # bump when the generation rules change: it is part of the cache key
-KIND_ZH = {"pinyin": "同音字", "stroke": "形近字"}
 # Single characters that glue to anything in running text: a variant that is words joined by one of
 # these (中华人民 + 和 + 国际) can be correct text.
 FUNCTION = frozenset(
@@ -55,16 +57,6 @@ class Variant:
 
     def note(self) -> str:
         return note(self.canonical, self.method, self.position, self.char)
-
-
-def note(name: str, method: str, i: int, char: str) -> str:
-    """How a slip was made, for the finding's message: 由“中华人民共和国”生成：第5字“共”误作同音字“公”."""
-    head = f"由“{name}”生成："
-    if method in KIND_ZH:
-        return head + f"第{i + 1}字“{name[i]}”误作{KIND_ZH[method]}“{char}”"
-    if method == "omit":
-        return head + f"漏第{i + 1}字“{name[i]}”"
-    return head + f"第{i + 1}、{i + 2}字“{name[i:i + 2]}”颠倒"
 
 
 @dataclass
@@ -281,9 +273,6 @@ def _inside_correct(candidates: list[str], correct: set[str]) -> set[str]:
 
 def _main() -> None:  # pragma: no cover - a curation tool
     import argparse
-
-    from errscan.lexicon.compile import builtin_dir
-    from errscan.lexicon.load import list_files, load_list
 
     parser = argparse.ArgumentParser(description="Counts of generated variants; variants found in correct text.")
     parser.add_argument("--corpus", type=Path, help="a folder of correct .txt files to look for variants in")

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from errscan.lexicon.schema import (
     BOUNDARIES,
@@ -70,10 +72,26 @@ def load_list(path: Path, *, builtin: bool = False) -> WordList:
     return _load_quick(path, text, builtin)
 
 
+@dataclass(frozen=True)
+class _Defaults:
+    """What a list gives each of its entries unless the entry says otherwise."""
+
+    list_id: str
+    category: str
+    severity: Severity
+    boundary: str
+    since: str = ""
+    autofix: bool = True
+
+
+class _Invalid(Exception):
+    """An entry's first problem: the entry is left out and the message reported at its line."""
+
+
 def _load_quick(path: Path, text: str, builtin: bool) -> WordList:
     errors: list[ListError] = []
     entries: list[Entry] = []
-    list_id = path.stem
+    defaults = _Defaults(path.stem, "custom", Severity.WARNING, "default")
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -81,8 +99,7 @@ def _load_quick(path: Path, text: str, builtin: bool) -> WordList:
         suggest = tuple(s.strip() for s in cols[1].split("|") if s.strip()) if len(cols) > 1 else ()
         note = cols[2] if len(cols) > 2 else ""
         entry, errs = _make_entry(
-            str(path), lineno, {"match": cols[0], "suggest": list(suggest), "note": note},
-            list_id, "custom", Severity.WARNING, "default",
+            str(path), lineno, {"match": cols[0], "suggest": list(suggest), "note": note}, defaults
         )
         errors += errs
         if entry:
@@ -90,15 +107,47 @@ def _load_quick(path: Path, text: str, builtin: bool) -> WordList:
     errors += _duplicates(str(path), entries)
     if errors:
         raise ListLoadError(errors)
-    info = ListInfo(list_id, "custom", Severity.WARNING, "", str(path), "", str(path), builtin, len(entries))
+    info = ListInfo(defaults.list_id, "custom", Severity.WARNING, "", str(path), "", str(path), builtin, len(entries))
     return WordList(info, entries)
 
 
 def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
+    where = str(path)
+    root, data = _parse_yaml(where, text)
+    key_lines = {k.value: k.start_mark.line + 1 for k, _ in root.value}
+    _check_header_keys(where, data, key_lines)
+    defaults, errors = _header(where, data, key_lines, builtin)
+    entries_node = next(v for k, v in root.value if k.value == "entries")
+    raw_entries = data["entries"] or []
+    if not isinstance(raw_entries, list):
+        raise ListLoadError([ListError(where, key_lines["entries"], "`entries` must be a sequence")])
+    spec = None
+    if "generate" in data:
+        spec, errs = _spec(where, key_lines["generate"], data["generate"])
+        errors += errs
+    entries, canonical, errs = _body(where, entries_node, raw_entries, defaults, spec)
+    errors += errs
+    if errors:
+        raise ListLoadError(errors)
+    info = ListInfo(
+        id=defaults.list_id,
+        category=defaults.category,
+        severity=defaults.severity,
+        description=str(data.get("description", "")),
+        source=str(data.get("source", "")),
+        license=str(data.get("license", "")),
+        path=where,
+        builtin=builtin,
+        entries=len(canonical) if spec is not None else len(entries),
+    )
+    return WordList(info, entries, canonical, spec, defaults.boundary)
+
+
+def _parse_yaml(where: str, text: str) -> tuple[Any, dict[Any, Any]]:
+    """The document's root node (for line numbers) and its data, which must be a mapping."""
     import yaml
 
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    where = str(path)
     try:
         loader = loader_cls(text)
         try:
@@ -112,9 +161,12 @@ def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
         raise ListLoadError([ListError(where, line, f"YAML error: {getattr(exc, 'problem', exc)}")]) from None
     if not isinstance(data, dict):
         raise ListLoadError([ListError(where, 1, "a list file must be a mapping with a header and `entries`")])
+    return root, data
 
+
+def _check_header_keys(where: str, data: dict[Any, Any], key_lines: dict[Any, int]) -> None:
+    """Raise on unknown header keys and on missing required ones: the rest of the file is not read then."""
     errors: list[ListError] = []
-    key_lines = {k.value: k.start_mark.line + 1 for k, _ in root.value}
     for key in data:
         if key not in LIST_KEYS:
             errors.append(ListError(where, key_lines.get(key, 1), f"unknown key {key!r} in list header"))
@@ -124,7 +176,12 @@ def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
     if errors:
         raise ListLoadError(errors)
 
-    list_id = str(data["id"])
+
+def _header(
+    where: str, data: dict[Any, Any], key_lines: dict[Any, int], builtin: bool
+) -> tuple[_Defaults, list[ListError]]:
+    """The list's defaults for its entries, and the header's problems (the entries are checked all the same)."""
+    errors: list[ListError] = []
     category = str(data["category"])
     if builtin and category not in CATEGORIES:
         errors.append(ListError(where, key_lines["category"], f"unknown category {category!r}"))
@@ -136,25 +193,24 @@ def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
     boundary = str(data.get("boundary", "default"))
     if boundary not in BOUNDARIES:
         errors.append(ListError(where, key_lines.get("boundary", 1), f"unknown boundary {boundary!r}"))
-
-    list_autofix = data.get("autofix", True)
-    if not isinstance(list_autofix, bool):
+    autofix = data.get("autofix", True)
+    if not isinstance(autofix, bool):
         errors.append(ListError(where, key_lines["autofix"], "`autofix` takes true or false"))
-    list_since = data.get("since", "")
-    list_since = list_since.isoformat() if isinstance(list_since, datetime.date) else str(list_since)
-    if list_since and not DATE.fullmatch(list_since):
-        message = f"`since` takes a date YYYY-MM or YYYY-MM-DD, not {list_since!r}"
+    since = data.get("since", "")
+    since = since.isoformat() if isinstance(since, datetime.date) else str(since)
+    if since and not DATE.fullmatch(since):
+        message = f"`since` takes a date YYYY-MM or YYYY-MM-DD, not {since!r}"
         errors.append(ListError(where, key_lines["since"], message))
-    entries_node = next(v for k, v in root.value if k.value == "entries")
-    raw_entries = data["entries"] or []
-    if not isinstance(raw_entries, list):
-        raise ListLoadError([ListError(where, key_lines["entries"], "`entries` must be a sequence")])
+    return _Defaults(str(data["id"]), category, severity, boundary, since, autofix), errors
+
+
+def _body(
+    where: str, entries_node: Any, raw_entries: list[Any], defaults: _Defaults, spec: GenerateSpec | None
+) -> tuple[list[Entry], list[Canonical], list[ListError]]:
+    """The list's entries (or, for a canonical list, its names) in file order, and their problems."""
+    errors: list[ListError] = []
     entries: list[Entry] = []
     canonical: list[Canonical] = []
-    spec = None
-    if "generate" in data:
-        spec, errs = _spec(where, key_lines["generate"], data["generate"])
-        errors += errs
     for node, raw in zip(entries_node.value, raw_entries, strict=True):
         lineno = node.start_mark.line + 1
         if spec is not None:
@@ -163,28 +219,13 @@ def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
             if canon:
                 canonical.append(canon)
             continue
-        entry, errs = _make_entry(
-            where, lineno, raw, list_id, category, severity, boundary, list_since, list_autofix
-        )
+        entry, errs = _make_entry(where, lineno, raw, defaults)
         errors += errs
         if entry:
             entries.append(entry)
     errors += _duplicates(where, entries)
     errors += _duplicates(where, canonical)
-    if errors:
-        raise ListLoadError(errors)
-    info = ListInfo(
-        id=list_id,
-        category=category,
-        severity=severity,
-        description=str(data.get("description", "")),
-        source=str(data.get("source", "")),
-        license=str(data.get("license", "")),
-        path=where,
-        builtin=builtin,
-        entries=len(canonical) if spec is not None else len(entries),
-    )
-    return WordList(info, entries, canonical, spec, boundary)
+    return entries, canonical, errors
 
 
 def _spec(where: str, lineno: int, raw: object) -> tuple[GenerateSpec | None, list[ListError]]:
@@ -249,80 +290,109 @@ def _strings(value: object) -> tuple[str, ...] | None:
     return None
 
 
-def _make_entry(
-    where: str, lineno: int, raw: object, list_id: str, category: str, severity: Severity, boundary: str,
-    list_since: str = "", list_autofix: bool = True,
-) -> tuple[Entry | None, list[ListError]]:
-    def err(msg: str) -> tuple[None, list[ListError]]:
-        return None, [ListError(where, lineno, msg)]
+def _make_entry(where: str, lineno: int, raw: object, defaults: _Defaults) -> tuple[Entry | None, list[ListError]]:
+    """One entry, or its first problem at its line."""
+    try:
+        return _entry(lineno, raw, defaults), []
+    except _Invalid as exc:
+        return None, [ListError(where, lineno, str(exc))]
 
-    if isinstance(raw, list):  # compact form: [match, suggest, note]
+
+def _entry(lineno: int, raw: object, defaults: _Defaults) -> Entry:
+    """The entry; raise _Invalid with its first problem (the checks run in a fixed order)."""
+    fields = _entry_fields(raw)
+    match = fields.get("match")
+    if not isinstance(match, str) or not match.strip():
+        raise _Invalid("empty match")
+    if match != match.strip():
+        raise _Invalid(f"match {match!r} has leading or trailing spaces")
+    suggest, unless = _suggest_unless(fields, match)
+    note = fields.get("note") or ""
+    if not isinstance(note, str):
+        raise _Invalid("`note` must be a string")
+    try:
+        severity = Severity.parse(fields["severity"]) if "severity" in fields else defaults.severity
+    except (ValueError, AttributeError):
+        raise _Invalid(f"unknown severity {fields.get('severity')!r}") from None
+    boundary = fields.get("boundary", defaults.boundary)
+    if boundary not in BOUNDARIES:
+        raise _Invalid(f"unknown boundary {boundary!r} (default, word, any)")
+    bad, good = _examples(fields)
+    rules = _context_rules(fields)
+    since = _since(fields.get("since", defaults.since))
+    autofix = fields.get("autofix", defaults.autofix)
+    if not isinstance(autofix, bool):
+        raise _Invalid("`autofix` takes true or false")
+    return Entry(
+        match=match, suggest=suggest, note=note.strip(), severity=severity, boundary=boundary, unless=unless,
+        list_id=defaults.list_id, category=defaults.category, line=lineno, bad=bad, good=good, since=since,
+        autofix=autofix, **rules,
+    )
+
+
+def _entry_fields(raw: object) -> dict[Any, Any]:
+    """An entry as a mapping: the compact form [match, suggest, note] spelled out; no unknown key."""
+    if isinstance(raw, list):
         if not 1 <= len(raw) <= 3:
-            return err("a compact entry is [match, suggest, note]")
+            raise _Invalid("a compact entry is [match, suggest, note]")
         raw = dict(zip(("match", "suggest", "note"), raw, strict=False))
     if not isinstance(raw, dict):
-        return err("an entry is a mapping or a compact [match, suggest, note]")
+        raise _Invalid("an entry is a mapping or a compact [match, suggest, note]")
     unknown = sorted(set(raw) - ENTRY_KEYS)
     if unknown:
-        return err(f"unknown key {unknown[0]!r} in entry")
-    match = raw.get("match")
-    if not isinstance(match, str) or not match.strip():
-        return err("empty match")
-    if match != match.strip():
-        return err(f"match {match!r} has leading or trailing spaces")
-    suggest = _strings(raw.get("suggest"))
-    unless = _strings(raw.get("unless"))
+        raise _Invalid(f"unknown key {unknown[0]!r} in entry")
+    return raw
+
+
+def _suggest_unless(fields: dict[Any, Any], match: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The suggestions and the `unless` contexts (each longer than the match and containing it)."""
+    suggest = _strings(fields.get("suggest"))
+    unless = _strings(fields.get("unless"))
     if suggest is None:
-        return err("`suggest` must be a string or a list of strings")
+        raise _Invalid("`suggest` must be a string or a list of strings")
     if unless is None:
-        return err("`unless` must be a string or a list of strings")
+        raise _Invalid("`unless` must be a string or a list of strings")
     if match in suggest:
-        return err(f"match {match!r} equals its own suggestion")
+        raise _Invalid(f"match {match!r} equals its own suggestion")
     for u in unless:
         if match not in u or u == match:
-            return err(f"`unless` context {u!r} must be longer than and contain {match!r}")
-    note = raw.get("note") or ""
-    if not isinstance(note, str):
-        return err("`note` must be a string")
-    try:
-        sev = Severity.parse(raw["severity"]) if "severity" in raw else severity
-    except (ValueError, AttributeError):
-        return err(f"unknown severity {raw.get('severity')!r}")
-    bnd = raw.get("boundary", boundary)
-    if bnd not in BOUNDARIES:
-        return err(f"unknown boundary {bnd!r} (default, word, any)")
-    examples = raw.get("examples") or {}
+            raise _Invalid(f"`unless` context {u!r} must be longer than and contain {match!r}")
+    return suggest, unless
+
+
+def _examples(fields: dict[Any, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The entry's (bad, good) examples."""
+    examples = fields.get("examples") or {}
     if not isinstance(examples, dict) or set(examples) - EXAMPLE_KEYS:
-        return err("`examples` takes {bad: [...], good: [...]}")
+        raise _Invalid("`examples` takes {bad: [...], good: [...]}")
     bad, good = _strings(examples.get("bad")), _strings(examples.get("good"))
     if bad is None or good is None:
-        return err("examples must be strings")
+        raise _Invalid("examples must be strings")
+    return bad, good
+
+
+def _context_rules(fields: dict[Any, Any]) -> dict[str, str]:
+    """followed_by & co.: each key's patterns as one regex source, "" when the key is absent."""
     rules: dict[str, str] = {}
     for key in ("followed_by", "not_followed_by", "preceded_by", "not_preceded_by"):
-        patterns = _strings(raw.get(key))
+        patterns = _strings(fields.get(key))
         if patterns is None:
-            return err(f"`{key}` must be a regular expression or a list of them")
+            raise _Invalid(f"`{key}` must be a regular expression or a list of them")
         source = "|".join(f"(?:{p})" for p in patterns)
         try:
             re.compile(source)
         except re.error as exc:
-            return err(f"`{key}`: bad regular expression ({exc})")
+            raise _Invalid(f"`{key}`: bad regular expression ({exc})") from None
         rules[key] = source
-    since = raw.get("since", list_since)
-    if isinstance(since, datetime.date):
-        since = since.isoformat()
-    since = str(since)
+    return rules
+
+
+def _since(value: object) -> str:
+    """An entry's `since` (its own or the list's) as YYYY-MM or YYYY-MM-DD; "" for none."""
+    since = value.isoformat() if isinstance(value, datetime.date) else str(value)
     if since and not DATE.fullmatch(since):
-        return err(f"`since` takes a date YYYY-MM or YYYY-MM-DD, not {since!r}")
-    autofix = raw.get("autofix", list_autofix)
-    if not isinstance(autofix, bool):
-        return err("`autofix` takes true or false")
-    entry = Entry(
-        match=match, suggest=suggest, note=note.strip(), severity=sev, boundary=bnd, unless=unless,
-        list_id=list_id, category=category, line=lineno, bad=bad, good=good, since=since, autofix=autofix,
-        **rules,
-    )
-    return entry, []
+        raise _Invalid(f"`since` takes a date YYYY-MM or YYYY-MM-DD, not {since!r}")
+    return since
 
 
 def _duplicates(where: str, entries: list[Entry] | list[Canonical]) -> list[ListError]:
@@ -335,6 +405,15 @@ def _duplicates(where: str, entries: list[Entry] | list[Canonical]) -> list[List
         else:
             seen[key] = e.line
     return errors
+
+
+def builtin_dir() -> Path:
+    """The shipped lists: inside the installed package, or the source tree's top-level wordlists/."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "wordlists", here.parent / "wordlists"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("errscan's built-in word lists are missing from this installation")
 
 
 def list_files(path: Path) -> list[Path]:

@@ -1,6 +1,7 @@
 """One module per output format; each renders an immutable Report to a stream.
 
-Each module is imported only when its format is asked for: `FORMATS` and `render` cost nothing at start-up.
+`REGISTRY` is the one list of formats (the CLI's choices are built from `FORMATS`). Each module is imported only
+when its format is asked for: `FORMATS` and `render` cost nothing at start-up.
 """
 
 from __future__ import annotations
@@ -8,22 +9,39 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from errscan.model import Report
 
-FORMATS = ("pretty", "json", "jsonl", "sarif", "csv", "github")
+
+class Renderer(NamedTuple):
+    """Where a format's renderer is: errscan.reporters.<module>.<function>(report, out[, color])."""
+
+    module: str
+    function: str = "render"
+    color: bool = False  # takes the colour choice as a third argument
+
+
+REGISTRY: dict[str, Renderer] = {
+    "pretty": Renderer("pretty", color=True),
+    "json": Renderer("json"),
+    "jsonl": Renderer("json", "render_lines"),
+    "sarif": Renderer("sarif"),
+    "csv": Renderer("csv"),
+    "github": Renderer("github"),
+}
+FORMATS = tuple(REGISTRY)
 
 
 def render(fmt: str, report: Report, out: IO[str], color: bool | None = None) -> None:
-    if fmt not in FORMATS:
+    where = REGISTRY.get(fmt)
+    if where is None:
         raise ValueError(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
-    if fmt == "pretty":
-        _module("pretty").render(report, out, color)
-    elif fmt == "jsonl":
-        _module("json").render_lines(report, out)
+    function = getattr(_module(where.module), where.function)
+    if where.color:
+        function(report, out, color)
     else:
-        _module(fmt).render(report, out)
+        function(report, out)
 
 
 def write_report(fmt: str, report: Report, path: str | Path) -> None:

@@ -1,10 +1,11 @@
-"""`--format json` (one document) and `--format jsonl` (one finding a line)."""
+"""`--format json` (one document) and `--format jsonl` (one finding a line), as errscan.contract declares them."""
 
 from __future__ import annotations
 
 import json
 from typing import IO
 
+from errscan.contract import documents_dict
 from errscan.model import Report
 
 VERSION = 1
@@ -15,7 +16,7 @@ def render(report: Report, out: IO[str]) -> None:
         "version": VERSION,
         "findings": [f.to_dict() for f in report.findings],
         "summary": report.summary(),
-        "documents": {path: meta for path, meta in report.documents},
+        "documents": documents_dict(report.documents),
     }
     json.dump(doc, out, ensure_ascii=False, indent=2)
     out.write("\n")

@@ -1,4 +1,4 @@
-"""`errscan lists show`: the loaded lists, as a table or as JSON."""
+"""The loaded lists: `errscan lists show` (a table or JSON) and the server's GET /v1/lists, one JSON shape."""
 
 from __future__ import annotations
 
@@ -8,20 +8,26 @@ from typing import IO
 from errscan.lexicon import Lexicon
 from errscan.model import category_zh
 
+PRIVACY = "privacy"  # the personal-data detector, named like a list
 
-def render_json(lex: Lexicon, out: IO[str]) -> None:
-    doc = {
+
+def lists_dict(lex: Lexicon, privacy: bool) -> dict[str, object]:
+    """The lists' JSON, for `lists show -f json` and GET /v1/lists: {"lists": [...], "entries": N, "detectors":
+    [...]}. No file paths: the server answers it to whoever asks."""
+    return {
         "lists": [
-            {
-                "id": i.id, "category": i.category, "severity": i.severity.label, "entries": i.entries,
-                "generated": i.generated, "source": i.source, "path": i.path, "builtin": i.builtin,
-                "overrides": i.overrides,
-            }
+            {"id": i.id, "category": i.category, "severity": i.severity.label, "entries": i.entries,
+             "generated": i.generated, "builtin": i.builtin, "overrides": i.overrides, "source": i.source,
+             "description": i.description}
             for i in lex.lists
         ],
-        "by_category": _by_category(lex),
+        "entries": len(lex.entries),
+        "detectors": [PRIVACY] if privacy else [],
     }
-    json.dump(doc, out, ensure_ascii=False, indent=2)
+
+
+def render_json(lex: Lexicon, out: IO[str], privacy: bool = True) -> None:
+    json.dump(lists_dict(lex, privacy), out, ensure_ascii=False, indent=2)
     out.write("\n")
 
 

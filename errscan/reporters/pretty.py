@@ -85,8 +85,11 @@ def _closing(report: Report):
             if (k := sum(1 for f in report.findings if f.severity == s))
         )
         parts.append(f"发现 {n} 处问题（{levels}）")
-    elif not report.errors:
+    elif not report.errors and not report.hidden:
         parts.append("未发现问题")
+    if report.hidden:  # below --min-severity: not listed, but counted (and they still decide the exit code)
+        hidden = "、".join(f"{k} 处{Severity.parse(label).zh}" for label, k in report.hidden if k)
+        parts.append(f"另有 {hidden}未显示")
     parts.append(f"用时 {report.elapsed:.2f} 秒")
     style = "bold red" if report.errors or report.failed else ("bold yellow" if n else "bold green")
     mark = "✗" if report.errors or report.failed else "✓"

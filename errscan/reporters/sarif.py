@@ -118,7 +118,7 @@ def sarif(report: Report) -> dict[str, object]:
 
 
 def _sarif(report: Report) -> dict[str, object]:
-    from errscan import __version__
+    from errscan._version import __version__
 
     kinds = {path: meta.get("kind", "text") for path, meta in report.documents}
     rules, index = _rules(report)
