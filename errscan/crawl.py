@@ -36,7 +36,7 @@ from errscan.readers import ReadError
 if TYPE_CHECKING:
     from errscan.run import Runner
 
-ATTACHMENTS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".txt")
+ATTACHMENTS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".txt", ".md")
 MEDIA = frozenset(
     ".jpg .jpeg .png .gif .bmp .webp .svg .ico .tif .tiff .css .js .json .xml .zip .rar .7z .gz .tgz .tar .bz2 "
     ".mp3 .mp4 .avi .flv .wmv .mov .wav .swf .exe .apk .msi .iso .dmg .ppt .pptx .dps .ofd .ceb .woff .woff2 "
