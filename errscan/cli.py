@@ -95,16 +95,6 @@ def _lexicon(lists: list[Path] | None, no_builtin: bool, cache: bool = True):
         raise _fail(f"词表有 {len(exc.errors)} 处错误，未执行检查") from None
 
 
-def _as_of(value: str | None):  # -> DateRange | None
-    """--as-of as a date range; a malformed date is a usage error (exit 2)."""
-    from errscan.docdate import parse_date
-
-    try:
-        return parse_date(value) if value else None
-    except ValueError:
-        raise _fail(f"--as-of 日期格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY：{value}") from None
-
-
 def _emit(report, fmt: Format, color: bool | None, output: Path | None, failed: bool) -> None:  # type: ignore[no-untyped-def]
     """Render the report (to stdout, or atomically to --output) and exit: 3 unreadable input, 1 failed, else 0."""
     from errscan.reporters import render, write_report
@@ -174,54 +164,51 @@ def check(
     ] = False,
 ) -> None:
     """检查文稿。退出码：0 无问题；1 有达到 --fail-on 级别的问题；2 用法、配置或词表错误；3 有文件无法读取。"""
-    from errscan.fetch import is_url, load_url
-    from errscan.inputs import Skipped, expand, load
-    from errscan.model import InputError, Report
-    from errscan.readers.text import ReadError
-    from errscan.run import hidden_counts
+    from errscan.fetch import is_url
+    from errscan.run import report_of
 
     started = time.perf_counter()
     args = paths or ["."]
     for arg in args:
         if arg != "-" and not is_url(arg) and not Path(arg).exists():
             raise _fail(f"路径不存在：{arg}")
-    results, errors, skipped = [], [], []
     with _settings_errors():
         runner = _runner(
             config_file, no_cache=no_cache, show_pii=show_pii, report_unused=report_unused, lists=lists,
             no_builtin=no_builtin, allow=allow, fail_on=fail_on, min_severity=min_severity, as_of=as_of,
             no_privacy=no_privacy,
         )
-        for source in expand(args, stdin_filename):
-            url = is_url(source.name)
-            named = Path(stdin_filename) if stdin_filename and source.path is None else source.path
-            if source.path is not None and runner.skips(
-                source.path, named=not source.in_directory, force_exclude=force_exclude
-            ):
-                continue
-            try:
-                doc = load_url(source.name, kind.value if kind else None) if url else load(
-                    source, kind=kind.value if kind else None
-                )
-            except Skipped:
-                skipped.append(source.name)
-                continue
-            except ReadError as exc:
-                errors.append(InputError(source.name, str(exc)))
-                continue
-            results.append(runner.check(doc, source.name, None if url else named))
+        results, errors, skipped = _check_inputs(runner, args, stdin_filename, kind.value if kind else None,
+                                                 force_exclude)
 
-    # one threshold for the report when every input had the same; the verdict follows each input's own
-    thresholds = {r.config.fail_threshold for r in results}
-    default = runner.config_for(None).fail_threshold
-    report = Report(
-        findings=tuple(f for r in results for f in r.shown), errors=tuple(errors), files=len(results),
-        skipped=tuple(skipped), elapsed=time.perf_counter() - started,
-        fail_on=thresholds.pop() if len(thresholds) == 1 else default,  # type: ignore[arg-type]
-        documents=tuple((r.path, r.metadata) for r in results), hidden=hidden_counts(results),
-        verdict=any(r.failed for r in results),
-    )
+    report = report_of(results, errors, skipped, time.perf_counter() - started, runner.config_for(None))
     _emit(report, fmt, color, output, report.failed)
+
+
+def _check_inputs(runner, args: list[str], stdin_filename: str | None, kind: str | None, force_exclude: bool):  # type: ignore[no-untyped-def]
+    """Each input read and checked through the run layer: (results, unreadable inputs, skipped names)."""
+    from errscan.fetch import is_url, load_url
+    from errscan.inputs import Skipped, expand, load
+    from errscan.model import InputError
+    from errscan.readers.text import ReadError
+
+    results, errors, skipped = [], [], []
+    for source in expand(args, stdin_filename):
+        url = is_url(source.name)
+        named = Path(stdin_filename) if stdin_filename and source.path is None else source.path
+        if source.path is not None and runner.skips(source.path, named=not source.in_directory,
+                                                    force_exclude=force_exclude):
+            continue
+        try:
+            doc = load_url(source.name, kind) if url else load(source, kind=kind)
+        except Skipped:
+            skipped.append(source.name)
+            continue
+        except ReadError as exc:
+            errors.append(InputError(source.name, str(exc)))
+            continue
+        results.append(runner.check(doc, source.name, None if url else named))
+    return results, errors, skipped
 
 
 def _runner(config_file: Path | None, *, no_cache: bool = False, show_pii: bool = False, **options: object):

@@ -36,7 +36,9 @@ from typing import Any
 from errscan.settings import BY_NAME, KINDS, NAMES, Config, Invalid, dump, merge
 
 FILENAME = ".errscan.yaml"
-__all__ = ["FILENAME", "Config", "ConfigError", "ConfigResolver", "discover", "load_config", "merge", "show", "show_for"]
+__all__ = [
+    "FILENAME", "Config", "ConfigError", "ConfigResolver", "discover", "load_config", "merge", "show", "show_for",
+]
 
 
 class ConfigError(Exception):

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from errscan.inputs import Source
     from errscan.run import Runner
 
 from errscan.inputs import read_path
@@ -232,7 +233,6 @@ def fix_paths(
     """
     from errscan.inputs import expand
 
-    out = stdout or sys.stdout
     err = stderr or sys.stderr
     if mode not in ("diff", "write"):
         err.write("errscan: 请指定 --diff 或 --write 之一\n")
@@ -241,54 +241,74 @@ def fix_paths(
         if arg != "-" and not Path(arg).exists():
             err.write(f"errscan: 路径不存在：{arg}\n")
             return EXIT_USAGE
-    failed, changed_files, changes, manual = False, 0, 0, 0
+    run = _FixRun(runner, mode, stdin, stdout or sys.stdout, err)
     for source in expand(list(paths)):
         if source.path is not None and runner.skips(source.path, named=not source.in_directory):
             continue
+        run.one(source)
+    if mode == "write" and list(paths) != ["-"]:
+        run.summary(run.out if "-" not in paths else err)
+    if run.failed:
+        return EXIT_UNREADABLE
+    return EXIT_CHANGES if mode == "diff" and run.changes else EXIT_OK
+
+
+class _FixRun:
+    """One `errscan fix`: each input planned, then shown (--diff) or written (--write); the totals."""
+
+    def __init__(self, runner: Runner, mode: str, stdin: IO[bytes] | None, out: IO[str], err: IO[str]):
+        self.runner, self.mode, self.stdin, self.out, self.err = runner, mode, stdin, out, err
+        self.failed, self.changed_files, self.changes, self.manual = False, 0, 0, 0
+
+    def one(self, source: Source) -> None:
+        err = self.err
         try:
-            data = read_path(source.path) if source.path else (stdin or sys.stdin.buffer).read()
+            data = read_path(source.path) if source.path else (self.stdin or sys.stdin.buffer).read()
             if source.in_directory and (looks_binary(data) or sniff(data, source.name) not in KINDS):
-                continue  # images, Word files … met while walking a folder
-            p = plan(data, runner, source.name, source.path)
+                return  # images, Word files … met while walking a folder
+            p = plan(data, self.runner, source.name, source.path)
         except Unsupported as exc:
             err.write(f"errscan: 跳过 {source.name}：只能修改纯文本、Markdown 和 HTML 文件（此文件为 {exc}）\n")
-            continue
+            return
         except ReadError as exc:
             err.write(f"errscan: 无法读取 {source.name}：{exc}\n")
-            failed = True
-            continue
+            self.failed = True
+            return
         new = apply_edits(data, p.edits)
         _skips(source.name, p, err)
-        manual += p.unfixable + len(p.skipped)
+        self.manual += p.unfixable + len(p.skipped)
         if p.edits:
-            changed_files, changes = changed_files + 1, changes + len(p.edits)
-        if mode == "diff":
+            self.changed_files, self.changes = self.changed_files + 1, self.changes + len(p.edits)
+        if self.mode == "diff":
             if p.edits:
                 codec, bom = _codec(data, p.encoding)
-                out.write(unified_diff(source.name, data[bom:].decode(codec), new[bom:].decode(codec)))
+                self.out.write(unified_diff(source.name, data[bom:].decode(codec), new[bom:].decode(codec)))
         elif source.path is None:
-            out.flush()
-            binary = getattr(out, "buffer", None)
-            if binary is not None:
-                binary.write(new)
-                binary.flush()
-            else:
-                codec, bom = _codec(new, p.encoding)
-                out.write(new[bom:].decode(codec))
+            self.to_stdout(new, p)
             _describe(source.name, p, err)
         elif p.edits:
             try:
                 write_atomic(source.path, new, data)
             except OSError as exc:
                 err.write(f"errscan: 无法写入 {source.name}：{exc.strerror or exc}\n")
-                failed, changed_files, changes = True, changed_files - 1, changes - len(p.edits)
-                continue
-            _describe(source.name, p, out)
-    if mode == "write" and list(paths) != ["-"]:
-        summary = f"共修改 {changed_files} 个文件 {changes} 处。" if changes else "没有可自动修改的问题。"
-        if manual:
-            summary += f"另有 {manual} 处问题没有唯一的安全改法，请用 errscan check 查看后人工修改。"
-        (out if "-" not in paths else err).write(summary + "\n")
-    if failed:
-        return EXIT_UNREADABLE
-    return EXIT_CHANGES if mode == "diff" and changes else EXIT_OK
+                self.failed = True
+                self.changed_files, self.changes = self.changed_files - 1, self.changes - len(p.edits)
+                return
+            _describe(source.name, p, self.out)
+
+    def to_stdout(self, new: bytes, p: Plan) -> None:
+        """The fixed standard input, in its own encoding where stdout takes bytes."""
+        self.out.flush()
+        binary = getattr(self.out, "buffer", None)
+        if binary is not None:
+            binary.write(new)
+            binary.flush()
+        else:
+            codec, bom = _codec(new, p.encoding)
+            self.out.write(new[bom:].decode(codec))
+
+    def summary(self, out: IO[str]) -> None:
+        text = f"共修改 {self.changed_files} 个文件 {self.changes} 处。" if self.changes else "没有可自动修改的问题。"
+        if self.manual:
+            text += f"另有 {self.manual} 处问题没有唯一的安全改法，请用 errscan check 查看后人工修改。"
+        out.write(text + "\n")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from errscan.config import ConfigError, ConfigResolver
-from errscan.model import Document, Finding, Severity
+from errscan.model import Document, Finding, InputError, Report, Severity
 
 if TYPE_CHECKING:
     from errscan.lexicon import Lexicon
@@ -171,6 +171,21 @@ def hidden_counts(results: Iterable[Checked]) -> tuple[tuple[str, int], ...]:
     for r in results:
         total.update(r.hidden)
     return tuple((s.label, total[s.label]) for s in sorted(Severity, reverse=True) if total[s.label])
+
+
+def report_of(
+    results: Sequence[Checked], errors: Iterable[InputError], skipped: Iterable[str], elapsed: float, default: Any
+) -> Report:
+    """The report of several documents: what they show, what they hide, and the verdict each one's own config
+    gave; one fail_on threshold shown when every document had the same (else `default`'s)."""
+    thresholds = {r.config.fail_threshold for r in results}
+    return Report(
+        findings=tuple(f for r in results for f in r.shown), errors=tuple(errors), files=len(results),
+        skipped=tuple(skipped), elapsed=elapsed,
+        fail_on=thresholds.pop() if len(thresholds) == 1 else default.fail_threshold,
+        documents=tuple((r.path, r.metadata) for r in results), hidden=hidden_counts(results),
+        verdict=any(r.failed for r in results),
+    )
 
 
 def test_examples(runner: Runner) -> tuple[list[str], int]:

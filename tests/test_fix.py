@@ -156,11 +156,14 @@ def test_fix_follows_config_and_directives(tmp_path: Path):
     """fix applies only what the run layer reports: a disabled rule and a directive's own words stay as written."""
     (tmp_path / ".errscan.yaml").write_text("disable: [typo/布署]\n", encoding="utf-8")
     draft = tmp_path / "稿.md"
-    text = "布署工作，再接再励。\n<!-- errscan-disable-next-line typo/再接再励 -- 引用原文 -->\n再接再励\n截止2023年底\n"
+    text = (
+        "布署工作，再接再励。\n<!-- errscan-disable-next-line typo/再接再励 -- 引用原文 -->\n再接再励\n截止2023年底\n"
+    )
     draft.write_text(text, encoding="utf-8")
     runner = Runner()
     p = plan(draft.read_bytes(), runner, str(draft), draft)
-    assert [(e.line, e.column, e.text, e.fix) for e in p.edits] == [(1, 6, "再接再励", "再接再厉"), (4, 1, "截止", "截至")]
+    edits = [(e.line, e.column, e.text, e.fix) for e in p.edits]
+    assert edits == [(1, 6, "再接再励", "再接再厉"), (4, 1, "截止", "截至")]
     code, _, _ = run(runner, [str(draft)], "write")
     assert code == 0
     assert draft.read_text(encoding="utf-8") == text.replace("再接再励。", "再接再厉。").replace("截止2023", "截至2023")

@@ -114,11 +114,12 @@ def via_api(case: Path, tmp_path: Path) -> tuple[Found, bool, dict[str, int]]:
 def site(case: Path) -> Iterator[str]:
     """The case's documents on 127.0.0.1, linked from a home page with nothing to report."""
     docs = documents(case)
-    links = "".join(f'<li><a href="{urllib.parse.quote(str(d.relative_to(case / "docs")))}">稿件</a></li>' for d in docs)
+    hrefs = [urllib.parse.quote(str(d.relative_to(case / "docs"))) for d in docs]
+    links = "".join(f'<li><a href="{href}">稿件</a></li>' for href in hrefs)
     home = f'<html><head><meta charset="utf-8"><title>首页</title></head><body><ul>{links}</ul></body></html>'
 
     class Handler(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path == "/":
                 body = home.encode("utf-8")
                 self.send_response(200)

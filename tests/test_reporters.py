@@ -259,7 +259,8 @@ def test_csv_row_from_the_json_dict(report: Report):
         assert csv_reporter.row(d, "办公室")[:11] == csv_reporter.row(d)[:11]
         assert csv_reporter.row(d, "办公室")[11] == "办公室"
         assert len(csv_reporter.row(d)) == len(csv_reporter.HEADER)
-    assert csv_reporter.error_row("=x.txt", "-坏") == ["'=x.txt", "", "", "无法检查", "", "", "", "'-坏", "", "", "", ""]
+    row = csv_reporter.error_row("=x.txt", "-坏")
+    assert row == ["'=x.txt", "", "", "无法检查", "", "", "", "'-坏", "", "", "", ""]
 
 
 def test_csv_hostile_cell_is_escaped(report: Report):

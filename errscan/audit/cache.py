@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from errscan.audit.groups import Aggregate
 from errscan.audit.walk import Item
@@ -84,6 +85,17 @@ def lexicon_key(fingerprints: dict[str, str]) -> str:
 
 class CacheError(Exception):
     """The cache contradicts itself (edited by hand?): the audit stops and says to run it with --no-cache."""
+
+
+class Known(NamedTuple):
+    """A file's KNOWN columns: what planning needs, for every file in one query."""
+
+    path: str
+    size: int
+    mtime: float | None
+    hash: str
+    settings: str
+    lexicon: str
 
 
 @dataclass(frozen=True)
@@ -185,9 +197,9 @@ class Cache:
                 f"SELECT path, {', '.join(columns)} FROM files WHERE path IN ({', '.join('?' * len(part))})", part
             )
 
-    def known(self, names: list[str]) -> dict[str, tuple]:  # type: ignore[type-arg]
+    def known(self, names: list[str]) -> dict[str, Known]:
         """path -> its KNOWN columns, for these files (a group's: memory stays flat however large the archive)."""
-        return {r[0]: r for r in self._by_path(KNOWN, names)}
+        return {r[0]: Known(*r) for r in self._by_path(KNOWN, names)}
 
     def lexicons_in_use(self) -> set[str]:
         return {k for (k,) in self.db.execute("SELECT DISTINCT lexicon FROM files")}
@@ -196,10 +208,10 @@ class Cache:
         row = self.db.execute("SELECT hits FROM files WHERE path=?", (path,)).fetchone()
         return row[0] if row else "[]"  # type: ignore[no-any-return]
 
-    def rows(self, known: list[tuple]) -> list[Row]:  # type: ignore[type-arg]
+    def rows(self, known: list[Known]) -> list[Row]:
         """The full Rows (their hits left out) of rows known by their KNOWN columns, in few queries."""
-        rest = {path: values for path, *values in self._by_path(REST, [r[0] for r in known])}
-        return self._filled([Row(*r, "[]", *rest[r[0]]) for r in known])
+        rest = {path: values for path, *values in self._by_path(REST, [k.path for k in known])}
+        return self._filled([Row(*k, "[]", *rest[k.path]) for k in known])
 
     def _filled(self, rows: list[Row]) -> list[Row]:
         """Rows whose rendered text lives in their group's: sliced out of it."""
@@ -363,22 +375,22 @@ class Planner:
             self.probes[key] = added
         return Diff(changed, key)
 
-    def plan(self, items: list[Item]) -> list[tuple | Task]:  # type: ignore[type-arg]
+    def plan(self, items: list[Item]) -> list[Known | Task]:
         """Per file, in one query: the cached row's KNOWN columns when it stands without reading the file
         (Cache.rows gives the Row), else the Task to run."""
         rows = self.cache.known([it.name for it in items]) if self.reuse else {}
         return [self._plan(it, rows.get(it.name)) for it in items]
 
-    def _plan(self, it: Item, row: tuple | None) -> tuple | Task:  # type: ignore[type-arg]
+    def _plan(self, it: Item, row: Known | None) -> Known | Task:
         fresh = Task(it.name, it.size, it.mtime, it.in_directory, department=it.department)  # type: ignore[arg-type]
-        if row is None or row[4] != (it.settings or self.settings):
+        if row is None or row.settings != (it.settings or self.settings):
             return fresh
         probe = None
-        if row[5] != self.lexicon:
-            diff = self.diffs.get(row[5])
+        if row.lexicon != self.lexicon:
+            diff = self.diffs.get(row.lexicon)
             if diff is None or (diff.changed and not diff.changed.isdisjoint(json.loads(self.cache.hits(it.name)))):
                 return fresh
             probe = diff.probe
-        if probe is None and it.mtime is not None and row[1] == it.size and row[2] == it.mtime:
+        if probe is None and it.mtime is not None and row.size == it.size and row.mtime == it.mtime:
             return row
-        return Task(it.name, it.size, it.mtime, it.in_directory, row[3], probe, it.department)  # type: ignore[arg-type]
+        return Task(it.name, it.size, it.mtime, it.in_directory, row.hash, probe, it.department)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from errscan.audit.cache import Cache, CacheError, Planner, Row, lexicon_identity
+from errscan.audit.cache import Cache, CacheError, Known, Planner, Row, lexicon_identity
 from errscan.audit.engines import (
     EXIT_FINDINGS,
     EXIT_INTERRUPTED,
@@ -205,7 +205,7 @@ class _Audit:
         # a row under the paths given that points elsewhere is a file gone from the archive, and is forgotten.
         self.groups_met: set[str] = set()
         self.unkept = False  # a group not kept (the same file twice): then nothing is forgotten
-        self.reused: list[tuple[Item, tuple]] = []  # type: ignore[type-arg]  # cached results standing, unwritten
+        self.reused: list[tuple[Item, Known]] = []  # cached results standing, not yet written
         self.keys: dict[int, str] = {}  # id(config) -> settings key of the files under it
         self.held: dict[str, str] = {}  # name -> settings key, of results a group holds until it is whole
         self.failed = 0  # files whose findings fail their config's fail_on (shown or not)
@@ -354,7 +354,8 @@ class _Audit:
             interrupted=interrupted, elapsed=round(elapsed, 3), engine=options.engine,
             jobs=engine.jobs, cache=str(cache.path), lists_changed=bool(self.planner.diffs),
             mb_per_s=round(self.state.mb_per_s, 2), files_per_s=round(self.state.done / max(elapsed, 1e-6), 1),
-            failed_files=self.failed, hidden={k: self.hidden[k] for k in ("error", "warning", "info") if self.hidden[k]},
+            failed_files=self.failed,
+            hidden={k: self.hidden[k] for k in ("error", "warning", "info") if self.hidden[k]},
         )
         from errscan.audit.report import write_report
 
