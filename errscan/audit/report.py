@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
-from errscan.model import CATEGORY_ZH, Severity
+from errscan.model import CATEGORY_ZH, SHOWN, Severity
 from errscan.reporters import csv as sheet
 
 COLORS = {"error": "#b71c1c", "warning": "#ef6c00", "info": "#1e88e5"}
@@ -51,7 +51,7 @@ def bars(title: str, items: list[tuple[str, dict[str, int]]], note: str = "") ->
         parts.append(f'<text x="{label_w - 6}" y="{y + 19}" text-anchor="end"><title>{esc(label)}</title>'
                      f'{esc(short)}</text>')
         x = float(label_w)
-        for sev in ("error", "warning", "info", "count"):
+        for sev in (*SHOWN, "count"):
             n = values.get(sev, 0)
             if not n:
                 continue
@@ -179,13 +179,13 @@ def write_report(out_dir: Path, summary: dict[str, object], limit: int = 20000,
     unreadable: list[dict[str, str]] = summary["unreadable"]  # type: ignore[assignment]
     stats = "".join([
         stat(summary["files"], "已检查文件"), stat(summary["findings"], "问题总数"),
-        *(stat(sev.get(s, 0), SEVERITY_ZH[s], s) for s in ("error", "warning", "info")),
+        *(stat(sev.get(s, 0), SEVERITY_ZH[s], s) for s in SHOWN),
         stat(len(unreadable), "无法读取"), stat(summary["reused"], "复用上次结果"),
         stat(summary["rescanned"], "本次重新检查"), stat(f"{summary['elapsed']} 秒", "用时"),
     ])
-    dept_items = [(d, {s: c.get(s, 0) for s in ("error", "warning", "info")}) for d, c in list(depts.items())[:15]]
+    dept_items = [(d, {s: c.get(s, 0) for s in SHOWN}) for d, c in list(depts.items())[:15]]
     charts = "".join([
-        bars("按级别", [(SEVERITY_ZH[s], {s: sev.get(s, 0)}) for s in ("error", "warning", "info")]),
+        bars("按级别", [(SEVERITY_ZH[s], {s: sev.get(s, 0)}) for s in SHOWN]),
         bars("按类别", [(CATEGORY_ZH.get(c, c), {"count": n}) for c, n in cats.items()]),
         bars("按部门（顶层文件夹，前 15 个）", dept_items),
         columns("按文稿日期（月）", months, f"另有 {undated} 处问题所在文稿未能确定日期" if undated else ""),

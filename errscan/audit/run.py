@@ -28,6 +28,7 @@ from errscan.audit.lock import Busy, exclusive
 from errscan.audit.outputs import Outputs
 from errscan.audit.walk import Item, count, is_url, walk
 from errscan.audit.worker import CHUNK_CHARS, FileResult, Settings, Task
+from errscan.model import SHOWN
 
 CACHE_NAME = "audit-cache.sqlite"
 LOCK_NAME = ".errscan-audit.lock"
@@ -355,7 +356,7 @@ class _Audit:
             jobs=engine.jobs, cache=str(cache.path), lists_changed=bool(self.planner.diffs),
             mb_per_s=round(self.state.mb_per_s, 2), files_per_s=round(self.state.done / max(elapsed, 1e-6), 1),
             failed_files=self.failed,
-            hidden={k: self.hidden[k] for k in ("error", "warning", "info") if self.hidden[k]},
+            hidden={k: self.hidden[k] for k in SHOWN if self.hidden[k]},
         )
         from errscan.audit.report import write_report
 
