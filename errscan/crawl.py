@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from errscan.fetch import (
     MAX_BYTES,
     ROBOTS_AGENT,
     FetchError,
+    Fetched,
     HtmlSource,
     OffsiteRedirect,
     fetch,
@@ -236,6 +237,137 @@ class _Crawler:
         return parser
 
 
+class _Visit(NamedTuple):
+    """A queued URL: its link level (0: the start URL), the page linking to it and the link there."""
+
+    url: str
+    level: int
+    referrer: str | None = None
+    link: Link | None = None
+
+
+class _Frontier:
+    """The URLs still to request, breadth-first: each one queued once, and none read twice (after redirects)."""
+
+    def __init__(self, start: str):
+        self.queue: deque[_Visit] = deque([_Visit(start, 0)])
+        self.seen = {start}  # queued, or reached through a redirect
+        self.done: set[str] = set()  # final URLs read
+
+    def __len__(self) -> int:
+        return len(self.queue)
+
+    def next(self) -> _Visit | None:
+        """The next URL to request; None for one read already, through a redirect."""
+        visit = self.queue.popleft()
+        return None if visit.url in self.done else visit
+
+    def read(self, final: str) -> bool:
+        """Mark a final URL read; False when another URL redirected to a page already read."""
+        if final in self.done:
+            return False
+        self.done.add(final)
+        self.seen.add(final)
+        return True
+
+    def follow(self, links: list[Link], level: int, referrer: str, in_site: Callable[[str], bool]) -> None:
+        """Queue a page's new same-site links (media never), one level deeper."""
+        for found in links:
+            if found.url in self.seen or not in_site(found.url) or _extension(found.url) in MEDIA:
+                continue
+            self.seen.add(found.url)
+            self.queue.append(_Visit(found.url, level + 1, referrer, found))
+
+
+@dataclass
+class _Crawl:
+    """One crawl: the polite fetcher, the frontier, the limits and the callbacks; `run` fills the result."""
+
+    crawler: _Crawler
+    frontier: _Frontier
+    depth: int
+    max_pages: int
+    timeout: float
+    max_bytes: int
+    on_page: Callable[[str, Document], None] | None
+    on_progress: Callable[[int, int, str], None] | None
+    on_links: Callable[[str, list[Link]], None] | None
+
+    def run(self) -> CrawlResult:
+        """Request and read URL after URL until the frontier is empty or max_pages were requested."""
+        result = self.crawler.result
+        while self.frontier:
+            if len(result.fetched) >= self.max_pages:
+                result.unvisited = len(self.frontier)
+                break
+            visit = self.frontier.next()
+            if visit is None:
+                continue
+            got = self.fetch(visit)
+            if got is not None:
+                self.read(visit, got)
+        return result
+
+    def fetch(self, visit: _Visit) -> Fetched | None:
+        """Request one URL (robots.txt and the delay permitting); None when there is nothing to read."""
+        c, result = self.crawler, self.crawler.result
+        ok, crawl_delay = c.allowed(visit.url)
+        if not ok:
+            result.skipped_robots.append(visit.url)
+            return None
+        if self.on_progress is not None:
+            self.on_progress(len(result.fetched), len(self.frontier), visit.url)
+        c.wait(visit.url, crawl_delay)
+        result.fetched.append(visit.url)
+        follow = c.in_site if visit.level else None  # the start URL may redirect anywhere: that is the site
+        try:
+            return fetch(visit.url, timeout=self.timeout, max_bytes=self.max_bytes, follow=follow)
+        except OffsiteRedirect:
+            result.skipped.append(visit.url)
+        except FetchError as exc:
+            self.failed(visit, exc.status, exc.message, "broken" if exc.dead else "unchecked")
+        return None
+
+    def failed(self, visit: _Visit, status: int | None, message: str, kind: str) -> None:
+        """A dead or unchecked URL, kept with the page and the link that led to it."""
+        self.crawler.result.errors.append(CrawlError(visit.url, visit.referrer, status, message, kind, visit.link))
+
+    def read(self, visit: _Visit, got: Fetched) -> None:
+        """Read a response into a Document (page or attachment); a page's links are passed on and followed."""
+        result = self.crawler.result
+        final = normalise(got.final_url) or visit.url
+        if visit.level == 0:
+            self.crawler.sites.add(_site_key(final))
+        if not self.frontier.read(final):
+            return
+        try:
+            doc, page = to_document(got)
+        except ReadError as exc:
+            if str(exc).startswith("不是可检查的文档"):
+                result.skipped.append(visit.url)
+            else:
+                self.failed(visit, got.status, str(exc), "unchecked")
+            return
+        if doc.kind in ("html", "text"):
+            result.pages += 1
+        else:
+            result.attachments += 1
+        if self.on_page is not None:
+            self.on_page(final, doc)
+        else:
+            result.documents.append((final, doc))
+        if page is not None and _extension(visit.url) not in ATTACHMENTS:
+            self.links(visit, final, page, doc)
+
+    def links(self, visit: _Visit, final: str, page: HtmlSource, doc: Document) -> None:
+        """A page's links: reported to on_links, and queued while within `depth`."""
+        links = extract_links(final, page.text, page, doc.text)
+        if self.on_links is not None:
+            self.on_links(final, links)
+        if visit.level < self.depth:
+            self.frontier.follow(links, visit.level, final, self.crawler.in_site)
+
+
 def crawl(
     start_url: str,
     *,
@@ -260,71 +392,11 @@ def crawl(
     start = normalise(start_url)
     if start is None:
         raise ValueError(f"not an http(s) URL: {start_url!r}")
-    c = _Crawler(start, delay, timeout, respect_robots)
-    result = c.result
-    queue: deque[tuple[str, int, str | None, Link | None]] = deque([(start, 0, None, None)])
-    seen = {start}
-    done: set[str] = set()  # final URLs read
-    while queue:
-        if len(result.fetched) >= max_pages:
-            result.unvisited = len(queue)
-            break
-        url, level, referrer, link = queue.popleft()
-        if url in done:
-            continue  # read already, through a redirect
-        ok, crawl_delay = c.allowed(url)
-        if not ok:
-            result.skipped_robots.append(url)
-            continue
-        if on_progress is not None:
-            on_progress(len(result.fetched), len(queue), url)
-        c.wait(url, crawl_delay)
-        result.fetched.append(url)
-        try:
-            got = fetch(url, timeout=timeout, max_bytes=max_bytes, follow=c.in_site if level else None)
-        except OffsiteRedirect:
-            result.skipped.append(url)
-            continue
-        except FetchError as exc:
-            kind = "broken" if exc.dead else "unchecked"
-            result.errors.append(CrawlError(url, referrer, exc.status, exc.message, kind, link))
-            continue
-        final = normalise(got.final_url) or url
-        if level == 0:
-            c.sites.add(_site_key(final))
-        if final in done:
-            continue  # another URL redirected to a page already read
-        done.add(final)
-        seen.add(final)
-        try:
-            doc, page = to_document(got)
-        except ReadError as exc:
-            if str(exc).startswith("不是可检查的文档"):
-                result.skipped.append(url)
-            else:
-                result.errors.append(CrawlError(url, referrer, got.status, str(exc), "unchecked", link))
-            continue
-        if doc.kind in ("html", "text"):
-            result.pages += 1
-        else:
-            result.attachments += 1
-        if on_page is not None:
-            on_page(final, doc)
-        else:
-            result.documents.append((final, doc))
-        if page is None or _extension(url) in ATTACHMENTS:
-            continue
-        links = extract_links(final, page.text, page, doc.text)
-        if on_links is not None:
-            on_links(final, links)
-        if level >= depth:
-            continue
-        for found in links:
-            if found.url in seen or not c.in_site(found.url) or _extension(found.url) in MEDIA:
-                continue
-            seen.add(found.url)
-            queue.append((found.url, level + 1, final, found))
-    return result
+    return _Crawl(
+        crawler=_Crawler(start, delay, timeout, respect_robots), frontier=_Frontier(start), depth=depth,
+        max_pages=max_pages, timeout=timeout, max_bytes=max_bytes, on_page=on_page, on_progress=on_progress,
+        on_links=on_links,
+    ).run()
 
 
 # --- the command line's part ----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import signal
 import threading
 import time
 from base64 import b64encode
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal, Optional
@@ -326,93 +326,81 @@ DESCRIPTION = """errscan 的检查服务：发布前检查（CMS 调用）和供
 """
 
 
-def create_app(
-    runner_factory: Callable[[], Runner] = runner_factory(),  # noqa: B008 - built once, called per worker
-    max_body: int = MAX_BODY,
-    time_limit: float = TIME_LIMIT,
-    reload_token: str | None = None,
-) -> FastAPI:
-    """The ASGI app. The Runner is built and warmed in the lifespan, before the first request is taken."""
-    holder = Holder(runner_factory)
+class Service:
+    """What one app serves from: the Holder of the Runner, the time limit, the reload token, the page's headers.
+
+    Its methods are the app's lifespan, exception handlers and routes (registered by `create_app`)."""
+
+    def __init__(self, factory: Callable[[], Runner], time_limit: float, reload_token: str | None):
+        self.holder = Holder(factory)
+        self.time_limit = time_limit
+        self.token = f"Bearer {reload_token}".encode() if reload_token else None  # None: no /v1/reload
+        self.page_headers = _page_headers()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        """Build and warm the Runner before the first request; SIGHUP reloads while serving."""
         try:
-            await asyncio.to_thread(holder.reload)
+            await asyncio.to_thread(self.holder.reload)
         except Exception as exc:
             _, errors = _load_error(exc)
             for line in errors:
                 log.error("%s", line)
             log.error("词表加载失败，服务未启动")
             raise
-        hup = _install_sighup(holder)
+        hup = _install_sighup(self.holder)
         yield
         if hup:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
 
-    app = FastAPI(
-        title="errscan", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-        docs_url=None, redoc_url=None,  # Swagger UI loads scripts from a CDN; /openapi.json is enough
-    )
-    app.state.holder = holder
-    app.add_middleware(BodyLimit, max_body=max_body)  # type: ignore[arg-type]
-
-    async def limited(fn: Callable[[], bytes]) -> bytes:
+    async def limited(self, fn: Callable[[], bytes]) -> bytes:
+        """Run `fn` in a thread within the time limit; 503 with Retry-After when over it."""
         try:
-            return await asyncio.wait_for(asyncio.to_thread(fn), time_limit)
+            return await asyncio.wait_for(asyncio.to_thread(fn), self.time_limit)
         except asyncio.TimeoutError:
             raise HTTPException(
-                503, f"检查超时（超过 {time_limit:g} 秒），未完成；请稍后重试，或把文稿分成几部分检查",
+                503, f"检查超时（超过 {self.time_limit:g} 秒），未完成；请稍后重试，或把文稿分成几部分检查",
                 headers={"Retry-After": "1"},
             ) from None
 
-    def current() -> Runner:
-        scanner = holder.scanner
+    def current(self) -> Runner:
+        """The Runner a request is checked through; 503 while the lists are still loading."""
+        scanner = self.holder.scanner
         if scanner is None:
             raise HTTPException(503, "服务正在启动，词表尚未加载")
         return scanner
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # pydantic's `input` would echo the text back: keep where and what only
+    # --- exception handlers ---
+
+    async def invalid_request(self, request: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 with where and what only: pydantic's `input` would echo the text back."""
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
         return JSONResponse({"detail": errors, "message": "请求格式不正确，未检查"}, status_code=422)
 
-    @app.exception_handler(Exception)
-    async def _failed(request: Request, exc: Exception) -> JSONResponse:
-        log.error("内部错误（%s），未完成检查：%s", type(exc).__name__, request.url.path)  # never the text
+    async def failed(self, request: Request, exc: Exception) -> JSONResponse:
+        """500, logged by the error's type and the path: never the text."""
+        log.error("内部错误（%s），未完成检查：%s", type(exc).__name__, request.url.path)
         return JSONResponse({"detail": "内部错误，未完成检查"}, status_code=500)
 
-    problems = {413: {"model": Problem, "description": "请求过大"},
-                422: {"model": Problem, "description": "请求格式错误、未加载的词表，或文件无法读取"},
-                503: {"model": Problem, "description": "检查超时，或服务正在启动"}}
+    # --- routes: comments, not docstrings, which FastAPI would publish as each operation's description ---
 
-    @app.post("/v1/check", response_model=CheckResponse, responses=problems, summary="检查文本或网页")  # type: ignore[arg-type]
-    async def check(req: CheckRequest) -> Response:
+    async def check(self, req: CheckRequest) -> Response:
+        # POST /v1/check: a text or an HTML page in JSON
         started = time.perf_counter()
-        opts = Options(current(), req.options(), req.lists)
-        html = req.html
+        opts = Options(self.current(), req.options(), req.lists)
 
         def job() -> bytes:
-            if html is not None:
-                from errscan.readers import read
-
-                # with a BOM the page's own <meta charset> cannot mislead the decoder
-                doc = read(b"\xef\xbb\xbf" + html.encode("utf-8", "surrogatepass"), "page.html", kind="html")
-                doc = dataclasses.replace(doc, metadata={k: v for k, v in doc.metadata.items() if k != "encoding"})
-                path = req.filename or "<html>"
-            else:
-                doc, path = Document(req.text or "", "text", {}), req.filename or "<text>"
+            doc, path = _request_document(req)
             return answer(opts.scan(doc, path), doc, opts, started)
 
         try:
-            return _json(await limited(job))
+            return _json(await self.limited(job))
         except _read_error() as exc:
             raise HTTPException(422, str(exc)) from None
 
-    @app.post("/v1/check/file", response_model=CheckResponse, responses=problems, summary="检查上传的文件")  # type: ignore[arg-type]
     async def check_file(
+        self,
         file: Annotated[UploadFile, File(description="Word（docx/doc）、PDF、Excel（xlsx）、网页或文本文件")],
         fail_on: Annotated[Optional[Level], Form(description=_help("fail_on"))] = None,
         min_severity: Annotated[Optional[Shown], Form(description=_help("min_severity"))] = None,
@@ -420,10 +408,11 @@ def create_app(
         lists: Annotated[Optional[str], Form(description="逗号分隔的词表 id；默认全部")] = None,
         with_text: Annotated[bool, Query(description="同时返回读出的正文（网页用它显示标注）")] = False,
     ) -> Response:
+        # POST /v1/check/file: an uploaded file, with the options as form fields
         started = time.perf_counter()
         wanted = _split(lists) if lists is not None else None
         given = {"fail_on": fail_on, "min_severity": min_severity, "disable": _split(disable) if disable else None}
-        opts = Options(current(), given, wanted)
+        opts = Options(self.current(), given, wanted)
         data = await file.read()
         name = file.filename or "upload"
 
@@ -434,48 +423,89 @@ def create_app(
             return answer(opts.scan(doc, name), doc, opts, started, with_text)
 
         try:
-            return _json(await limited(job))
+            return _json(await self.limited(job))
         except _read_error() as exc:
             raise HTTPException(422, f"无法检查 {name}：{exc}") from None
 
-    @app.get("/healthz", summary="存活检查")
-    async def healthz() -> dict[str, object]:
-        scanner = scanner_of(current())
+    async def healthz(self) -> dict[str, object]:
+        # GET /healthz: the lists' sizes and the reload generation
+        scanner = scanner_of(self.current())
         return {"status": "ok", "version": __version__, "lists": len(scanner.lexicon.lists),
-                "entries": len(scanner.lexicon.entries), "generation": holder.generation}
+                "entries": len(scanner.lexicon.entries), "generation": self.holder.generation}
 
-    @app.get("/v1/lists", summary="已加载的词表")
-    async def lists() -> dict[str, object]:
-        return lists_body(current())
+    async def lists(self) -> dict[str, object]:
+        # GET /v1/lists: the lists loaded
+        return lists_body(self.current())
 
-    if reload_token:
-        token = f"Bearer {reload_token}".encode()
+    async def reload(self, authorization: Annotated[Optional[str], Header()] = None) -> JSONResponse:
+        # POST /v1/reload: 401 without the token, 409 (old lists kept) when the new ones do not load
+        token = self.token or b""
+        if not authorization or not hmac.compare_digest(authorization.encode("utf-8", "replace"), token):
+            return _problem(401, "令牌无效", headers={"WWW-Authenticate": "Bearer"})
+        try:
+            scanner = await asyncio.to_thread(self.holder.reload)
+        except Exception as exc:  # every failure keeps the old lists and says why
+            detail, errors = _load_error(exc)
+            log.error("%s", detail)
+            return _problem(409, detail, errors=errors)
+        body = {"reloaded": True, "generation": self.holder.generation, **lists_body(scanner)}
+        if _supervised():  # other workers: uvicorn's manager replaces each one, new before old
+            os.kill(os.getppid(), signal.SIGHUP)
+            body["workers"] = "restarting"
+        return JSONResponse(body)
 
-        answers = {401: {"model": Problem}, 409: {"model": Problem}}
+    async def page(self) -> Response:
+        # GET / (and HEAD): the clerks' page, under a strict CSP
+        return Response(PAGE.read_bytes(), media_type="text/html; charset=utf-8", headers=self.page_headers)
 
-        @app.post("/v1/reload", summary="重新加载词表（需令牌）", responses=answers)  # type: ignore[arg-type]
-        async def reload(authorization: Annotated[Optional[str], Header()] = None) -> JSONResponse:
-            if not authorization or not hmac.compare_digest(authorization.encode("utf-8", "replace"), token):
-                return _problem(401, "令牌无效", headers={"WWW-Authenticate": "Bearer"})
-            try:
-                scanner = await asyncio.to_thread(holder.reload)
-            except Exception as exc:  # every failure keeps the old lists and says why
-                detail, errors = _load_error(exc)
-                log.error("%s", detail)
-                return _problem(409, detail, errors=errors)
-            body = {"reloaded": True, "generation": holder.generation, **lists_body(scanner)}
-            if _supervised():  # other workers: uvicorn's manager replaces each one, new before old
-                os.kill(os.getppid(), signal.SIGHUP)
-                body["workers"] = "restarting"
-            return JSONResponse(body)
 
-    page_headers = _page_headers()
+def _request_document(req: _CheckBody) -> tuple[Document, str]:
+    """The Document of a /v1/check body, and its path in the report."""
+    if req.html is not None:
+        from errscan.readers import read
 
-    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-    async def page() -> Response:
-        return Response(PAGE.read_bytes(), media_type="text/html; charset=utf-8", headers=page_headers)
+        # with a BOM the page's own <meta charset> cannot mislead the decoder
+        doc = read(b"\xef\xbb\xbf" + req.html.encode("utf-8", "surrogatepass"), "page.html", kind="html")
+        doc = dataclasses.replace(doc, metadata={k: v for k, v in doc.metadata.items() if k != "encoding"})
+        return doc, req.filename or "<html>"
+    return Document(req.text or "", "text", {}), req.filename or "<text>"
 
+
+def create_app(
+    runner_factory: Callable[[], Runner] = runner_factory(),  # noqa: B008 - built once, called per worker
+    max_body: int = MAX_BODY,
+    time_limit: float = TIME_LIMIT,
+    reload_token: str | None = None,
+) -> FastAPI:
+    """The ASGI app. The Runner is built and warmed in the lifespan, before the first request is taken."""
+    service = Service(runner_factory, time_limit, reload_token)
+    app = FastAPI(
+        title="errscan", version=__version__, description=DESCRIPTION, lifespan=service.lifespan,
+        docs_url=None, redoc_url=None,  # Swagger UI loads scripts from a CDN; /openapi.json is enough
+    )
+    app.state.holder = service.holder
+    app.add_middleware(BodyLimit, max_body=max_body)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, service.invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, service.failed)
+    _add_routes(app, service)
     return app
+
+
+def _add_routes(app: FastAPI, service: Service) -> None:
+    """The service's routes, with the summaries and answers the OpenAPI schema shows."""
+    problems = {413: {"model": Problem, "description": "请求过大"},
+                422: {"model": Problem, "description": "请求格式错误、未加载的词表，或文件无法读取"},
+                503: {"model": Problem, "description": "检查超时，或服务正在启动"}}
+    checked = {"methods": ["POST"], "response_model": CheckResponse, "responses": problems}
+    app.add_api_route("/v1/check", service.check, summary="检查文本或网页", **checked)  # type: ignore[arg-type]
+    app.add_api_route("/v1/check/file", service.check_file, summary="检查上传的文件", **checked)  # type: ignore[arg-type]
+    app.add_api_route("/healthz", service.healthz, methods=["GET"], summary="存活检查")
+    app.add_api_route("/v1/lists", service.lists, methods=["GET"], summary="已加载的词表")
+    if service.token is not None:
+        answers = {401: {"model": Problem}, 409: {"model": Problem}}
+        app.add_api_route("/v1/reload", service.reload, methods=["POST"], summary="重新加载词表（需令牌）",
+                          responses=answers)  # type: ignore[arg-type]
+    app.add_api_route("/", service.page, methods=["GET", "HEAD"], include_in_schema=False)
 
 
 def _split(value: str) -> list[str]:

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from helpers import CORE, SHARED, needs_shared
 
-from errscan.run import Runner
 from errscan.crawl import _site_key, crawl, extract_links, normalise, run_crawl
 from errscan.fetch import USER_AGENT, FetchError, fetch, load_url, read_html
 from errscan.inputs import Source, load
 from errscan.readers import ReadError
+from errscan.run import Runner
 
 pytestmark = needs_shared  # the site is built from real pages of ../shared/corpus/html
 CORPUS = SHARED / "corpus" / "html" / "state_council"

@@ -9,9 +9,9 @@ from helpers import spans
 
 from errscan import Scanner
 from errscan.config import Config
-from errscan.run import Runner
 from errscan.model import Document, Severity
 from errscan.readers import read
+from errscan.run import Runner
 from errscan.suppress import UNUSED_RULE, Directive, apply, directives, document_directives, unused_findings
 
 
