@@ -12,6 +12,7 @@ input, merged with the options given) and one Scanner per distinct configuration
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -36,13 +37,13 @@ class Checked:
     config: Any
     metadata: dict[str, str] = field(default_factory=dict)  # kind, title, date, encoding
 
-    @property
+    @functools.cached_property
     def shown(self) -> list[Finding]:
         """What the report lists: min_severity and above."""
         floor = self.config.min_severity
         return [f for f in self.findings if f.severity >= floor]
 
-    @property
+    @functools.cached_property
     def hidden(self) -> Counter[str]:
         """Findings below min_severity, by severity label: counted in the report, not listed."""
         floor = self.config.min_severity
@@ -110,9 +111,15 @@ class Runner:
         self.resolver = ConfigResolver(Path(config) if config is not None else None, **given)
         self.scanners = Scanners(cache=cache, show_pii=show_pii, wrap=wrap)
         self.report_unused = report_unused
+        self._here: Any = None
 
     def config_for(self, path: Path | str | None) -> Any:
-        """The config of an input (None: standard input or a URL, from the current directory)."""
+        """The config of an input (None: standard input or a URL, from the current directory, as it was when
+        first asked: a service answers every request with the settings it started with)."""
+        if path is None:
+            if self._here is None:
+                self._here = self.resolver.for_path(None)
+            return self._here
         return self.resolver.for_path(path)
 
     def skips(self, path: Path | str, *, named: bool, force_exclude: bool = False) -> bool:

@@ -132,6 +132,9 @@ def _load_error(exc: Exception) -> tuple[str, list[str]]:
 # --- requests and answers ------------------------------------------------------------------------------------
 
 
+REQUEST_KEYS = tuple(k.name for k in KEYS if k.request)
+
+
 def _option_fields() -> dict[str, object]:
     """The request's settings, derived from settings.KEYS (those marked `request`); None: the service's own."""
     types = {"fail_on": Optional[Level], "shown": Optional[Shown], "ids": Optional[list[str]]}
@@ -160,7 +163,7 @@ class _CheckBody(BaseModel):
         return self
 
     def options(self) -> dict[str, object]:
-        return {k.name: getattr(self, k.name) for k in KEYS if k.request}
+        return {name: getattr(self, name) for name in REQUEST_KEYS}
 
 
 CheckRequest = create_model("CheckRequest", __base__=_CheckBody, **_option_fields())  # type: ignore[call-overload]

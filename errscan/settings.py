@@ -183,8 +183,12 @@ class _Methods:
         return fail_threshold(self.fail_on)  # type: ignore[attr-defined]
 
     def scan_key(self) -> tuple[object, ...]:
-        """The values that change what the Scanner finds: one Scanner per distinct key."""
-        return tuple(_hashable(getattr(self, k.name)) for k in KEYS if k.scan)
+        """The values that change what the Scanner finds: one Scanner per distinct key (computed once)."""
+        key = self.__dict__.get("_scan_key")
+        if key is None:
+            key = tuple(_hashable(getattr(self, k.name)) for k in KEYS if k.scan)
+            object.__setattr__(self, "_scan_key", key)
+        return key  # type: ignore[no-any-return]
 
     def key(self, known: Iterable[Path] = ()) -> str:
         """A digest of everything that changes a document's result (findings, what is shown, its verdict), the
@@ -226,6 +230,8 @@ class _Methods:
         An override replaces the list's severity, except for a dated entry the pipeline reports as info because
         the document's date is unknown (`Finding.undated`): it stays a hint.
         """
+        if not (self.disable or self.allow or self.allow_regex or self.severity):  # type: ignore[attr-defined]
+            return list(findings)  # nothing to filter or override (a service's common case)
         disabled, allowed, by_id = set(self.disable), set(self.allow), dict(self.severity)  # type: ignore[attr-defined]
         regexes = [re.compile(r) for r in self.allow_regex]  # type: ignore[attr-defined]
         kept = []
@@ -282,6 +288,8 @@ def merge(config: Any, **given: Any) -> Any:
     Per the key's kind: scalars replace the file's values; sequences are added to them; mappings update them.
     Paths given here are relative to the current directory. Raises Invalid for a bad value.
     """
+    if all(v is None for v in given.values()):
+        return config  # nothing given (a request that takes the service's settings)
     unknown = set(given) - set(NAMES)
     if unknown:
         raise TypeError(f"merge() got unknown options: {', '.join(sorted(unknown))}")
