@@ -138,10 +138,14 @@ def settings_for(options: AuditOptions) -> Settings:
 def load_lists(runner):  # type: ignore[no-untyped-def]
     """The run's own lists (the command line's, or --config's): what the cache's list diffing is against."""
     from errscan.config import ConfigError
-    from errscan.lexicon import ListLoadError
+    from errscan.lexicon import ListLoadError, load_lexicon
 
+    base = runner.resolver.base()
     try:
-        return runner.scanners.get(runner.resolver.base()).lexicon
+        if not base.builtin and not base.lists:
+            raise ConfigError([("命令行", 0, "builtin")])
+        # not through runner.scanners: the main process hands these lists over and keeps none of them
+        return load_lexicon(list(base.lists), builtin=base.builtin)
     except ConfigError as exc:
         raise AuditError("--no-builtin 需要至少一个 --list 词表" if "builtin" in str(exc) else str(exc)) from None
     except ListLoadError as exc:
