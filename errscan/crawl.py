@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from errscan.fetch import (
     MAX_BYTES,
     ROBOTS_AGENT,
-    FetchError,
     Fetched,
+    FetchError,
     HtmlSource,
     OffsiteRedirect,
     fetch,

@@ -90,6 +90,7 @@ class Scanners:
             self._scanners[key] = Scanner(
                 lexicon=self.lexicon(config.lists, config.builtin), allow=config.allow,
                 as_of=config.as_of.range if config.as_of else None, privacy=config.privacy, show_pii=self.show_pii,
+                fuzzy=config.fuzzy and config.builtin, lm=config.lm,  # fuzzy's sets are the built-in lists
             )
         return self._scanners[key]
 

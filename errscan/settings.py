@@ -61,6 +61,8 @@ KEYS: tuple[Key, ...] = (
     Key("exclude", "globs", (), "不检查的路径（glob，相对于配置文件所在目录，写法同 .gitignore）"),
     Key("privacy", "bool", True, "是否检查身份证号、手机号、银行卡号等个人信息", scan=True),
     Key("as_of", "date", None, "文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧名称是否过时", scan=True),
+    Key("fuzzy", "bool", True, "是否近似匹配：国名、机构名、区划名、重要表述和成语写错一个字也能发现", scan=True),
+    Key("lm", "bool", True, "是否用统计语言模型提示疑似错字（提示级别）", scan=True),
 )
 BY_NAME = {k.name: k for k in KEYS}
 NAMES = tuple(BY_NAME)

@@ -1,0 +1,386 @@
+"""A statistical detector of miswritten ordinary characters (疑似错字) from a character n-gram model.
+
+The model (errscan/data/lm/model.bin, built by tools/build_lm.py from laws, regulations and government work
+reports) is mapped into memory on first use; nothing is loaded at import.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import re
+import struct
+import sys
+import threading
+from bisect import bisect_left
+from dataclasses import dataclass
+from itertools import pairwise, repeat
+from pathlib import Path
+
+MODEL_PATH = Path(__file__).parent / "data" / "lm" / "model.bin"
+MAGIC = b"ERRSCANLM1\n"
+BOS, EOS, UNK, NUM, LAT = range(5)
+
+
+class Model:
+    """A back-off character n-gram model in a reversed trie (see tools/build_lm.py for the format)."""
+
+    def __init__(self, path: Path) -> None:
+        with open(path, "rb") as fh:
+            self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        buf = memoryview(self._map)
+        if bytes(buf[: len(MAGIC)]) != MAGIC:
+            raise ValueError(f"{path}: not an errscan language model")
+        (hlen,) = struct.unpack_from("<I", buf, len(MAGIC))
+        start = len(MAGIC) + 4
+        self.header: dict = json.loads(bytes(buf[start : start + hlen]))
+        base = start + hlen
+        self.order: int = self.header["order"]
+        arrays = {}
+        for name, (off, n, code) in self.header["arrays"].items():
+            size = {"B": 1, "H": 2, "I": 4}[code]
+            view = buf[base + off : base + off + n * size]
+            arrays[name] = view.cast(code) if code != "B" else view
+        if sys.byteorder != "little":  # the file is little-endian
+            import array
+
+            for name, view in list(arrays.items()):
+                if view.format != "B":
+                    a = array.array(view.format, view.tobytes())
+                    a.byteswap()
+                    arrays[name] = a
+        n = self.order
+        books = self.header["codebooks"]
+        self._tok = [None, None, *(arrays[f"tok{k}"] for k in range(2, n + 1))]
+        self._child = [None, *(arrays[f"child{k}"] for k in range(1, n))]
+        self._prob = [None, *(arrays[f"prob{k}"] for k in range(1, n + 1))]
+        self._bo = [None, *(arrays[f"bo{k}"] for k in range(1, n))]
+        self._pbook = [None, *(tuple(books[f"prob{k}"]) for k in range(1, n + 1))]
+        self._bbook = [None, *(tuple(books[f"bo{k}"]) for k in range(1, n))]
+        specials = len(self.header["specials"])
+        self.vocab: str = self.header["vocab"]
+        self.ids: dict[str, int] = {c: i + specials for i, c in enumerate(self.vocab)}
+        self._fwd_off, self._fwd_tok = arrays["fwd_off"], arrays["fwd_tok"]
+        self._al_off, self._al_tok = arrays["alike_off"], arrays["alike_tok"]
+        self._al_chars: str = self.header["alikes"]["chars"]
+        self._succ: dict[int, frozenset[int]] = {}
+        self._left: dict[int, frozenset[int]] = {}
+        self._all_left: list[frozenset[int]] | None = None
+        self._code = dict(self.ids)  # encode(): digits and latin letters too
+        self._code.update(dict.fromkeys("0123456789０１２３４５６７８９", NUM))
+        self._code.update(dict.fromkeys("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", LAT))
+        self._code.update(dict.fromkeys("".join(chr(c) for c in range(0xFF21, 0xFF3B)), LAT))  # Ａ-Ｚ
+        self._code.update(dict.fromkeys("".join(chr(c) for c in range(0xFF41, 0xFF5B)), LAT))  # ａ-ｚ
+        self.size = len(self._map)
+
+    def succ(self, a: int) -> frozenset[int]:
+        """Tokens seen right after a."""
+        got = self._succ.get(a)
+        if got is None:
+            got = self._succ[a] = frozenset(self._fwd_tok[self._fwd_off[a] : self._fwd_off[a + 1]])
+        return got
+
+    def left(self, b: int) -> frozenset[int]:
+        """Tokens seen right before b."""
+        got = self._left.get(b)
+        if got is None:
+            ch = self._child[1]
+            got = self._left[b] = frozenset(self._tok[2][ch[b] : ch[b + 1]])
+        return got
+
+    def all_lefts(self) -> list[frozenset[int]]:
+        """left() of every token, made at once (about 30 ms): for long texts."""
+        got = self._all_left
+        if got is None:
+            got = self._all_left = [self.left(b) for b in range(len(self._child[1]) - 1)]
+        return got
+
+    def alikes(self, ch: str) -> frozenset[int]:
+        """Token ids of the characters alike to ch (errscan.similar.alikes at build time) that the model knows."""
+        i = self._al_chars.find(ch) if len(ch) == 1 else -1
+        if i < 0:
+            return frozenset()
+        return frozenset(self._al_tok[self._al_off[i] : self._al_off[i + 1]])
+
+    def bigram(self, a: int, b: int) -> float:
+        """log10 P(b | a)."""
+        j = self.child(1, b, a)
+        if j < 0:
+            return self._bbook[1][self._bo[1][a]] + self._pbook[1][self._prob[1][b]]
+        return self._pbook[2][self._prob[2][j]]
+
+    def child(self, level: int, node: int, tok: int) -> int:
+        """The index in level+1 of node's child for tok, or -1."""
+        ch = self._child[level]
+        lo, hi = ch[node], ch[node + 1]
+        if lo == hi:
+            return -1
+        toks = self._tok[level + 1]
+        j = bisect_left(toks, tok, lo, hi)
+        return j if j < hi and toks[j] == tok else -1
+
+    def logp(self, w: int, ctx: list[int] | tuple[int, ...]) -> float:
+        """log10 P(w | ctx), ctx nearest token first (at most order-1 of them are used)."""
+        n = self.order
+        ctx = ctx[: n - 1]
+        node, depth = w, 1
+        p = self._pbook[1][self._prob[1][w]]
+        for h in ctx:
+            j = self.child(depth, node, h)
+            if j < 0:
+                break
+            node, depth = j, depth + 1
+            p = self._pbook[depth][self._prob[depth][j]]
+        if depth > len(ctx):
+            return p
+        # back-off weights of the contexts longer than the match: h1 … h_L for L >= depth
+        node = ctx[0]
+        level = 1
+        while True:
+            if level >= depth:
+                p += self._bbook[level][self._bo[level][node]]
+            if level == len(ctx):
+                break
+            j = self.child(level, node, ctx[level])
+            if j < 0:
+                break
+            node, level = j, level + 1
+        return p
+
+    def encode(self, clause: str) -> list[int]:
+        """Token ids of a clause (Han characters, <num>, <lat>, anything else <unk>), without <s> and </s>."""
+        return list(map(self._code.get, clause, repeat(UNK, len(clause))))
+
+    def score(self, ids: list[int]) -> list[float]:
+        """log10 P of each token of <s> ids </s> given its history (len(ids)+1 values, the last for </s>)."""
+        seq = [BOS, *ids, EOS]
+        n = self.order
+        out = []
+        for i in range(1, len(seq)):
+            ctx = seq[max(0, i - n + 1) : i][::-1]
+            out.append(self.logp(seq[i], ctx))
+        return out
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """A character that the model finds far less likely than an alike one (code-point offsets)."""
+
+    start: int
+    end: int
+    text: str  # the character as written
+    suggestion: str
+    score: float  # log10 gain in the probability of the clause when replaced
+    severity: int  # 1 info, 2 warning (3 error is never given by a statistical guess)
+    message: str
+    relation: str = ""  # "sound", "shape" or "both" (errscan.similar.relation)
+
+
+# Thresholds (log10 of the clause-probability gain). Chosen on the project's development set (the training
+# split of ECSpell's official-document domain, ../shared/data/dev; its test split is never used) and the clean
+# corpus (see bench/bench_lm_dev.py); few on purpose, so that they carry over to held-out text.
+INFO = 5.0
+WARNING = 8.0
+KNOWN_WORD = 15  # jieba frequency from which a dictionary word as written is taken to be meant
+MIN_CLAUSE = 4  # shorter runs (names in lists, headings) are not judged
+OTHER_UNSEEN = 0.15  # a clause whose bigrams are unseen by the model beyond this share, apart from the two next to
+# the suspect, is out of the model's reach (names, foreign words, lists, word salad)
+WORD_GAIN = 3.0  # a character inside a dictionary word is reported only if the replacement forms a word this much
+# more frequent (jieba's dictionary counts)
+LONG_TEXT = 20_000  # speed only: from this length on, every token's left neighbours are loaded at once
+PRE_GAIN = 0.5  # speed only: the bigram gain a replacement needs before it is scored in full …
+PRE_KEEP = 3  # … and how many of the best by that gain are
+NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿两")
+
+_CLAUSE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3007\uf900-\ufaff0-9A-Za-z０-９Ａ-Ｚａ-ｚ]+")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3007\uf900-\ufaff]")
+
+
+class Detector:
+    """Clause-by-clause search for one-character slips (see detect)."""
+
+    def __init__(self, lm: Model) -> None:
+        self.lm = lm
+        self._alike: dict[str, frozenset[int]] = {}
+        self._jieba = None
+
+    def alike_ids(self, ch: str) -> frozenset[int]:
+        got = self._alike.get(ch)
+        if got is None:
+            got = self._alike[ch] = self.lm.alikes(ch)
+        return got
+
+    def detect(self, text: str) -> list[Suspect]:
+        raw: list[tuple[int, int, str, str, float, str]] = []
+        lefts = self.lm.all_lefts() if len(text) >= LONG_TEXT else None
+        for m in _CLAUSE.finditer(text):
+            s = m.group()
+            if len(s) >= MIN_CLAUSE:
+                self._clause(s, m.start(), raw, lefts)
+        if not raw:
+            return []
+        return self._confirm(raw)
+
+    def _clause(self, s: str, off: int, out: list, lefts: list[frozenset[int]] | None) -> None:
+        lm = self.lm
+        succ, left = lm.succ, lm.left
+        seq = [BOS, *lm.encode(s), EOS]
+        n = len(seq)
+        if lefts is None:
+            unseen = [k for k in range(n - 1) if seq[k] not in left(seq[k + 1])]
+        else:
+            unseen = [k for k, (x, y) in enumerate(pairwise(seq)) if x not in lefts[y]]
+        if not unseen or len(unseen) - 2 > OTHER_UNSEEN * (n - 1):
+            return
+        limit = len(unseen) - OTHER_UNSEEN * (n - 1)  # unseen bigrams the suspect itself must explain
+        holes = set(unseen)
+        order = lm.order
+        logp, bigram = lm.logp, lm.bigram
+        base: dict[int, float] = {}
+        best_of_clause: list[tuple[float, int, int]] = []
+        for k in sorted({k for j in unseen for k in (j, j + 1) if 0 < k < n - 1}):
+            ch = s[k - 1]
+            if ch in NUMERALS or not _HAN.match(ch) or ((k - 1) in holes) + (k in holes) < limit:
+                continue
+            a, t, b = seq[k - 1], seq[k], seq[k + 1]
+            if a in (NUM, LAT) or b in (NUM, LAT):  # next to a number or a code: the model sees only <num>
+                continue
+            lb = left(b)
+            cands = [c for c in self.alike_ids(ch) & succ(a) if c in lb]
+            if not cands:
+                continue
+            # bigram pre-score: a replacement that does not even improve its two bigrams is not scored in full
+            o2 = bigram(a, t) + bigram(t, b) + PRE_GAIN
+            pre = [(g, c) for c in cands if (g := bigram(a, c) + bigram(c, b)) > o2]
+            if not pre:
+                continue
+            if len(pre) > PRE_KEEP:
+                pre.sort(reverse=True)
+                del pre[PRE_KEEP:]
+            hi = min(k + order - 1, n - 1)
+            old = 0.0
+            for j in range(k, hi + 1):
+                v = base.get(j)
+                if v is None:
+                    v = base[j] = logp(seq[j], seq[max(0, j - order + 1) : j][::-1])
+                old += v
+            top, top_c = -1e9, -1
+            for _g, c in pre:
+                new = 0.0
+                for j in range(k, hi + 1):
+                    if j == k:
+                        new += logp(c, seq[max(0, j - order + 1) : j][::-1])
+                    else:
+                        ctx = seq[max(0, j - order + 1) : j][::-1]
+                        ctx[j - k - 1] = c
+                        new += logp(seq[j], ctx)
+                if new > top:
+                    top, top_c = new, c
+            gain = top - old
+            if gain >= INFO:
+                best_of_clause.append((gain, k, top_c))
+        taken: list[int] = []
+        for gain, k, c in sorted(best_of_clause, reverse=True):  # one suspect per unseen bigram
+            if all(abs(k - t) > 1 for t in taken):
+                taken.append(k)
+                out.append((off, k - 1, s, lm.vocab[c - len(lm.header["specials"])], gain, ""))
+
+    def _words(self):
+        if self._jieba is None:
+            from errscan.verify import tokenizer
+
+            self._jieba = tokenizer()
+        return self._jieba
+
+    def _confirm(self, raw: list) -> list[Suspect]:
+        """Drop slips that only turn one dictionary word into another not much more frequent; word the rest."""
+        from errscan.lexicon.generate import FUNCTION
+        from errscan.similar import relation
+
+        dt = self._words()
+        freq = dt.FREQ
+        seg: dict[str, list[str]] = {}
+
+        def word_at(clause: str, i: int) -> tuple[str, int]:
+            toks = seg.get(clause)
+            if toks is None:
+                toks = seg[clause] = list(dt.cut(clause, HMM=False))
+            pos = 0
+            for w in toks:
+                if pos <= i < pos + len(w):
+                    return w, pos
+                pos += len(w)
+            return clause[i], i
+
+        out = []
+        for off, i, clause, sugg, gain, _ in raw:
+            ch = clause[i]
+            fixed = clause[:i] + sugg + clause[i + 1 :]
+            w, _p = word_at(clause, i)
+            w2, p2 = word_at(fixed, i)
+            if len(w) >= 2 and (len(w2) < 2 or freq.get(w2, 0) < WORD_GAIN * freq.get(w, 0)):
+                continue
+            if len(w) >= 2 and freq.get(w, 0) >= KNOWN_WORD:
+                continue  # a word in common use (魄力, 收尾, 攸关) is no slip, whatever the model expects
+            if ch in FUNCTION and sugg in FUNCTION:
+                continue  # 或/和, 的/地: the writer's choice between function words, not a slip of the pen
+            if len(w2) >= 2:
+                shown = clause[p2 : p2 + len(w2)]
+            else:
+                shown = clause[max(0, i - 1) : i + 2]
+            sev = 2 if gain >= WARNING else 1
+            rel = relation(ch, sugg) or ""
+            kind = {"sound": "音近", "shape": "形近", "both": "音形皆近"}.get(rel, "")
+            msg = f"疑似错字：“{shown}”中的“{ch}”可能应为“{sugg}”" + (f"（{kind}）" if kind else "")
+            out.append(Suspect(off + i, off + i + 1, ch, sugg, round(gain, 2), sev, msg, rel))
+        return out
+
+
+_model: Model | None = None
+_lock = threading.Lock()
+
+
+def available() -> bool:
+    """Whether the shipped model file is present."""
+    return MODEL_PATH.is_file()
+
+
+def model() -> Model:
+    """The shipped model, mapped on first use."""
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                _model = Model(MODEL_PATH)
+    return _model
+
+
+_detector: Detector | None = None
+
+
+def detect(text: str) -> list[Suspect]:
+    """Suspected one-character slips in text, in order: clause by clause, against the shipped model."""
+    global _detector
+    if _detector is None:
+        _detector = Detector(model())
+    return _detector.detect(text)
+
+
+_BOUNDARY = re.compile(r"[\s，。；：、！？（）《》“”‘’\"'()\[\]{}<>,.;:!?]")
+
+
+def gain(text: str, start: int, end: int, replacement: str, reach: int = 8) -> float | None:
+    """How much more probable (log10) the clause around text[start:end] reads with `replacement` there:
+    a second opinion on another detector's suggestion. None without the model."""
+    if not available():
+        return None
+    lm = model()
+    lo = start
+    while lo > 0 and start - lo < reach and not _BOUNDARY.match(text[lo - 1]):
+        lo -= 1
+    hi = end
+    while hi < len(text) and hi - end < reach and not _BOUNDARY.match(text[hi]):
+        hi += 1
+    written = text[lo:hi]
+    fixed = text[lo:start] + replacement + text[end:hi]
+    return sum(lm.score(lm.encode(fixed))) - sum(lm.score(lm.encode(written)))

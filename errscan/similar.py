@@ -1,0 +1,135 @@
+"""Sound-alike and shape-alike characters (音近字、形近字) for the 8,105 characters of 通用规范汉字表.
+
+The table ``errscan/data/similar.tsv`` is built by ``tools/build_similar.py`` (sources in
+``errscan/data/SOURCES.md``) and read on first use (about 10 ms, 3 MB)::
+
+    >>> relation("党", "常"), relation("意", "义"), relation("换", "奂"), relation("人", "山")
+    ('shape', 'sound', 'both', None)
+    >>> "攻" in alikes("政", "shape")
+    True
+
+Sound-alikes share a reading without regard to tone (pypinyin readings, heteronyms included), or differ by a
+fuzzy initial or final that ECSpell's confusion set also lists (z/zh, n/l, in/ing …). Lists are ordered by
+character frequency, the most frequent first.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+__all__ = ["KINDS", "alikes", "known", "readings", "relation"]
+
+TABLE = Path(__file__).resolve().parent / "data" / "similar.tsv"
+KINDS = ("sound", "shape", "any")
+
+
+class _Table:
+    """The parsed table: per character its readings, near-sound and shape-alike strings.
+
+    Only the rows are split at load time; toneless readings and the syllable index are made when first asked.
+    """
+
+    def __init__(self, path: Path = TABLE):
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        self.rows: dict[str, list[str]] = {}
+        for line in text.splitlines():
+            if line and line[0] != "#":
+                row = line.split("\t")
+                self.rows[row[0]] = row
+        self._bare: dict[str, frozenset[str]] = {}
+        self._by_syllable: dict[str, list[str]] | None = None
+        self._sound: dict[str, tuple[str, ...]] = {}
+
+    def toneless(self, ch: str) -> frozenset[str]:
+        got = self._bare.get(ch)
+        if got is None:
+            row = self.rows.get(ch)
+            got = frozenset(s.rstrip("012345") for s in row[1].split()) if row else frozenset()
+            self._bare[ch] = got
+        return got
+
+    def sound(self, ch: str) -> tuple[str, ...]:
+        got = self._sound.get(ch)
+        if got is None:
+            if self._by_syllable is None:
+                index: dict[str, list[str]] = {}
+                for c in self.rows:  # rows are in frequency order, and so stay the lists
+                    for s in self.toneless(c):
+                        index.setdefault(s, []).append(c)
+                self._by_syllable = index
+            seen: dict[str, None] = {}
+            for s in self.toneless(ch):
+                seen.update(dict.fromkeys(self._by_syllable[s]))
+            seen.update(dict.fromkeys(self.rows[ch][2]))
+            seen.pop(ch, None)
+            order = self._order()
+            got = self._sound[ch] = tuple(sorted(seen, key=order.__getitem__))
+        return got
+
+    def _order(self) -> dict[str, int]:
+        order = getattr(self, "_rank", None)
+        if order is None:
+            order = self._rank = {c: i for i, c in enumerate(self.rows)}
+        return order
+
+
+_table: _Table | None = None
+_lock = threading.Lock()
+
+
+def _get() -> _Table:
+    global _table
+    if _table is None:
+        with _lock:
+            if _table is None:
+                _table = _Table()
+    return _table
+
+
+def relation(a: str, b: str) -> str | None:
+    """How two characters are alike: "sound", "shape", "both", or None (also for equal or unknown ones)."""
+    if a == b or len(a) != 1 or len(b) != 1:
+        return None
+    t = _get()
+    ra = t.rows.get(a)
+    if ra is None or b not in t.rows:
+        return None
+    sound = bool(t.toneless(a) & t.toneless(b)) or b in ra[2]
+    shape = b in ra[3]
+    if sound and shape:
+        return "both"
+    return "sound" if sound else "shape" if shape else None
+
+
+def alikes(ch: str, kind: str = "any") -> tuple[str, ...]:
+    """The characters alike to `ch`: kind "sound", "shape" or "any" (both kinds first, then shape, then sound)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    t = _get()
+    row = t.rows.get(ch)
+    if row is None:
+        return ()
+    shape = row[3]
+    if kind == "shape":
+        return tuple(shape)
+    sound = t.sound(ch)
+    if kind == "sound":
+        return sound
+    sound_set = set(sound)
+    both = tuple(c for c in shape if c in sound_set)
+    rest_shape = tuple(c for c in shape if c not in sound_set)
+    rest_sound = tuple(c for c in sound if c not in shape)
+    return both + rest_shape + rest_sound
+
+
+def readings(ch: str) -> tuple[str, ...]:
+    """The pinyin readings of `ch` with tone digits (e.g. ("xing2", "hang2", …)); () if not in the table."""
+    row = _get().rows.get(ch)
+    return tuple(row[1].split()) if row else ()
+
+
+def known(ch: str) -> bool:
+    """True if `ch` is one of the table's 8,105 characters."""
+    return ch in _get().rows

@@ -1,0 +1,138 @@
+"""errscan.lm: the statistical slip detector (疑似错字) and its shipped n-gram model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from helpers import SHARED, needs_shared
+
+from errscan import lm
+
+pytestmark = pytest.mark.skipif(not lm.available(), reason="no model: run tools/build_lm.py")
+
+# Sentences written for these tests (not from any spelling-check set): (as written, offset, slip, suggestion).
+SLIPS = [
+    ("各地要加快发展大数局产业，推动数字经济和实体经济深度融合。", 9, "局", "据"),
+    ("坚持以人民为中心的发展思响，不断增进民生福祉。", 12, "响", "想"),
+    ("持续深化放管服改革，优化营商环竟。", 15, "竟", "境"),
+    ("加强生态环境保护，深入打好污染防治功坚战。", 17, "功", "攻"),
+    ("持之以恒纠治四风，切实减轻基层负坦。", 16, "坦", "担"),
+    ("加大对中小微企业的金融支持力渡。", 14, "渡", "度"),
+    ("健全现代预算制度，加强财政资金统筹，提高资金使用效义。", 25, "义", "益"),
+    ("促进基本公共服务均等化，扎实推进共同富欲。", 19, "欲", "裕"),
+    ("坚决守住不发生系统性风险的底线，维护金融市场稳定运形。", 25, "形", "行"),
+]
+
+MODERN = [
+    "加快发展新质生产力，推动传统产业提质增效。",
+    "推进沙戈荒地区大型风电光伏基地建设。",
+    "做强做优做大数字经济，推动经济高质量发展。",
+    "因地制宜发展新质生产力，以科技创新引领现代化产业体系建设。",
+    "深入实施乡村振兴战略，持续巩固拓展脱贫攻坚成果。",
+]
+
+
+@pytest.mark.parametrize(("text", "offset", "slip", "suggestion"), SLIPS)
+def test_slip_found_with_its_suggestion(text: str, offset: int, slip: str, suggestion: str) -> None:
+    found = lm.detect(text)
+    assert [(s.start, s.end, s.text, s.suggestion) for s in found] == [(offset, offset + 1, slip, suggestion)]
+    s = found[0]
+    assert text[s.start : s.end] == s.text
+    assert s.severity in (1, 2) and s.score >= lm.INFO
+    assert s.message.startswith("疑似错字：") and f"“{slip}”可能应为“{suggestion}”" in s.message
+
+
+@pytest.mark.parametrize(("text", "offset", "slip", "suggestion"), SLIPS)
+def test_corrected_form_is_clean(text: str, offset: int, slip: str, suggestion: str) -> None:
+    fixed = text[:offset] + suggestion + text[offset + 1 :]
+    assert lm.detect(fixed) == []
+
+
+@pytest.mark.parametrize("text", MODERN)
+def test_modern_vocabulary_is_not_a_slip(text: str) -> None:
+    assert lm.detect(text) == []
+
+
+def test_offsets_are_code_points_in_the_whole_text() -> None:
+    head = "𠀀🙂第一条　Ｂ类。\n"  # astral characters, full-width space and letter before the slip
+    text, offset = head + SLIPS[0][0], len(head) + SLIPS[0][1]
+    [s] = lm.detect(text)
+    assert (s.start, s.text) == (offset, "局") and text[s.start] == "局"
+
+
+def test_digits_latin_punctuation_and_short_runs_are_skipped() -> None:
+    assert lm.detect("") == []
+    assert lm.detect("，。；：！？、（）《》“”…… 123 ABC x86_64 2025-01-01") == []
+    assert lm.detect("王　伟　李　杰") == []  # names in a list: runs shorter than MIN_CLAUSE
+
+
+def test_only_a_warning_when_overwhelming() -> None:
+    found = lm.detect("持续深化放管服改革，优化营商环竟。人民很行、财政部指导。")
+    assert all(s.severity == (2 if s.score >= lm.WARNING else 1) for s in found)
+    assert all(s.severity < 3 for s in found)
+
+
+def test_model_header_records_its_sources() -> None:
+    m = lm.model()
+    files = {src["file"]: src for src in m.header["sources"]}
+    assert set(files) == {"laws_lawrefbook.txt", "gov_work_reports_cpc_congress_wikisource.txt"}
+    assert all(len(src["sha256"]) == 64 and src["upstream"] for src in files.values())
+    assert m.header["smoothing"] == "kn" and m.order == 4
+    assert lm.MODEL_PATH.stat().st_size <= 20_000_000
+
+
+def test_model_is_a_normalised_distribution() -> None:
+    m = lm.model()
+    vocab = range(1, len(m.header["specials"]) + len(m.vocab))  # every token that can follow (not <s>)
+    for ctx in ("发展大", "人民", "国", ""):
+        ids = [m.ids[c] for c in reversed(ctx)] or [lm.BOS]
+        total = sum(10 ** m.logp(w, ids) for w in vocab)
+        assert total == pytest.approx(1.0, abs=0.03)
+
+
+def test_loaded_lazily_and_only_from_the_package() -> None:
+    code = (
+        "import sys; from errscan import lm; assert lm._model is None, 'mapped at import'; "
+        "lm.detect('推动经济高质量发展。'); "
+        "assert lm._model is not None and lm.MODEL_PATH.is_relative_to(__import__('pathlib').Path(lm.__file__).parent)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@needs_shared
+def test_clean_corpus_gate() -> None:
+    """Held-out official text (national reports 1978–2018 are not in the model's corpus)."""
+    root = SHARED / "corpus" / "clean"
+    paths = sorted((root / "national_reports").glob("*.txt")) + sorted((root / "state_council_docs").glob("*.txt"))
+    assert paths
+    chars = found = warnings = 0
+    for p in paths:
+        text = p.read_text(encoding="utf-8")
+        chars += len(text)
+        got = lm.detect(text)
+        found += len(got)
+        warnings += sum(s.severity >= 2 for s in got)
+    assert chars > 900_000
+    assert found / chars * 1e5 <= 3.0
+    assert warnings / chars * 1e5 <= 0.3
+
+
+def test_candidates_follow_errscan_similar() -> None:
+    """The model carries errscan.similar's alike lists (made at build time): rebuild it when similar.tsv changes."""
+    from errscan import similar
+
+    m = lm.model()
+    chars = m.header["alikes"]["chars"]
+    for ch in [*chars[:: max(1, len(chars) // 300)], "局", "据", "竟"]:
+        want = {m.ids[c] for c in similar.alikes(ch) if c in m.ids}
+        assert m.alikes(ch) == want, ch
+
+
+def test_long_text_path_gives_the_same_suspects(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "".join(s for s, *_ in SLIPS) * 120
+    assert len(text) >= lm.LONG_TEXT
+    fast = lm.detect(text)
+    monkeypatch.setattr(lm, "LONG_TEXT", 10**9)
+    assert lm.detect(text) == fast and len(fast) == 120 * len(SLIPS)
