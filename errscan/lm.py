@@ -320,8 +320,8 @@ class Detector:
             w2, p2 = word_at(fixed, i)
             if len(w) >= 2 and (len(w2) < 2 or freq.get(w2, 0) < WORD_GAIN * freq.get(w, 0)):
                 continue
-            if len(w) >= 2 and freq.get(w, 0) >= KNOWN_WORD:
-                continue  # a word in common use (魄力, 收尾, 攸关) is no slip, whatever the model expects
+            if len(w) >= 2 and freq.get(w, 0) >= KNOWN_WORD and gain < WARNING:
+                continue  # a word in common use (魄力, 收尾, 攸关) is no slip, unless the model is overwhelming
             if ch in FUNCTION and sugg in FUNCTION:
                 continue  # 或/和, 的/地: the writer's choice between function words, not a slip of the pen
             if len(w2) >= 2:
