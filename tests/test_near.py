@@ -125,6 +125,6 @@ def test_without_the_built_in_lists_there_is_no_fuzzy_matching() -> None:
 
 
 def test_an_overwhelming_model_overrides_a_common_word(scanner: Scanner) -> None:
-    """懂事 is a word in common use, but 懂事会 in a sentence about a company's board reads 10⁸ times worse than 董事会."""
+    """懂事 is a word in common use, but 懂事会 (a company's board) reads 10⁸ times worse than 董事会."""
     text = "再由懂事会或者经理层作出决定。"
     assert found(scanner, text) == [("lm/懂→董", 2, 1, "warning", "董")]
