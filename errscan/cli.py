@@ -244,8 +244,8 @@ def _settings_errors() -> Iterator[None]:
     try:
         yield
     except ConfigError as exc:
-        if all(where == "命令行" for where, _, _ in exc.errors):
-            raise _fail("命令行选项有误：" + "；".join(msg for _, _, msg in exc.errors)) from None
+        if exc.command_line:
+            raise _fail(exc.command_line) from None
         sys.stderr.write(f"{exc}\n")
         raise _fail("配置文件有误，未执行检查") from None
     except ListLoadError as exc:

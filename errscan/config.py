@@ -33,9 +33,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from errscan.settings import BY_NAME, KINDS, NAMES, Config, Invalid, dump, merge
+from errscan.settings import BY_NAME, NAMES, Config, Invalid, dump, merge, parse
 
 FILENAME = ".errscan.yaml"
+COMMAND_LINE = "命令行"  # where a problem is, when it is in an option rather than a file
 __all__ = [
     "FILENAME", "Config", "ConfigError", "ConfigResolver", "discover", "load_config", "merge", "show", "show_for",
 ]
@@ -50,6 +51,13 @@ class ConfigError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(f"{f}:{line}: {msg}" if line else f"{f}: {msg}" for f, line, msg in self.errors)
+
+    @property
+    def command_line(self) -> str | None:
+        """The problems, when they are all in options given on the command line (or a request), else None."""
+        if all(where == COMMAND_LINE for where, _, _ in self.errors):
+            return "命令行选项有误：" + "；".join(msg for _, _, msg in self.errors)
+        return None
 
 
 # --- discovery -------------------------------------------------------------------------------------------
@@ -133,7 +141,7 @@ def load_config(path: Path) -> Any:
                 errors += [(where, line, msg) for line, msg in problems]
                 values[key] = tuple(pairs)
             else:
-                values[key] = _value(key, value_node, data[key], base)
+                values[key] = _value(key, data[key], base)
         except Invalid as exc:
             errors.append((where, _line(value_node, exc.item), str(exc)))
             values[key] = None  # seen: a second occurrence is a duplicate
@@ -142,11 +150,10 @@ def load_config(path: Path) -> Any:
     return Config(path=Path(path), root=base, **{k: v for k, v in values.items() if v is not None})
 
 
-def _value(key: str, node: Any, value: Any, base: Path) -> Any:
+def _value(key: str, value: Any, base: Path) -> Any:
     """One key's value, checked by its kind; list files must exist. Raises Invalid."""
-    kind = BY_NAME[key].kind
-    parsed = KINDS[kind].parse(value, key)
-    if kind == "paths":
+    parsed = parse(key, value)
+    if BY_NAME[key].kind == "paths":
         parsed = tuple(Path(os.path.normpath(base / p.expanduser())) for p in parsed)
         for i, p in enumerate(parsed):
             if not p.exists():
@@ -166,7 +173,7 @@ def _mapping(key: str, node: Any, value: Any) -> tuple[list[tuple[str, Any]], li
         try:
             if name in names:
                 raise Invalid(f"{key}：{name} 重复")
-            pairs += KINDS[BY_NAME[key].kind].parse([(name, level)], key)
+            pairs += parse(key, [(name, level)])
         except Invalid as exc:
             problems.append((key_node.start_mark.line + 1, str(exc)))
         names.append(name)
@@ -194,7 +201,7 @@ class ConfigResolver:
         try:
             merge(Config(), **given)  # a bad option fails before anything is read
         except Invalid as exc:
-            raise ConfigError([("命令行", 0, str(exc))]) from None
+            raise ConfigError([(COMMAND_LINE, 0, str(exc))]) from None
         if self.explicit is not None:
             self._get(self.explicit)  # a bad --config fails before anything is scanned
 
@@ -205,10 +212,7 @@ class ConfigResolver:
 
     def for_path(self, path: Path | str | None) -> Any:
         """The config for an input file (None: standard input, resolved from the current directory)."""
-        if self.explicit is not None:
-            return self._get(self.explicit)
-        start = os.path.dirname(os.path.abspath(path)) if path is not None else os.getcwd()
-        return self._get(discover(start, self._dirs))
+        return self.for_dir(os.path.dirname(os.path.abspath(path)) if path is not None else os.getcwd())
 
     def base(self) -> Any:
         """The run's own settings: `--config`'s, or the defaults, with the options given (no discovery)."""
@@ -219,9 +223,6 @@ class ConfigResolver:
         if self.explicit is not None:
             return self._get(self.explicit)
         return self._get(discover(directory, self._dirs))
-
-    def loaded(self) -> list[Any]:
-        return list(self._loaded.values())
 
 
 # --- errscan config --show ---------------------------------------------------------------------------------

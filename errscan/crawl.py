@@ -468,13 +468,16 @@ def run_crawl(
     config's filters applied); everything not checked as an InputError."""
     from errscan.run import Checked, hidden_counts
 
-    results: list[Checked] = []
+    results: list[Checked] = []  # each document's, then the dead links'
     order: dict[str, int] = {}
     config = runner.config_for(None)
 
     def on_page(url: str, doc: Document) -> None:
         order.setdefault(url, len(order))
         results.append(runner.check(doc, url, None, config=config))
+        documents.append((url, results[-1].metadata))
+
+    documents: list[tuple[str, dict[str, str]]] = []
 
     with progress_bar(progress) as on_progress:
         result = crawl(
@@ -490,10 +493,9 @@ def run_crawl(
             errors.append(InputError(err.url, err.message + where))
     if not result.fetched and result.skipped_robots:
         errors.append(InputError(start_url, "robots.txt 不允许抓取此网址（可用 --no-robots 忽略）"))
-    if dead:
-        results.append(Checked("", tuple(config.apply(dead)), config))
+    if dead:  # the dead links under the same config: filtered, shown and judged like any document's findings
+        results.append(Checked(start_url, tuple(config.apply(dead)), config))
     findings = sorted((f for r in results for f in r.shown), key=lambda f: (order.get(f.path, len(order)), f))
-    documents = [(r.path, r.metadata) for r in results if r.path]
     return CrawlOutcome(
         findings, errors, documents, result.pages + result.attachments, result, hidden_counts(results),
         any(r.failed for r in results),

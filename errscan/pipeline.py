@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from errscan.detectors.privacy import Hit
 from errscan.detectors.privacy import detect as detect_privacy
@@ -17,6 +17,9 @@ from errscan.model import Document, Finding, Severity, category_zh
 from errscan.normalize import describe, fold, squeeze
 from errscan.posmap import context
 from errscan.verify import verify
+
+if TYPE_CHECKING:
+    from errscan.fuzzy import Near
 
 _since = functools.lru_cache(maxsize=None)(parse_date)
 WINDOW = 1 << 20  # characters normalised and scanned at once
@@ -140,17 +143,17 @@ class Scanner:
         near = [d for d in self._detected(folded) if d.severity >= self.min_severity]
         return spans, hits, near
 
-    def _second_opinion(self, text: str, near: object) -> bool:
+    def _second_opinion(self, text: str, near: Near) -> bool:
         """An uncertain near-miss (info) is reported only when the language model of official text reads its
         clause far better corrected: 10³ times for an alike character, 10⁵ for a dissimilar one, which is also
         not reported inside quotation marks (a term cited on purpose: “一国两府”)."""
         import errscan.lm as lm
 
-        start, end = near.start, near.end  # type: ignore[attr-defined]
-        gain = lm.gain(text, start, end, near.suggest) if self.lm else None  # type: ignore[attr-defined]
+        start, end = near.start, near.end
+        gain = lm.gain(text, start, end, near.suggest) if self.lm else None
         if gain is None:
             return False
-        if near.relation is not None:  # type: ignore[attr-defined]
+        if near.relation is not None:
             return gain >= ALIKE_GAIN
         quoted = text[start - 1 : start] in QUOTES and text[end : end + 1] in QUOTES
         return gain >= DISSIMILAR_GAIN and not quoted

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from errscan.config import ConfigError, ConfigResolver
+from errscan.config import COMMAND_LINE, ConfigError, ConfigResolver
 from errscan.model import Document, Finding, InputError, Report, Severity
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class Scanners:
         key = config.scan_key()
         if key not in self._scanners:
             if not config.builtin and not config.lists:
-                where = str(config.path) if config.path else "命令行"
+                where = str(config.path) if config.path else COMMAND_LINE
                 raise ConfigError([(where, 0, "未使用内置词表（builtin: false / --no-builtin），又没有给出任何词表")])
             self._scanners[key] = Scanner(
                 lexicon=self.lexicon(config.lists, config.builtin), allow=config.allow,
@@ -93,9 +93,6 @@ class Scanners:
                 fuzzy=config.fuzzy and config.builtin, lm=config.lm,  # fuzzy's sets are the built-in lists
             )
         return self._scanners[key]
-
-    def lexicons(self) -> Iterable[Lexicon]:
-        return self._lexicons.values()
 
 
 class Runner:

@@ -40,7 +40,7 @@ from errscan._version import __version__
 from errscan.contract import documents_dict, finding_model
 from errscan.model import FAIL_ON, SHOWN, Document, Finding, Report
 from errscan.run import Checked, Runner
-from errscan.settings import KEYS, Invalid, merge
+from errscan.settings import BY_NAME, KEYS, Invalid, merge
 
 __all__ = ["MAX_BODY", "TIME_LIMIT", "app_from_env", "create_app", "runner_factory", "serve"]
 
@@ -516,7 +516,7 @@ def _split(value: str) -> list[str]:
 
 
 def _help(key: str) -> str:
-    return next(k.help for k in KEYS if k.name == key)
+    return BY_NAME[key].help
 
 
 def lists_body(runner: Runner) -> dict[str, object]:

@@ -129,25 +129,21 @@ def settings_for(options: AuditOptions) -> Settings:
     try:
         settings.runner()
     except ConfigError as exc:
-        if all(where == "命令行" for where, _, _ in exc.errors):
-            raise AuditError("命令行选项有误：" + "；".join(msg for _, _, msg in exc.errors)) from None
+        if exc.command_line:
+            raise AuditError(exc.command_line) from None
         raise AuditError(f"{exc}\n配置文件有误，未执行审计") from None
     return settings
 
 
 def load_lists(runner):  # type: ignore[no-untyped-def]
     """The run's own lists (the command line's, or --config's): what the cache's list diffing is against."""
-    from errscan.config import ConfigError
     from errscan.lexicon import ListLoadError, load_lexicon
 
     base = runner.resolver.base()
-    try:
-        if not base.builtin and not base.lists:
-            raise ConfigError([("命令行", 0, "builtin")])
-        # not through runner.scanners: the main process hands these lists over and keeps none of them
+    if not base.builtin and not base.lists:
+        raise AuditError("--no-builtin 需要至少一个 --list 词表")
+    try:  # not through runner.scanners: the main process hands these lists over and keeps none of them
         return load_lexicon(list(base.lists), builtin=base.builtin)
-    except ConfigError as exc:
-        raise AuditError("--no-builtin 需要至少一个 --list 词表" if "builtin" in str(exc) else str(exc)) from None
     except ListLoadError as exc:
         raise AuditError("\n".join(map(str, exc.errors)) + f"\n词表有 {len(exc.errors)} 处错误，未执行检查") from None
 
