@@ -250,11 +250,12 @@ class Detected(NamedTuple):
 def _aligned(text: str, start: int, end: int) -> bool:
     """Neither end of a near-miss cuts a word of its clause that reaches past it: 中华人民和国际友人 is 人民 and
     国际, not a 中华人民共和国 missing its 共."""
-    from errscan.verify import clause_bounds, tokenizer
+    from errscan.verify import clause_bounds
+    from errscan.words import words
 
     lo, hi = clause_bounds(text, start, end)
     at = lo
-    for word in tokenizer().cut(text[lo:hi], HMM=False):
+    for word in words().cut(text[lo:hi]):
         nxt = at + len(word)
         if (at < start < nxt) or (at < end < nxt):
             return False

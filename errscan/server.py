@@ -75,10 +75,10 @@ def runner_factory(config: str | Path | None = None, **given: object) -> Callabl
 
 
 def warm(runner: Runner) -> None:
-    """Everything a first request would otherwise pay for: jieba's dictionary, the entries, the regexes."""
-    from errscan.verify import tokenizer
+    """Everything a first request would otherwise pay for: the segmenter, the entries, the regexes."""
+    from errscan.words import words
 
-    tokenizer().lcut("再接再厉", HMM=False)
+    words().cut("再接再厉")
     lex = scanner_of(runner).lexicon
     if len(lex.entries):
         lex.entries[0]  # a cached lexicon's entries are unpickled on first use

@@ -1,7 +1,8 @@
 """Candidates -> verified spans: jieba boundaries, `unless` contexts, the allowlist, overlaps.
 
-jieba is imported only when a candidate needs a boundary check, and only the clause around the
-candidate (between punctuation marks or line breaks) is segmented, with HMM off, each clause once.
+The segmenter (errscan.words: jieba's dictionary, HMM off) starts only when a candidate needs a boundary
+check, and only the clause around the candidate (between punctuation marks or line breaks) is segmented,
+each clause once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from errscan.lexicon import Entry
 from errscan.lexicon.schema import CONTEXT_REACH
 from errscan.match import Candidate
+from errscan.words import words
 
 # Clause breaks: line breaks, spaces, and Chinese and ASCII punctuation.
 _BREAKS = r"[\s，。！？；：、,.!?;:…—（）()《》〈〉“”‘’\"'「」『』【】\[\]<>{}/|·]"
@@ -24,23 +26,6 @@ _UP_TO_LAST_BREAK = re.compile(r"(?s).*" + _BREAKS)
 REACH = 64
 
 ALIGNED, INSIDE, STRADDLING = "aligned", "inside", "straddling"
-
-_tokenizer = None
-
-
-def tokenizer():
-    """jieba's default tokenizer, initialised on first use (about 0.6 s and 80 MB)."""
-    global _tokenizer
-    if _tokenizer is None:
-        import logging
-
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        _tokenizer = jieba.dt
-    return _tokenizer
-
 
 def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """The run of text around [start, end) up to the nearest breaks outside it."""
@@ -63,7 +48,7 @@ class Segmenter:
         key = (left, right)
         if key not in self._cache:
             cuts = [left]
-            for token in tokenizer().cut(self.text[left:right], HMM=False):
+            for token in words().cut(self.text[left:right]):
                 cuts.append(cuts[-1] + len(token))
             self._cache[key] = cuts
         return self._cache[key]

@@ -130,9 +130,9 @@ class _State:
         self.settings = settings
         self.probes = {key: probe_lexicon(matches) for key, matches in probes.items()}
         if settings.warm:
-            from errscan.verify import tokenizer
+            from errscan.words import words
 
-            tokenizer()
+            words()
 
 
 def _recording(lex):  # type: ignore[no-untyped-def]

@@ -1,0 +1,75 @@
+"""errscan.words: rjieba's cuts and the cached frequency trie stand in for jieba; they must agree with it."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from helpers import SHARED, needs_shared
+
+from errscan.words import Words, _build, _dict_path, words
+
+CLAUSE = re.compile(r"[^\s，。！？；：、,.!?;:…—（）()《》〈〉“”‘’\"'「」『』【】\[\]<>{}/|·]+")
+
+
+@pytest.fixture(scope="module")
+def jieba_dt():
+    jieba = pytest.importorskip("jieba")
+    jieba.setLogLevel(logging.WARNING)
+    dt = jieba.Tokenizer()
+    dt.initialize()
+    return dt
+
+
+def _clauses() -> list[str]:
+    text = "\n".join(p.read_text("utf-8") for p in sorted((SHARED / "corpus" / "clean").rglob("*.txt")))
+    return sorted(set(CLAUSE.findall(text)))
+
+
+@needs_shared
+def test_cuts_equal_jiebas_over_the_clean_corpus(jieba_dt) -> None:
+    pytest.importorskip("rjieba")
+    w = words()
+    clauses = _clauses()
+    assert len(clauses) > 50_000
+    differ = [c for c in clauses if w.cut(c) != list(jieba_dt.cut(c, HMM=False))]
+    assert differ == []
+
+
+@needs_shared
+def test_route_probability_and_frequencies_equal_jiebas(jieba_dt) -> None:
+    w = words()
+    clauses = [*_clauses()[::20], "ABC12中文", "a1b2 c", "新质生产力", "Ｗｉｆｉ覆盖"]
+    for c in clauses:
+        route: dict[int, tuple[float, int]] = {}
+        jieba_dt.calc(c, jieba_dt.get_DAG(c), route)
+        assert w.logp(c) == pytest.approx(route[0][0], abs=1e-6), c
+    for probe in ("社会主义", "再接再厉", "攻府", "的", "主持会议", "中华人民共和国", "新质生产力"):
+        assert w.freq(probe) == (jieba_dt.FREQ.get(probe) or 0), probe
+        assert w.is_word(probe) == bool(jieba_dt.FREQ.get(probe))
+    assert w.total == jieba_dt.total
+
+
+def test_trie_from_dictionary_counts() -> None:
+    trie, total = _build(_dict_path())
+    w = Words(trie, total)
+    assert w.freq("再接再厉") > 0
+    assert w.freq("攻府") == 0
+    assert w.freq("再接再") == 0  # a prefix is no word (jieba's FREQ holds it as 0)
+    assert total > 60_000_000
+
+
+def test_segmenter_starts_only_on_the_first_cut() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom errscan.words import words\n"
+        "w = words()\nassert w.freq('再接再厉') > 0\n"
+        "print('rjieba' in sys.modules or 'jieba' in sys.modules, end=' ')\n"
+        "print(w.cut('再接再厉地工作'), end=' ')\n"
+        "print('rjieba' in sys.modules or 'jieba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False ['再接再厉', '地', '工作'] True"
