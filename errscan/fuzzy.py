@@ -37,7 +37,7 @@ from errscan.model import Severity
 __all__ = ["SETS", "Near", "find"]
 
 DATA = Path(__file__).resolve().parent / "data" / "fuzzy.tsv"
-FORMAT = 7  # bump when the index layout or its rules change: part of the cache key
+FORMAT = 9  # bump when the index layout or its rules change: part of the cache key
 # set -> (label in messages, serious)
 SETS = {
     "name": ("名称", True),
@@ -128,6 +128,10 @@ class Index:
             self.names.append(s)
             self.sets.append(set_name)
         self.known = frozenset(known | set(seen))
+        # 1 where only a sound- or shape-alike replacement is reported (_allowed): checked as the hit is found
+        self.alike_only = bytes(
+            int(not SETS[t][1] or t == "leader" or len(s) <= 3) for t, s in zip(self.sets, self.names, strict=True)
+        )
         contiguous: dict[str, list[object]] = {}
         gapped: dict[str, list[int]] = {}
         for eid, s in enumerate(self.names):
@@ -143,10 +147,11 @@ class Index:
             contiguous.setdefault(s[1 : 1 + size], []).append(4 * eid)  # s[0] replaced
             contiguous.setdefault(s[n - 1 - size : n - 1], []).append(4 * eid + 1)  # s[-1] replaced
             self._explicit(contiguous, eid, "transpose", 0, 0)
-            for i in range(1, n - 1):  # packed: eid, position, 0 = replaced s[i] / 1 = added before s[i] or swap
-                gapped.setdefault(s[i - 1] + s[i + 1], []).append((eid * 64 + i) * 2)
-            for j in range(1, n):
-                gapped.setdefault(s[j - 1] + s[j], []).append((eid * 64 + j) * 2 + 1)
+            for i in range(1, n - 1):  # a replaced s[i]: s[i-1] and s[i+1] two apart in the text
+                _gap(gapped, s, eid, i, 0)
+            if _inserts(set_name, n):
+                for j in range(1, n):  # s[j-1] and s[j] two apart: a character added, or s[j], s[j+1] swapped
+                    _gap(gapped, s, eid, j, 1)
             if _omits(set_name, n):
                 for i in range(1, n - 1):
                     if s[i] != s[i - 1]:
@@ -166,6 +171,36 @@ class Index:
         size = min(KEY, len(v))
         a = max(0, min(focus - KEY // 2, len(v) - size))
         keys.setdefault(v[a : a + size], []).append(("X", eid, kind, pos, a + size))
+
+
+def _gap(keys: dict[str, list[int]], s: str, eid: int, i: int, insert: int) -> None:
+    """Key a pair two apart in the text (found over its even or odd characters): s[i-1], s[i+1] around a replaced
+    s[i], or s[i-1], s[i] around an added character. A pair of common characters is shared by hundreds of
+    strings, so a third character of the same parity joins the key where the string has one: s[i-3] on the
+    left, else on the right (where an added character and a swap of s[i], s[i+1] need keys of their own).
+    Packed: eid, position, whether the key reaches right, replaced (0) / added or swapped (1)."""
+    n = len(s)
+    a, b = (s[i - 1], s[i + 1]) if not insert else (s[i - 1], s[i])
+    keyed: list[tuple[str, int]]
+    if i >= 3:
+        keyed = [(s[i - 3] + a + b, 0)]
+    elif not insert:
+        keyed = [(a + b + s[i + 3], 1)] if i + 3 < n else [(a + b, 0)]
+    elif i + 2 < n:  # added: s[i+1] two after s[i]; swapped: s[i+2] two after s[i]
+        keyed = [(a + b + s[i + 2], 1), (a + b + s[i + 3], 1) if i + 3 < n else (a + b, 0)]
+    else:
+        keyed = [(a + b, 0)]
+    for key, right in keyed:
+        keys.setdefault(key, []).append(((eid * 64 + i) * 2 + right) * 2 + insert)
+
+
+def _inserts(set_name: str, n: int) -> bool:
+    """Whether an added character (or two swapped inside the string) is worth looking for: _allowed reports
+    neither in idioms' neighbours (phrases, terms, compounds) nor in strings of three characters or fewer
+    except as a swap."""
+    if SETS[set_name][1]:
+        return set_name != "leader"
+    return set_name == "idiom" or n <= 3
 
 
 def _variant(s: str, kind: str, pos: int) -> str:
@@ -342,6 +377,7 @@ def _char_hits(auto: object, run: str, reach: int) -> list[tuple[int, int]]:
 def _contiguous(idx: Index, text: str, out: list) -> None:
     """Hits of a piece next to a replaced first or last character, and of explicit variants."""
     names = idx.names
+    alike_only = idx.alike_only
     size_text = len(text)
     for stop, value in _char_hits(idx.contiguous, text, idx.reach):
         for act in _actions(idx.c_actions, value):
@@ -355,7 +391,7 @@ def _contiguous(idx: Index, text: str, out: list) -> None:
                     end = start + n
                     if start < 0 or text[start] == s[0] or text[stop:end] != s[1 + size :]:
                         continue
-                    if n > 3 or similar.relation(text[start], s[0]):  # three characters: alike replacements only
+                    if not alike_only[eid] or similar.relation(text[start], s[0]):
                         out.append((start, end, eid, "substitute", 0))
                     continue
                 start = stop - (n - 1)  # s[n-1-size : n-1] ends at stop: s[-1] replaced
@@ -363,7 +399,7 @@ def _contiguous(idx: Index, text: str, out: list) -> None:
                     continue
                 if text[start : stop - size] != s[: n - 1 - size]:
                     continue
-                if n > 3 or similar.relation(text[stop], s[-1]):
+                if not alike_only[eid] or similar.relation(text[stop], s[-1]):
                     out.append((start, stop + 1, eid, "substitute", n - 1))
                 continue
             tag, eid, pos = act[0], act[1], act[2]
@@ -382,13 +418,15 @@ def _gapped(idx: Index, text: str, out: list) -> None:
     """Hits of (a, b) two apart: a character between them replaced, added, or swapped with the one after b."""
     actions = idx.g_actions
     names = idx.names
+    alike_only = idx.alike_only
     for parity in (0, 1):
-        for at, value in _char_hits(idx.gapped, text[parity::2], 2):
-            t = parity + 2 * (at - 2)  # the pair's first character in the text; the second is at t + 2
-            between = text[t + 1 : t + 2]
+        for at, value in _char_hits(idx.gapped, text[parity::2], 3):
             for code in _actions(actions, value):
                 code, is_insert = divmod(code, 2)
+                code, right = divmod(code, 2)
                 eid, i = divmod(code, 64)
+                t = parity + 2 * (at - 2 - right)  # the pair's first character in the text; the second is at t + 2
+                between = text[t + 1 : t + 2]
                 s = names[eid]
                 start = t - i + 1
                 if start < 0 or text[start:t] != s[: i - 1]:
@@ -396,7 +434,8 @@ def _gapped(idx: Index, text: str, out: list) -> None:
                 if not is_insert:  # text[t] = s[i-1], text[t+1] stands for s[i], text[t+2] = s[i+1]
                     end = start + len(s)
                     if between != s[i] and text[t + 3 : end] == s[i + 2 :]:
-                        out.append((start, end, eid, "substitute", i))
+                        if not alike_only[eid] or similar.relation(between, s[i]):
+                            out.append((start, end, eid, "substitute", i))
                     continue
                 # text[t] = s[i-1], text[t+2] = s[i]: text[t+1] added, or s[i] and s[i+1] swapped
                 end = start + len(s)
@@ -434,16 +473,17 @@ class _Checker:
     """jieba's dictionary and segmentation, applied to one text's candidates."""
 
     def __init__(self, text: str):
-        from errscan.verify import Segmenter, tokenizer
+        from errscan.verify import Segmenter
+        from errscan.words import words
 
         self.text = text
-        self.dt = tokenizer()
-        self.freq = self.dt.FREQ
+        self.dt = words()
+        self.freq = self.dt.freq
         self.seg = Segmenter(text)
         self.known = index().known
 
     def is_word(self, s: str) -> bool:
-        return bool(self.freq.get(s)) or s in self.known
+        return self.freq(s) > 0 or s in self.known
 
     def inside_longer(self, start: int, end: int) -> bool:
         """The span is part of a longer word or name written around it (赵乐际 in 赵乐际同志 is not)."""
@@ -473,15 +513,12 @@ class _Checker:
         return cuts[i], cuts[i + 1] if i + 1 < len(cuts) else at + 1
 
     def logp(self, sentence: str) -> float:
-        dag = self.dt.get_DAG(sentence)
-        route: dict[int, tuple[float, int]] = {}
-        self.dt.calc(sentence, dag, route)
-        return route[0][0]
+        return self.dt.logp(sentence)
 
     def cuts(self, sentence: str) -> set[int]:
         cuts = {0}
         pos = 0
-        for token in self.dt.cut(sentence, HMM=False):
+        for token in self.dt.cut(sentence):
             pos += len(token)
             cuts.add(pos)
         return cuts

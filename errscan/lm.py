@@ -181,6 +181,8 @@ class Suspect:
 # corpus (see bench/bench_lm_dev.py); few on purpose, so that they carry over to held-out text.
 INFO = 5.0
 WARNING = 8.0
+DISSIMILAR = 11.0  # a replacement neither sound- nor shape-alike, where both bigrams around the character are
+# unseen (退牧还草 reads 10^10 better as 退耕还草 to this model: a dissimilar guess needs more than that)
 KNOWN_WORD = 15  # jieba frequency from which a dictionary word as written is taken to be meant
 MIN_CLAUSE = 4  # shorter runs (names in lists, headings) are not judged
 OTHER_UNSEEN = 0.15  # a clause whose bigrams are unseen by the model beyond this share, apart from the two next to
@@ -190,10 +192,18 @@ WORD_GAIN = 3.0  # a character inside a dictionary word is reported only if the 
 LONG_TEXT = 20_000  # speed only: from this length on, every token's left neighbours are loaded at once
 PRE_GAIN = 0.5  # speed only: the bigram gain a replacement needs before it is scored in full …
 PRE_KEEP = 3  # … and how many of the best by that gain are
+PRE_KEEP_ANY = 8  # … among any characters (DISSIMILAR): more, as the neighbours alone say less
 NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿两")
 
 _CLAUSE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3007\uf900-\ufaff0-9A-Za-z０-９Ａ-Ｚａ-ｚ]+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3007\uf900-\ufaff]")
+
+
+def _best(scored: list[tuple[float, int]], keep: int) -> list[tuple[float, int]]:
+    if len(scored) > keep:
+        scored.sort(reverse=True)
+        del scored[keep:]
+    return scored
 
 
 class Detector:
@@ -246,17 +256,18 @@ class Detector:
             if a in (NUM, LAT) or b in (NUM, LAT):  # next to a number or a code: the model sees only <num>
                 continue
             lb = left(b)
-            cands = [c for c in self.alike_ids(ch) & succ(a) if c in lb]
-            if not cands:
-                continue
+            alike = self.alike_ids(ch)
+            # unseen on both sides: besides the alike characters, any that fits both neighbours (国冢机关: 冢 and
+            # 家 share 豕, which the shape table misses), on overwhelming evidence only (DISSIMILAR)
+            any_char = (k - 1) in holes and k in holes
+            fits = succ(a) & lb
             # bigram pre-score: a replacement that does not even improve its two bigrams is not scored in full
             o2 = bigram(a, t) + bigram(t, b) + PRE_GAIN
-            pre = [(g, c) for c in cands if (g := bigram(a, c) + bigram(c, b)) > o2]
+            pre = _best([(g, c) for c in alike & fits if (g := bigram(a, c) + bigram(c, b)) > o2], PRE_KEEP)
+            if any_char:
+                pre += _best([(g, c) for c in fits - alike if (g := bigram(a, c) + bigram(c, b)) > o2], PRE_KEEP_ANY)
             if not pre:
                 continue
-            if len(pre) > PRE_KEEP:
-                pre.sort(reverse=True)
-                del pre[PRE_KEEP:]
             hi = min(k + order - 1, n - 1)
             old = 0.0
             for j in range(k, hi + 1):
@@ -274,11 +285,10 @@ class Detector:
                         ctx = seq[max(0, j - order + 1) : j][::-1]
                         ctx[j - k - 1] = c
                         new += logp(seq[j], ctx)
-                if new > top:
+                if new > top and new - old >= (INFO if c in alike else DISSIMILAR):
                     top, top_c = new, c
-            gain = top - old
-            if gain >= INFO:
-                best_of_clause.append((gain, k, top_c))
+            if top_c >= 0:
+                best_of_clause.append((top - old, k, top_c))
         taken: list[int] = []
         for gain, k, c in sorted(best_of_clause, reverse=True):  # one suspect per unseen bigram
             if all(abs(k - t) > 1 for t in taken):
@@ -287,9 +297,9 @@ class Detector:
 
     def _words(self):
         if self._jieba is None:
-            from errscan.verify import tokenizer
+            from errscan.words import words
 
-            self._jieba = tokenizer()
+            self._jieba = words()
         return self._jieba
 
     def _confirm(self, raw: list) -> list[Suspect]:
@@ -298,13 +308,12 @@ class Detector:
         from errscan.similar import relation
 
         dt = self._words()
-        freq = dt.FREQ
         seg: dict[str, list[str]] = {}
 
         def word_at(clause: str, i: int) -> tuple[str, int]:
             toks = seg.get(clause)
             if toks is None:
-                toks = seg[clause] = list(dt.cut(clause, HMM=False))
+                toks = seg[clause] = dt.cut(clause)
             pos = 0
             for w in toks:
                 if pos <= i < pos + len(w):
@@ -318,9 +327,9 @@ class Detector:
             fixed = clause[:i] + sugg + clause[i + 1 :]
             w, _p = word_at(clause, i)
             w2, p2 = word_at(fixed, i)
-            if len(w) >= 2 and (len(w2) < 2 or freq.get(w2, 0) < WORD_GAIN * freq.get(w, 0)):
+            if len(w) >= 2 and (len(w2) < 2 or dt.freq(w2) < WORD_GAIN * dt.freq(w)):
                 continue
-            if len(w) >= 2 and freq.get(w, 0) >= KNOWN_WORD and gain < WARNING:
+            if len(w) >= 2 and dt.freq(w) >= KNOWN_WORD and gain < WARNING:
                 continue  # a word in common use (魄力, 收尾, 攸关) is no slip, unless the model is overwhelming
             if ch in FUNCTION and sugg in FUNCTION:
                 continue  # 或/和, 的/地: the writer's choice between function words, not a slip of the pen
@@ -330,6 +339,10 @@ class Detector:
                 shown = clause[max(0, i - 1) : i + 2]
             sev = 2 if gain >= WARNING else 1
             rel = relation(ch, sugg) or ""
+            if not rel and gain < DISSIMILAR:
+                continue
+            if not rel:
+                sev = 1  # no sound or shape evidence: never more than a hint
             kind = {"sound": "音近", "shape": "形近", "both": "音形皆近"}.get(rel, "")
             msg = f"疑似错字：“{shown}”中的“{ch}”可能应为“{sugg}”" + (f"（{kind}）" if kind else "")
             out.append(Suspect(off + i, off + i + 1, ch, sugg, round(gain, 2), sev, msg, rel))

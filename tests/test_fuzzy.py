@@ -32,6 +32,12 @@ SLIPS = [
     ("社区干部对老人虚寒问暖。", "虚寒问暖", "嘘寒问暖", "substitute", Severity.INFO),
     ("依托政务服务平合办理。", "服务平合", "服务平台", "substitute", Severity.INFO),
     ("市防汛抗早指挥部发布通知。", "防汛抗早", "防汛抗旱", "substitute", Severity.INFO),
+    # neighbours swapped and a character added, at each kind of key (pairs two apart, three-character keys to
+    # the left or the right of the pair)
+    ("中人华民共和国成立七十五周年。", "中人华民共和国", "中华人民共和国", "transpose", Severity.ERROR),
+    ("中华民人共和国成立七十五周年。", "中华民人共和国", "中华人民共和国", "transpose", Severity.ERROR),
+    ("全国人民代大表会召开。", "全国人民代大表会", "全国人民代表大会", "transpose", Severity.ERROR),
+    ("全国人民代表大表会召开。", "全国人民代表大表会", "全国人民代表大会", "insert", Severity.WARNING),
 ]
 
 
