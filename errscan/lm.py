@@ -192,7 +192,8 @@ WORD_GAIN = 3.0  # a character inside a dictionary word is reported only if the 
 LONG_TEXT = 20_000  # speed only: from this length on, every token's left neighbours are loaded at once
 PRE_GAIN = 0.5  # speed only: the bigram gain a replacement needs before it is scored in full …
 PRE_KEEP = 3  # … and how many of the best by that gain are
-PRE_KEEP_ANY = 8  # … among any characters (DISSIMILAR): more, as the neighbours alone say less
+PRE_KEEP_ANY = 8  # … among any characters (DISSIMILAR): more, as the neighbours alone say less …
+ANY_PRE_GAIN = 3.0  # … and their bigram gain must be large already
 NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿两")
 
 _CLAUSE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3007\uf900-\ufaff0-9A-Za-z０-９Ａ-Ｚａ-ｚ]+")
@@ -260,12 +261,14 @@ class Detector:
             # unseen on both sides: besides the alike characters, any that fits both neighbours (国冢机关: 冢 and
             # 家 share 豕, which the shape table misses), on overwhelming evidence only (DISSIMILAR)
             any_char = (k - 1) in holes and k in holes
-            fits = succ(a) & lb
+            sa = succ(a)
             # bigram pre-score: a replacement that does not even improve its two bigrams is not scored in full
             o2 = bigram(a, t) + bigram(t, b) + PRE_GAIN
-            pre = _best([(g, c) for c in alike & fits if (g := bigram(a, c) + bigram(c, b)) > o2], PRE_KEEP)
+            pre = _best([(g, c) for c in alike & sa if c in lb and (g := bigram(a, c) + bigram(c, b)) > o2], PRE_KEEP)
             if any_char:
-                pre += _best([(g, c) for c in fits - alike if (g := bigram(a, c) + bigram(c, b)) > o2], PRE_KEEP_ANY)
+                others = (sa & lb) - alike
+                o3 = o2 + ANY_PRE_GAIN
+                pre += _best([(g, c) for c in others if (g := bigram(a, c) + bigram(c, b)) > o3], PRE_KEEP_ANY)
             if not pre:
                 continue
             hi = min(k + order - 1, n - 1)
