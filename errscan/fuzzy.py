@@ -23,8 +23,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
-import os
-import pickle
 import re
 import threading
 from dataclasses import dataclass
@@ -295,12 +293,6 @@ def _sources_digest() -> str:
     return h.hexdigest()[:32]
 
 
-def _cache_dir() -> Path:
-    from errscan.lexicon.compile import _cache_dir as lexicon_cache
-
-    return lexicon_cache()
-
-
 _index: Index | None = None
 _lock = threading.Lock()
 
@@ -312,35 +304,17 @@ def index(cache: bool = True) -> Index:
         return _index
     with _lock:
         if _index is None:
-            digest = _sources_digest()
-            path = _cache_dir() / f"fuzzy-{digest}.pickle"
-            idx = None
-            if cache:
-                try:
-                    with open(path, "rb") as fh:
-                        idx = pickle.load(fh)
-                except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
-                    idx = None
-            if idx is None:
+            from errscan.lexicon.compile import _cache_dir, read_pickle, write_pickle
+
+            path = _cache_dir() / f"fuzzy-{_sources_digest()}.pickle"
+            idx = read_pickle(path) if cache else None
+            if not isinstance(idx, Index):
                 canon, known, variants, _ = _read_sets()
                 idx = Index(canon, known, variants)
                 if cache:
-                    _write(path, idx)
+                    write_pickle(path, idx, keep=2)
             _index = idx
     return _index
-
-
-def _write(path: Path, idx: Index) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(idx, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-        for stale in sorted(path.parent.glob("fuzzy-*.pickle"), key=lambda p: p.stat().st_mtime)[:-2]:
-            stale.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only cache: make the index again next time
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -478,12 +452,11 @@ class _Checker:
 
         self.text = text
         self.dt = words()
-        self.freq = self.dt.freq
         self.seg = Segmenter(text)
         self.known = index().known
 
     def is_word(self, s: str) -> bool:
-        return self.freq(s) > 0 or s in self.known
+        return self.dt.is_word(s) or s in self.known
 
     def inside_longer(self, start: int, end: int) -> bool:
         """The span is part of a longer word or name written around it (赵乐际 in 赵乐际同志 is not)."""

@@ -213,7 +213,6 @@ class Detector:
     def __init__(self, lm: Model) -> None:
         self.lm = lm
         self._alike: dict[str, frozenset[int]] = {}
-        self._jieba = None
 
     def alike_ids(self, ch: str) -> frozenset[int]:
         got = self._alike.get(ch)
@@ -298,19 +297,13 @@ class Detector:
                 taken.append(k)
                 out.append((off, k - 1, s, lm.vocab[c - len(lm.header["specials"])], gain, ""))
 
-    def _words(self):
-        if self._jieba is None:
-            from errscan.words import words
-
-            self._jieba = words()
-        return self._jieba
-
     def _confirm(self, raw: list) -> list[Suspect]:
         """Drop slips that only turn one dictionary word into another not much more frequent; word the rest."""
         from errscan.lexicon.generate import FUNCTION
         from errscan.similar import relation
+        from errscan.words import words
 
-        dt = self._words()
+        dt = words()
         seg: dict[str, list[str]] = {}
 
         def word_at(clause: str, i: int) -> tuple[str, int]:
@@ -340,12 +333,8 @@ class Detector:
                 shown = clause[p2 : p2 + len(w2)]
             else:
                 shown = clause[max(0, i - 1) : i + 2]
-            sev = 2 if gain >= WARNING else 1
             rel = relation(ch, sugg) or ""
-            if not rel and gain < DISSIMILAR:
-                continue
-            if not rel:
-                sev = 1  # no sound or shape evidence: never more than a hint
+            sev = 2 if gain >= WARNING and rel else 1  # no sound or shape evidence (DISSIMILAR): only a hint
             kind = {"sound": "音近", "shape": "形近", "both": "音形皆近"}.get(rel, "")
             msg = f"疑似错字：“{shown}”中的“{ch}”可能应为“{sugg}”" + (f"（{kind}）" if kind else "")
             out.append(Suspect(off + i, off + i + 1, ch, sugg, round(gain, 2), sev, msg, rel))

@@ -15,7 +15,7 @@ character frequency, the most frequent first.
 
 from __future__ import annotations
 
-import threading
+import functools
 from pathlib import Path
 
 __all__ = ["KINDS", "alikes", "known", "readings", "relation"]
@@ -75,17 +75,9 @@ class _Table:
         return order
 
 
-_table: _Table | None = None
-_lock = threading.Lock()
-
-
+@functools.cache
 def _get() -> _Table:
-    global _table
-    if _table is None:
-        with _lock:
-            if _table is None:
-                _table = _Table()
-    return _table
+    return _Table()
 
 
 def relation(a: str, b: str) -> str | None:

@@ -9,12 +9,10 @@ the clean corpus.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
-import os
-import pickle
 import re
-import threading
 from pathlib import Path
 
 FORMAT = 1  # bump when the cached trie's layout changes
@@ -26,7 +24,6 @@ class Words:
     best-route log probability, the value of ``Tokenizer.calc``'s route[0])."""
 
     def __init__(self, trie: object, total: int):
-        self._trie = trie
         self.total = total
         self._logtotal = math.log(total)
         self._get = trie.get  # type: ignore[attr-defined]
@@ -39,9 +36,6 @@ class Words:
         return self._get(word, 0) > 0
 
     def cut(self, text: str) -> list[str]:
-        return self._cut(text)
-
-    def _cut(self, text: str) -> list[str]:
         if self._cutter is None:
             self._cutter = _cutter()
         return self._cutter(text)
@@ -50,7 +44,7 @@ class Words:
         """Σ log(freq or 1) − log(total) over the tokens of the best route (jieba's unigram model)."""
         get, logtotal, log = self._get, self._logtotal, math.log
         p = 0.0
-        for token in self._cut(text):
+        for token in self.cut(text):
             f = get(token, 0)
             if f or len(token) == 1 or not _ENG.fullmatch(token):
                 p += log(f or 1) - logtotal
@@ -75,12 +69,6 @@ def _cutter():
     return lambda text: cut(text, False)
 
 
-def _dict_path() -> Path | None:
-    from errscan.lexicon.generate import jieba_dict_path
-
-    return jieba_dict_path()
-
-
 def _build(path: Path | None) -> tuple[object, int]:
     import ahocorasick
 
@@ -97,47 +85,21 @@ def _build(path: Path | None) -> tuple[object, int]:
     return trie, max(total, 1)
 
 
-def _load(cache: bool = True) -> Words:
-    from errscan.lexicon.compile import _cache_dir
+@functools.cache
+def words() -> Words:
+    """The process's dictionary and segmenter: jieba's dict.txt as a trie, cached on disk by its path, size and
+    time; made on first use."""
+    from errscan.lexicon.compile import _cache_dir, read_pickle, write_pickle
+    from errscan.lexicon.generate import jieba_dict_path
 
-    path = _dict_path()
+    path = jieba_dict_path()
     key = f"{FORMAT}|{path}"
     if path is not None:
         st = path.stat()
         key += f"|{st.st_size}|{st.st_mtime_ns}"
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    file = _cache_dir() / f"words-{digest}.pickle"
-    if cache:
-        try:
-            with open(file, "rb") as fh:
-                trie, total = pickle.load(fh)
-            return Words(trie, total)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-            pass
-    trie, total = _build(path)
-    if cache:
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = file.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump((trie, total), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, file)
-            for stale in sorted(file.parent.glob("words-*.pickle"), key=lambda p: p.stat().st_mtime)[:-2]:
-                stale.unlink(missing_ok=True)
-        except OSError:
-            pass  # a read-only cache: build again next time
-    return Words(trie, total)
-
-
-_words: Words | None = None
-_lock = threading.Lock()
-
-
-def words() -> Words:
-    """The process's dictionary and segmenter, made on first use."""
-    global _words
-    if _words is None:
-        with _lock:
-            if _words is None:
-                _words = _load()
-    return _words
+    file = _cache_dir() / f"words-{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}.pickle"
+    got = read_pickle(file)
+    if not (isinstance(got, tuple) and len(got) == 2):
+        got = _build(path)
+        write_pickle(file, got, keep=2)
+    return Words(*got)

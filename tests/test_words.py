@@ -8,7 +8,8 @@ import re
 import pytest
 from helpers import SHARED, needs_shared
 
-from errscan.words import Words, _build, _dict_path, words
+from errscan.lexicon.generate import jieba_dict_path
+from errscan.words import Words, _build, words
 
 CLAUSE = re.compile(r"[^\s，。！？；：、,.!?;:…—（）()《》〈〉“”‘’\"'「」『』【】\[\]<>{}/|·]+")
 
@@ -52,7 +53,7 @@ def test_route_probability_and_frequencies_equal_jiebas(jieba_dt) -> None:
 
 
 def test_trie_from_dictionary_counts() -> None:
-    trie, total = _build(_dict_path())
+    trie, total = _build(jieba_dict_path())
     w = Words(trie, total)
     assert w.freq("再接再厉") > 0
     assert w.freq("攻府") == 0

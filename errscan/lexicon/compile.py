@@ -47,11 +47,8 @@ class DeferredEntries(Sequence[Entry]):
 
     def _load(self) -> Sequence[Entry]:
         if self._real is None:
-            try:
-                with open(self._path, "rb") as fh:
-                    self._real = pickle.load(fh)
-            except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
-                self._real = self._rebuild()  # pruned by another process meanwhile: compile again
+            got = read_pickle(self._path)
+            self._real = got if got is not None else self._rebuild()  # pruned by another process: compile again
         return self._real
 
     def __len__(self) -> int:
@@ -103,15 +100,12 @@ def load_lexicon(
 
         digest.update(confusion_digest().encode())
     cache_file = _cache_dir() / f"lexicon-{digest.hexdigest()[:32]}.pickle" if cache else None
-    if cache_file is not None:
-        try:
-            with open(cache_file, "rb") as fh:
-                lex, size = pickle.load(fh)
-            rebuild = lambda: compile_lists([load_list(p, builtin=b) for p, b in sources]).entries  # noqa: E731
-            lex.entries = DeferredEntries(cache_file.with_suffix(".entries"), size, rebuild)
-            return _with_paths(lex, sources)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-            pass
+    got = read_pickle(cache_file) if cache_file is not None else None
+    if isinstance(got, tuple) and len(got) == 2 and isinstance(got[0], Lexicon):
+        lex, size = got
+        rebuild = lambda: compile_lists([load_list(p, builtin=b) for p, b in sources]).entries  # noqa: E731
+        lex.entries = DeferredEntries(cache_file.with_suffix(".entries"), size, rebuild)
+        return _with_paths(lex, sources)
     lex = compile_lists([load_list(path, builtin=b) for path, b in sources])
     if cache_file is not None:
         _write_cache(cache_file, lex)
@@ -241,20 +235,40 @@ def _cache_dir() -> Path:
     return Path(base) / "errscan"
 
 
-def _write_cache(cache_file: Path, lex: Lexicon) -> None:
+def read_pickle(path: Path) -> object | None:
+    """A cached object, or None if it is missing or unreadable (then it is made again)."""
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        # Two files: the automaton (every run needs it) and the entries (only a run with candidates does).
-        # The entries are written first, so a reader that finds the automaton finds its entries too.
-        entries_file = cache_file.with_suffix(".entries")
-        for target, obj in ((entries_file, lex.entries), (cache_file, (replace(lex, entries=()), len(lex.entries)))):
-            tmp = target.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, target)
-        stale = sorted(cache_file.parent.glob("lexicon-*.pickle"), key=lambda p: p.stat().st_mtime)[:-KEEP]
-        for old in stale:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".entries").unlink(missing_ok=True)
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+
+
+def write_pickle(path: Path, obj: object, keep: int = 0) -> list[Path]:
+    """Write a cached object atomically (a reader never sees half a file). With keep, only the newest `keep`
+    files of its kind (the name up to the first "-", same suffix) stay; the ones removed are returned. A
+    read-only cache is no error: it only costs the next start a rebuild."""
+    removed: list[Path] = []
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        if keep:
+            kind = path.name.split("-", 1)[0]
+            mine = sorted(path.parent.glob(f"{kind}-*{path.suffix}"), key=lambda p: p.stat().st_mtime)
+            for old in mine[:-keep]:
+                old.unlink(missing_ok=True)
+                removed.append(old)
     except OSError:
-        pass  # a read-only home only costs the next start-up a rebuild
+        pass
+    return removed
+
+
+def _write_cache(cache_file: Path, lex: Lexicon) -> None:
+    # Two files: the automaton (every run needs it) and the entries (only a run with candidates does).
+    # The entries are written first, so a reader that finds the automaton finds its entries too.
+    write_pickle(cache_file.with_suffix(".entries"), lex.entries)
+    for stale in write_pickle(cache_file, (replace(lex, entries=()), len(lex.entries)), keep=KEEP):
+        stale.with_suffix(".entries").unlink(missing_ok=True)
