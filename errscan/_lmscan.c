@@ -1,0 +1,347 @@
+/* The language model's search for one-character slips (errscan/lm.py, Detector._clause), compiled.
+ *
+ * Same arithmetic in the same order as the Python path, so both give identical suspects
+ * (tests/test_speedups.py compares them). The model's arrays come from the mapped model file; the lookup
+ * tables (code points to token ids, character classes, alike lists) are made by errscan/lm.py.
+ *
+ * scan(text, tables, params) -> [(clause_start, clause_length, index_in_clause, token, gain), ...]
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { BOS = 0, EOS = 1, UNK = 2, NUM = 3, LAT = 4 };
+enum { F_CLAUSE = 1, F_HAN = 2, F_NUMERAL = 4 };
+#define ORDER 4
+#define NTABLES 28
+
+typedef struct {
+    const uint16_t *code;  /* 65536: code point -> token id */
+    const uint8_t *flags;  /* 65536: F_CLAUSE | F_HAN | F_NUMERAL */
+    const uint16_t *alike_of; /* 65536: code point -> row of the alike table, 0xFFFF for none */
+    const uint32_t *child[ORDER];    /* child[1..3] */
+    const uint16_t *tok[ORDER + 1];  /* tok[2..4] */
+    const uint8_t *prob[ORDER + 1];  /* prob[1..4] */
+    const uint8_t *bo[ORDER];        /* bo[1..3] */
+    const double *pbook[ORDER + 1];  /* pbook[1..4] */
+    const double *bbook[ORDER];      /* bbook[1..3] */
+    const uint32_t *fwd_off;
+    const uint16_t *fwd_tok;
+    const uint32_t *al_off;
+    const uint16_t *al_tok;
+    const uint8_t *seen; /* bit a * vocab + b: the bigram a b is in the model (bigram_bits) */
+    Py_ssize_t vocab; /* tokens, specials included */
+} Tables;
+
+#define SEEN(t, a, b) ((t)->seen[((size_t)(a) * (t)->vocab + (b)) >> 3] >> (((size_t)(a) * (t)->vocab + (b)) & 7) & 1)
+
+typedef struct {
+    double info, dissimilar, pre_gain, any_pre_gain, other_unseen;
+    int pre_keep, pre_keep_any, min_clause;
+} Params;
+
+static Py_ssize_t child_of(const Tables *t, int level, uint32_t node, uint16_t tok) {
+    const uint32_t *ch = t->child[level];
+    uint32_t lo = ch[node], hi = ch[node + 1];
+    const uint16_t *toks = t->tok[level + 1];
+    while (lo < hi) { /* bisect_left */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (toks[mid] < tok) lo = mid + 1; else hi = mid;
+    }
+    if (lo < ch[node + 1] && toks[lo] == tok) return (Py_ssize_t)lo;
+    return -1;
+}
+
+static double bigram(const Tables *t, uint16_t a, uint16_t b) {
+    Py_ssize_t j = child_of(t, 1, b, a);
+    if (j < 0) return t->bbook[1][t->bo[1][a]] + t->pbook[1][t->prob[1][b]];
+    return t->pbook[2][t->prob[2][j]];
+}
+
+/* log10 P(w | ctx), ctx nearest first, n of them (at most ORDER - 1): Model.logp */
+static double logp(const Tables *t, uint16_t w, const uint16_t *ctx, int n) {
+    uint32_t node = w;
+    int depth = 1;
+    double p = t->pbook[1][t->prob[1][w]];
+    for (int i = 0; i < n; i++) {
+        Py_ssize_t j = child_of(t, depth, node, ctx[i]);
+        if (j < 0) break;
+        node = (uint32_t)j;
+        depth++;
+        p = t->pbook[depth][t->prob[depth][j]];
+    }
+    if (depth > n) return p;
+    node = ctx[0];
+    int level = 1;
+    for (;;) {
+        if (level >= depth) p += t->bbook[level][t->bo[level][node]];
+        if (level == n) break;
+        Py_ssize_t j = child_of(t, level, node, ctx[level]);
+        if (j < 0) break;
+        node = (uint32_t)j;
+        level++;
+    }
+    return p;
+}
+
+typedef struct { double g; int c; } Pre;
+typedef struct { double gain; Py_ssize_t k; int c; } Best;
+
+static int pre_desc(const void *x, const void *y) { /* sort((g, c), reverse=True) */
+    const Pre *a = x, *b = y;
+    if (a->g != b->g) return a->g < b->g ? 1 : -1;
+    return (a->c < b->c) - (a->c > b->c);
+}
+
+static int best_desc(const void *x, const void *y) { /* sort((gain, k, c), reverse=True) */
+    const Best *a = x, *b = y;
+    if (a->gain != b->gain) return a->gain < b->gain ? 1 : -1;
+    if (a->k != b->k) return a->k < b->k ? 1 : -1;
+    return (a->c < b->c) - (a->c > b->c);
+}
+
+typedef struct {
+    uint16_t *seq;
+    char *hole;
+    double *base;
+    char *based;
+    Best *best;
+    Pre *pre;
+    Py_ssize_t pre_cap;
+    uint32_t *mark;  /* per token: the stamp of the position whose alike set holds it */
+    uint32_t stamp;
+} Work;
+
+/* one context of the window (nearest first) with position k replaced by c (or not, when c < 0) */
+static int ctx_at(const uint16_t *seq, Py_ssize_t j, Py_ssize_t k, int c, uint16_t *ctx) {
+    int n = 0;
+    for (Py_ssize_t i = j - 1; i >= 0 && n < ORDER - 1; i--) ctx[n++] = (i == k && c >= 0) ? (uint16_t)c : seq[i];
+    return n;
+}
+
+static int pre_push(Work *w, Py_ssize_t *len, double g, int c) {
+    if (*len >= w->pre_cap) {
+        Py_ssize_t cap = w->pre_cap * 2 + 64;
+        Pre *p = realloc(w->pre, cap * sizeof(Pre));
+        if (!p) return -1;
+        w->pre = p;
+        w->pre_cap = cap;
+    }
+    w->pre[*len].g = g;
+    w->pre[*len].c = c;
+    (*len)++;
+    return 0;
+}
+
+static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *ids, Py_ssize_t m,
+                  const Py_UCS4 *chars, Py_ssize_t off, PyObject *out) {
+    Py_ssize_t n = m + 2;
+    uint16_t *seq = w->seq;
+    seq[0] = BOS;
+    memcpy(seq + 1, ids, m * sizeof(uint16_t));
+    seq[n - 1] = EOS;
+    Py_ssize_t unseen = 0;
+    for (Py_ssize_t k = 0; k < n - 1; k++) {
+        w->hole[k] = !SEEN(t, seq[k], seq[k + 1]);
+        unseen += w->hole[k];
+    }
+    if (!unseen || (double)(unseen - 2) > pr->other_unseen * (double)(n - 1)) return 0;
+    double limit = (double)unseen - pr->other_unseen * (double)(n - 1);
+    memset(w->based, 0, n);
+    Py_ssize_t nbest = 0;
+    uint16_t ctx[ORDER - 1];
+    for (Py_ssize_t k = 1; k < n - 1; k++) {
+        int hl = w->hole[k - 1], hr = w->hole[k];
+        if (!hl && !hr) continue;  /* k next to no unseen bigram */
+        Py_UCS4 ch = chars[k - 1];
+        uint8_t f = ch < 65536 ? t->flags[ch] : 0;
+        if ((f & F_NUMERAL) || !(f & F_HAN) || (double)(hl + hr) < limit) continue;
+        uint16_t a = seq[k - 1], tk = seq[k], b = seq[k + 1];
+        if (a == NUM || a == LAT || b == NUM || b == LAT) continue;
+        uint16_t row = t->alike_of[ch];
+        uint32_t alo = 0, ahi = 0;
+        if (row != 0xFFFF) { alo = t->al_off[row]; ahi = t->al_off[row + 1]; }
+        int any_char = hl && hr;
+        uint32_t slo = t->fwd_off[a], shi = t->fwd_off[a + 1];
+        double o2 = bigram(t, a, tk) + bigram(t, tk, b) + pr->pre_gain;
+        Py_ssize_t np_alike = 0;
+        w->stamp++;
+        for (uint32_t i = alo; i < ahi; i++) {
+            uint16_t c = t->al_tok[i];
+            w->mark[c] = w->stamp;
+            if (!SEEN(t, a, c) || !SEEN(t, c, b)) continue;
+            double g = bigram(t, a, c) + bigram(t, c, b);
+            if (g > o2 && pre_push(w, &np_alike, g, c) < 0) return -1;
+        }
+        qsort(w->pre, np_alike, sizeof(Pre), pre_desc);
+        if (np_alike > pr->pre_keep) np_alike = pr->pre_keep;
+        Py_ssize_t np = np_alike;
+        if (any_char) {
+            double o3 = o2 + pr->any_pre_gain;
+            for (uint32_t i = slo; i < shi; i++) {
+                uint16_t c = t->fwd_tok[i];
+                if (c <= LAT || w->mark[c] == w->stamp || !SEEN(t, c, b)) continue;
+                double g = bigram(t, a, c) + bigram(t, c, b);
+                if (g > o3 && pre_push(w, &np, g, c) < 0) return -1;
+            }
+            qsort(w->pre + np_alike, np - np_alike, sizeof(Pre), pre_desc);
+            if (np - np_alike > pr->pre_keep_any) np = np_alike + pr->pre_keep_any;
+        }
+        if (!np) continue;
+        Py_ssize_t hi = k + ORDER - 1 < n - 1 ? k + ORDER - 1 : n - 1;
+        double old = 0.0;
+        for (Py_ssize_t j = k; j <= hi; j++) {
+            if (!w->based[j]) {
+                int nc = ctx_at(seq, j, k, -1, ctx);
+                w->base[j] = logp(t, seq[j], ctx, nc);
+                w->based[j] = 1;
+            }
+            old += w->base[j];
+        }
+        double top = -1e9;
+        int top_c = -1;
+        for (Py_ssize_t q = 0; q < np; q++) {
+            int c = w->pre[q].c;
+            double nw = 0.0;
+            for (Py_ssize_t j = k; j <= hi; j++) {
+                int nc = ctx_at(seq, j, k, c, ctx);
+                nw += logp(t, j == k ? (uint16_t)c : seq[j], ctx, nc);
+            }
+            double bar = w->mark[c] == w->stamp ? pr->info : pr->dissimilar;
+            if (nw > top && nw - old >= bar) { top = nw; top_c = c; }
+        }
+        if (top_c >= 0) {
+            w->best[nbest].gain = top - old;
+            w->best[nbest].k = k;
+            w->best[nbest].c = top_c;
+            nbest++;
+        }
+    }
+    if (!nbest) return 0;
+    qsort(w->best, nbest, sizeof(Best), best_desc);
+    Py_ssize_t ntaken = 0;
+    for (Py_ssize_t q = 0; q < nbest; q++) {  /* one suspect per unseen bigram */
+        Py_ssize_t k = w->best[q].k;
+        int free_ = 1;
+        for (Py_ssize_t r = 0; r < ntaken; r++) {
+            Py_ssize_t d = k - w->best[r].k;
+            if (d >= -1 && d <= 1) { free_ = 0; break; }
+        }
+        if (!free_) continue;
+        w->best[ntaken++] = w->best[q];  /* taken entries stay at the front */
+        PyObject *item = Py_BuildValue("(nnnid)", off, m, k - 1, w->best[q].c, w->best[q].gain);
+        if (!item || PyList_Append(out, item) < 0) { Py_XDECREF(item); return -1; }
+        Py_DECREF(item);
+    }
+    return 0;
+}
+
+static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
+    if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) != NTABLES) {
+        PyErr_SetString(PyExc_TypeError, "tables: a tuple of 28 buffers");
+        return -1;
+    }
+    for (int i = 0; i < NTABLES; i++) {
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(seq, i), &views[i], PyBUF_C_CONTIGUOUS) < 0) {
+            for (int j = 0; j < i; j++) PyBuffer_Release(&views[j]);
+            return -1;
+        }
+    }
+    int i = 0;
+    t->code = views[i++].buf;
+    t->flags = views[i++].buf;
+    t->alike_of = views[i++].buf;
+    for (int k = 1; k < ORDER; k++) t->child[k] = views[i++].buf;
+    for (int k = 2; k <= ORDER; k++) t->tok[k] = views[i++].buf;
+    for (int k = 1; k <= ORDER; k++) t->prob[k] = views[i++].buf;
+    for (int k = 1; k < ORDER; k++) t->bo[k] = views[i++].buf;
+    /* codebooks: one buffer of doubles each, pbook 1..4 then bbook 1..3 */
+    for (int k = 1; k <= ORDER; k++) t->pbook[k] = views[i++].buf;
+    for (int k = 1; k < ORDER; k++) t->bbook[k] = views[i++].buf;
+    t->fwd_off = views[i++].buf;
+    t->fwd_tok = views[i++].buf;
+    t->al_off = views[i++].buf;
+    t->al_tok = views[i++].buf;
+    t->seen = views[i++].buf;
+    t->vocab = views[3].len / 4 - 1; /* child1 has one entry per token, and one more */
+    return 0;
+}
+
+static PyObject *scan(PyObject *self, PyObject *args) {
+    PyObject *text, *tables;
+    Params pr;
+    if (!PyArg_ParseTuple(args, "UO(dddddiii)", &text, &tables, &pr.info, &pr.dissimilar, &pr.pre_gain,
+                          &pr.any_pre_gain, &pr.other_unseen, &pr.pre_keep, &pr.pre_keep_any, &pr.min_clause))
+        return NULL;
+    Py_buffer views[NTABLES];
+    Tables t;
+    if (get_tables(tables, views, &t) < 0) return NULL;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    PyObject *out = PyList_New(0);
+    Work w = {0};
+    uint16_t *ids = malloc((len + 1) * sizeof(uint16_t));
+    Py_UCS4 *chars = malloc((len + 1) * sizeof(Py_UCS4));
+    w.seq = malloc((len + 3) * sizeof(uint16_t));
+    w.hole = malloc(len + 3);
+    w.base = malloc((len + 3) * sizeof(double));
+    w.based = malloc(len + 3);
+    w.best = malloc((len + 3) * sizeof(Best));
+    w.mark = calloc(t.vocab + 1, sizeof(uint32_t));
+    int failed = !out || !ids || !chars || !w.seq || !w.hole || !w.base || !w.based || !w.best || !w.mark;
+    if (failed && out) PyErr_NoMemory();
+    Py_ssize_t i = 0;
+    while (!failed && i < len) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch >= 65536 || !(t.flags[ch] & F_CLAUSE)) { i++; continue; }
+        Py_ssize_t start = i, m = 0;
+        while (i < len) {
+            ch = PyUnicode_READ(kind, data, i);
+            if (ch >= 65536 || !(t.flags[ch] & F_CLAUSE)) break;
+            chars[m] = ch;
+            ids[m++] = t.code[ch];
+            i++;
+        }
+        if (m >= pr.min_clause && clause(&t, &pr, &w, ids, m, chars, start, out) < 0) failed = 1;
+    }
+    free(ids); free(chars); free(w.seq); free(w.hole); free(w.base); free(w.based); free(w.best); free(w.mark);
+    free(w.pre);
+    for (int k = 0; k < NTABLES; k++) PyBuffer_Release(&views[k]);
+    if (failed) { Py_XDECREF(out); if (!PyErr_Occurred()) PyErr_NoMemory(); return NULL; }
+    return out;
+}
+
+/* bigram_bits(child1, tok2) -> bytes: one bit per (a, b), set where the model holds the bigram a b */
+static PyObject *bigram_bits(PyObject *self, PyObject *args) {
+    Py_buffer ch, tok;
+    if (!PyArg_ParseTuple(args, "y*y*", &ch, &tok)) return NULL;
+    const uint32_t *child = ch.buf;
+    const uint16_t *toks = tok.buf;
+    size_t vocab = ch.len / 4 - 1;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)((vocab * vocab + 7) / 8));
+    if (out) {
+        uint8_t *bits = (uint8_t *)PyBytes_AS_STRING(out);
+        memset(bits, 0, (vocab * vocab + 7) / 8);
+        for (size_t b = 0; b < vocab; b++)  /* node b of level 1: its children are the tokens seen before b */
+            for (uint32_t j = child[b]; j < child[b + 1] && j < (uint32_t)(tok.len / 2); j++) {
+                size_t bit = (size_t)toks[j] * vocab + b;
+                bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+            }
+    }
+    PyBuffer_Release(&ch);
+    PyBuffer_Release(&tok);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"bigram_bits", bigram_bits, METH_VARARGS, "bigram_bits(child1, tok2): the model's bigrams as a bitset"},
+    {"scan", scan, METH_VARARGS, "scan(text, tables, params): the suspects of Detector._clause, for every clause"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lmscan", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__lmscan(void) { return PyModule_Create(&module); }

@@ -1,0 +1,65 @@
+"""errscan/_lmscan.c: the compiled search of the language model gives exactly the pure-Python path's suspects."""
+
+from __future__ import annotations
+
+import shutil
+import sysconfig
+from pathlib import Path
+
+import pytest
+from helpers import SHARED, needs_shared
+
+from errscan import lm
+
+pytestmark = pytest.mark.skipif(not lm.available(), reason="no model: run tools/build_lm.py")
+
+
+def _both(monkeypatch: pytest.MonkeyPatch, text: str) -> tuple[list[lm.Suspect], list[lm.Suspect]]:
+    pytest.importorskip("errscan._lmscan")
+    fast = lm.detect(text)
+    with monkeypatch.context() as m:
+        m.setenv("ERRSCAN_PURE", "1")
+        pure = lm.detect(text)
+    return fast, pure
+
+
+def test_built_where_a_compiler_is() -> None:
+    """An install on a machine with a C compiler and Python's headers has the compiled search."""
+    headers = Path(sysconfig.get_paths()["include"], "Python.h").is_file()
+    if not (shutil.which("cc") or shutil.which("gcc")) or not headers:
+        pytest.skip("no C compiler or no Python headers here: the pure-Python path is the one that runs")
+    import errscan._lmscan  # noqa: F401
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("各地要加快发展大数局产业，推动数字经济和实体经济深度融合。", [(9, "局", "据")]),
+        ("𠀀🙂第一条　Ｂ类。\n持续深化放管服改革，优化营商环竟。", [(25, "竟", "境")]),  # astral characters first
+        ("及时化解矛盾纤纷", [(6, "纤", "纠")]),  # the dissimilar path: both bigrams unseen
+        ("二〇二四年12月加强财政资金统筹，提高资金使用效义。", [(24, "义", "益")]),  # digits beside Han
+        ("", []),
+        ("abc 123 ＡＢＣ", []),
+        ("效义", []),  # shorter than a clause the model judges
+    ],
+)
+def test_same_suspects_as_pure_python(monkeypatch: pytest.MonkeyPatch, text: str, expected: list) -> None:
+    fast, pure = _both(monkeypatch, text)
+    assert fast == pure
+    assert [(s.start, s.text, s.suggestion) for s in fast] == expected
+
+
+@needs_shared
+def test_same_suspects_on_the_clean_corpus_and_the_dev_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    clean = sorted((SHARED / "corpus" / "clean").rglob("*.txt"))[:40]
+    text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in clean)
+    dev = [
+        line.split("\t")[i]
+        for line in (SHARED / "data" / "dev" / "ecspell_odw_train.tsv").read_text(encoding="utf-8").splitlines()
+        if line.count("\t") >= 2
+        for i in (1, 2)
+    ]
+    fast, pure = _both(monkeypatch, text + "\n".join(dev))
+    assert len(text) > 200_000
+    assert fast == pure
+    assert len(fast) > 100  # the dev set's slips are among them: the comparison is not of two empty lists
