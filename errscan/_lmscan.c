@@ -32,13 +32,15 @@ typedef struct {
     const uint32_t *al_off;
     const uint16_t *al_tok;
     const uint8_t *seen; /* bit a * vocab + b: the bigram a b is in the model (bigram_bits) */
+    const uint32_t *slots; /* open addressing, pairs (a * vocab + b + 1, index in level 2): bigram_bits too */
+    uint32_t mask; /* slots - 1 */
     Py_ssize_t vocab; /* tokens, specials included */
 } Tables;
 
 #define SEEN(t, a, b) ((t)->seen[((size_t)(a) * (t)->vocab + (b)) >> 3] >> (((size_t)(a) * (t)->vocab + (b)) & 7) & 1)
 
 typedef struct {
-    double info, dissimilar, pre_gain, any_pre_gain, other_unseen;
+    double info, dissimilar, seen_gain, seen_bigram, pre_gain, any_pre_gain, other_unseen;
     int pre_keep, pre_keep_any, min_clause;
 } Params;
 
@@ -54,10 +56,15 @@ static Py_ssize_t child_of(const Tables *t, int level, uint32_t node, uint16_t t
     return -1;
 }
 
+static inline uint32_t slot_of(uint32_t key, uint32_t mask) { return (key * 2654435761u) >> 7 & mask; }
+
 static double bigram(const Tables *t, uint16_t a, uint16_t b) {
-    Py_ssize_t j = child_of(t, 1, b, a);
-    if (j < 0) return t->bbook[1][t->bo[1][a]] + t->pbook[1][t->prob[1][b]];
-    return t->pbook[2][t->prob[2][j]];
+    uint32_t key = (uint32_t)a * (uint32_t)t->vocab + b + 1;
+    for (uint32_t i = slot_of(key, t->mask);; i = (i + 1) & t->mask) {
+        uint32_t k = t->slots[2 * i];
+        if (k == key) return t->pbook[2][t->prob[2][t->slots[2 * i + 1]]];
+        if (!k) return t->bbook[1][t->bo[1][a]] + t->pbook[1][t->prob[1][b]];
+    }
 }
 
 /* log10 P(w | ctx), ctx nearest first, n of them (at most ORDER - 1): Model.logp */
@@ -147,19 +154,33 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         w->hole[k] = !SEEN(t, seq[k], seq[k + 1]);
         unseen += w->hole[k];
     }
-    if (!unseen || (double)(unseen - 2) > pr->other_unseen * (double)(n - 1)) return 0;
+    if ((double)(unseen - 2) > pr->other_unseen * (double)(n - 1)) return 0;
+    /* few enough unseen bigrams that every character may be judged, not only those next to one */
+    int seen_ok = (double)unseen <= pr->other_unseen * (double)(n - 1);
     double limit = (double)unseen - pr->other_unseen * (double)(n - 1);
     memset(w->based, 0, n);
     Py_ssize_t nbest = 0;
     uint16_t ctx[ORDER - 1];
     for (Py_ssize_t k = 1; k < n - 1; k++) {
         int hl = w->hole[k - 1], hr = w->hole[k];
-        if (!hl && !hr) continue;  /* k next to no unseen bigram */
+        int seen_mode = !hl && !hr;  /* both bigrams of the character are in the model */
+        if (seen_mode && !seen_ok) continue;
         Py_UCS4 ch = chars[k - 1];
         uint8_t f = ch < 65536 ? t->flags[ch] : 0;
         if ((f & F_NUMERAL) || !(f & F_HAN) || (double)(hl + hr) < limit) continue;
         uint16_t a = seq[k - 1], tk = seq[k], b = seq[k + 1];
         if (a == NUM || a == LAT || b == NUM || b == LAT) continue;
+        if (seen_mode && bigram(t, a, tk) + bigram(t, tk, b) > pr->seen_bigram) continue;
+        Py_ssize_t hi = k + ORDER - 1 < n - 1 ? k + ORDER - 1 : n - 1;
+        double old = 0.0;
+        for (Py_ssize_t j = k; j <= hi; j++) {
+            if (!w->based[j]) {
+                int nc = ctx_at(seq, j, k, -1, ctx);
+                w->base[j] = logp(t, seq[j], ctx, nc);
+                w->based[j] = 1;
+            }
+            old += w->base[j];
+        }
         uint16_t row = t->alike_of[ch];
         uint32_t alo = 0, ahi = 0;
         if (row != 0xFFFF) { alo = t->al_off[row]; ahi = t->al_off[row + 1]; }
@@ -190,16 +211,6 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
             if (np - np_alike > pr->pre_keep_any) np = np_alike + pr->pre_keep_any;
         }
         if (!np) continue;
-        Py_ssize_t hi = k + ORDER - 1 < n - 1 ? k + ORDER - 1 : n - 1;
-        double old = 0.0;
-        for (Py_ssize_t j = k; j <= hi; j++) {
-            if (!w->based[j]) {
-                int nc = ctx_at(seq, j, k, -1, ctx);
-                w->base[j] = logp(t, seq[j], ctx, nc);
-                w->based[j] = 1;
-            }
-            old += w->base[j];
-        }
         double top = -1e9;
         int top_c = -1;
         for (Py_ssize_t q = 0; q < np; q++) {
@@ -209,7 +220,7 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
                 int nc = ctx_at(seq, j, k, c, ctx);
                 nw += logp(t, j == k ? (uint16_t)c : seq[j], ctx, nc);
             }
-            double bar = w->mark[c] == w->stamp ? pr->info : pr->dissimilar;
+            double bar = seen_mode ? pr->seen_gain : w->mark[c] == w->stamp ? pr->info : pr->dissimilar;
             if (nw > top && nw - old >= bar) { top = nw; top_c = c; }
         }
         if (top_c >= 0) {
@@ -264,7 +275,12 @@ static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
     t->fwd_tok = views[i++].buf;
     t->al_off = views[i++].buf;
     t->al_tok = views[i++].buf;
-    t->seen = views[i++].buf;
+    t->seen = views[i].buf;
+    Py_ssize_t vocab = views[3].len / 4 - 1;
+    Py_ssize_t bits = (vocab * vocab + 7) / 8;
+    t->slots = (const uint32_t *)((const uint8_t *)views[i].buf + ((bits + 7) & ~(Py_ssize_t)7));
+    t->mask = (uint32_t)((views[i].len - ((bits + 7) & ~(Py_ssize_t)7)) / 8 - 1);
+    i++;
     t->vocab = views[3].len / 4 - 1; /* child1 has one entry per token, and one more */
     return 0;
 }
@@ -272,8 +288,9 @@ static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *tables;
     Params pr;
-    if (!PyArg_ParseTuple(args, "UO(dddddiii)", &text, &tables, &pr.info, &pr.dissimilar, &pr.pre_gain,
-                          &pr.any_pre_gain, &pr.other_unseen, &pr.pre_keep, &pr.pre_keep_any, &pr.min_clause))
+    if (!PyArg_ParseTuple(args, "UO(dddddddiii)", &text, &tables, &pr.info, &pr.dissimilar, &pr.seen_gain,
+                          &pr.seen_bigram, &pr.pre_gain, &pr.any_pre_gain, &pr.other_unseen, &pr.pre_keep,
+                          &pr.pre_keep_any, &pr.min_clause))
         return NULL;
     Py_buffer views[NTABLES];
     Tables t;
@@ -314,21 +331,31 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     return out;
 }
 
-/* bigram_bits(child1, tok2) -> bytes: one bit per (a, b), set where the model holds the bigram a b */
+/* bigram_bits(child1, tok2) -> bytes: one bit per (a, b), set where the model holds the bigram a b; then, from
+ * the next multiple of 8 bytes, an open-addressing table of (a * vocab + b + 1, its index in level 2) pairs */
 static PyObject *bigram_bits(PyObject *self, PyObject *args) {
     Py_buffer ch, tok;
     if (!PyArg_ParseTuple(args, "y*y*", &ch, &tok)) return NULL;
     const uint32_t *child = ch.buf;
     const uint16_t *toks = tok.buf;
-    size_t vocab = ch.len / 4 - 1;
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)((vocab * vocab + 7) / 8));
+    size_t vocab = ch.len / 4 - 1, n = tok.len / 2;
+    size_t bits = (vocab * vocab + 7) / 8, head = (bits + 7) & ~(size_t)7;
+    size_t slots = 1024;
+    while (slots < 2 * n) slots *= 2; /* at most half full */
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(head + 8 * slots));
     if (out) {
-        uint8_t *bits = (uint8_t *)PyBytes_AS_STRING(out);
-        memset(bits, 0, (vocab * vocab + 7) / 8);
+        uint8_t *seen = (uint8_t *)PyBytes_AS_STRING(out);
+        uint32_t *table = (uint32_t *)(seen + head);
+        uint32_t mask = (uint32_t)slots - 1;
+        memset(seen, 0, head + 8 * slots);
         for (size_t b = 0; b < vocab; b++)  /* node b of level 1: its children are the tokens seen before b */
-            for (uint32_t j = child[b]; j < child[b + 1] && j < (uint32_t)(tok.len / 2); j++) {
+            for (uint32_t j = child[b]; j < child[b + 1] && j < n; j++) {
                 size_t bit = (size_t)toks[j] * vocab + b;
-                bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+                seen[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+                uint32_t key = (uint32_t)bit + 1, i = slot_of(key, mask);
+                while (table[2 * i] && table[2 * i] != key) i = (i + 1) & mask;
+                table[2 * i] = key;
+                table[2 * i + 1] = j;
             }
     }
     PyBuffer_Release(&ch);

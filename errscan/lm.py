@@ -223,6 +223,8 @@ INFO = 5.0
 WARNING = 8.0
 DISSIMILAR = 11.0  # a replacement neither sound- nor shape-alike, where both bigrams around the character are
 # unseen (退牧还草 reads 10^10 better as 退耕还草 to this model: a dissimilar guess needs more than that)
+SEEN = 6.0  # a character whose two bigrams are both in the model: its replacement needs 10^6 (来取 -> 采取) …
+SEEN_BIGRAM = -5.0  # … and is only tried where those bigrams read below 10^-5 (speed: most characters read above)
 KNOWN_WORD = 15  # jieba frequency from which a dictionary word as written is taken to be meant
 MIN_CLAUSE = 4  # shorter runs (names in lists, headings) are not judged
 OTHER_UNSEEN = 0.15  # a clause whose bigrams are unseen by the model beyond this share, apart from the two next to
@@ -273,7 +275,10 @@ class Detector:
         if _lmscan is not None and not os.environ.get("ERRSCAN_PURE"):
             lm = self.lm
             specials = len(lm.header["specials"])
-            params = (INFO, DISSIMILAR, PRE_GAIN, ANY_PRE_GAIN, OTHER_UNSEEN, PRE_KEEP, PRE_KEEP_ANY, MIN_CLAUSE)
+            params = (
+                INFO, DISSIMILAR, SEEN, SEEN_BIGRAM, PRE_GAIN, ANY_PRE_GAIN, OTHER_UNSEEN, PRE_KEEP, PRE_KEEP_ANY,
+                MIN_CLAUSE,
+            )
             raw = [
                 (off, i, text[off : off + m], lm.vocab[c - specials], gain, "")
                 for off, m, i, c, gain in _lmscan.scan(text, lm.tables(), params)
@@ -298,20 +303,25 @@ class Detector:
             unseen = [k for k in range(n - 1) if seq[k] not in left(seq[k + 1])]
         else:
             unseen = [k for k, (x, y) in enumerate(pairwise(seq)) if x not in lefts[y]]
-        if not unseen or len(unseen) - 2 > OTHER_UNSEEN * (n - 1):
+        if len(unseen) - 2 > OTHER_UNSEEN * (n - 1):
             return
         limit = len(unseen) - OTHER_UNSEEN * (n - 1)  # unseen bigrams the suspect itself must explain
+        every = limit <= 0  # so few unseen bigrams that any character may be the slip, not only one next to them
         holes = set(unseen)
         order = lm.order
         logp, bigram = lm.logp, lm.bigram
         base: dict[int, float] = {}
         best_of_clause: list[tuple[float, int, int]] = []
-        for k in sorted({k for j in unseen for k in (j, j + 1) if 0 < k < n - 1}):
+        ks = range(1, n - 1) if every else sorted({k for j in unseen for k in (j, j + 1) if 0 < k < n - 1})
+        for k in ks:
             ch = s[k - 1]
+            seen = (k - 1) not in holes and k not in holes
             if ch in NUMERALS or not _HAN.match(ch) or ((k - 1) in holes) + (k in holes) < limit:
                 continue
             a, t, b = seq[k - 1], seq[k], seq[k + 1]
             if a in (NUM, LAT) or b in (NUM, LAT):  # next to a number or a code: the model sees only <num>
+                continue
+            if seen and bigram(a, t) + bigram(t, b) > SEEN_BIGRAM:
                 continue
             lb = left(b)
             alike = self.alike_ids(ch)
@@ -345,7 +355,7 @@ class Detector:
                         ctx = seq[max(0, j - order + 1) : j][::-1]
                         ctx[j - k - 1] = c
                         new += logp(seq[j], ctx)
-                if new > top and new - old >= (INFO if c in alike else DISSIMILAR):
+                if new > top and new - old >= (SEEN if seen else INFO if c in alike else DISSIMILAR):
                     top, top_c = new, c
             if top_c >= 0:
                 best_of_clause.append((top - old, k, top_c))

@@ -23,6 +23,9 @@ SLIPS = [
     ("健全现代预算制度，加强财政资金统筹，提高资金使用效义。", 25, "义", "益"),
     ("促进基本公共服务均等化，扎实推进共同富欲。", 19, "欲", "裕"),
     ("坚决守住不发生系统性风险的底线，维护金融市场稳定运形。", 25, "形", "行"),
+    # both bigrams of the slip are in the model (列所, 条列; 引到, 到作): judged with the whole clause (SEEN)
+    ("本条列所称企业，是指依法设立的企业。", 2, "列", "例"),
+    ("要充分发挥政府引到作用。", 8, "到", "导"),
 ]
 
 MODERN = [
@@ -131,6 +134,8 @@ def test_candidates_follow_errscan_similar() -> None:
 
 
 def test_long_text_path_gives_the_same_suspects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pure-Python search loads every token's left neighbours at once for long texts: same suspects."""
+    monkeypatch.setenv("ERRSCAN_PURE", "1")
     text = "".join(s for s, *_ in SLIPS) * 120
     assert len(text) >= lm.LONG_TEXT
     fast = lm.detect(text)
