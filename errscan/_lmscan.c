@@ -41,7 +41,7 @@ typedef struct {
 
 typedef struct {
     double info, dissimilar, seen_gain, seen_bigram, pre_gain, any_pre_gain, other_unseen;
-    int pre_keep, pre_keep_any, min_clause;
+    int pre_keep, pre_keep_any, min_clause, explain;
 } Params;
 
 static Py_ssize_t child_of(const Tables *t, int level, uint32_t node, uint16_t tok) {
@@ -154,10 +154,11 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         w->hole[k] = !SEEN(t, seq[k], seq[k + 1]);
         unseen += w->hole[k];
     }
-    if ((double)(unseen - 2) > pr->other_unseen * (double)(n - 1)) return 0;
+    if ((double)(unseen - pr->explain) > pr->other_unseen * (double)(n - 1)) return 0;
     /* few enough unseen bigrams that every character may be judged, not only those next to one */
     int seen_ok = (double)unseen <= pr->other_unseen * (double)(n - 1);
     double limit = (double)unseen - pr->other_unseen * (double)(n - 1);
+    if (limit > 2) limit = 2; /* with more, each suspect explains both of its bigrams */
     memset(w->based, 0, n);
     Py_ssize_t nbest = 0;
     uint16_t ctx[ORDER - 1];
@@ -288,9 +289,9 @@ static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *tables;
     Params pr;
-    if (!PyArg_ParseTuple(args, "UO(dddddddiii)", &text, &tables, &pr.info, &pr.dissimilar, &pr.seen_gain,
+    if (!PyArg_ParseTuple(args, "UO(dddddddiiii)", &text, &tables, &pr.info, &pr.dissimilar, &pr.seen_gain,
                           &pr.seen_bigram, &pr.pre_gain, &pr.any_pre_gain, &pr.other_unseen, &pr.pre_keep,
-                          &pr.pre_keep_any, &pr.min_clause))
+                          &pr.pre_keep_any, &pr.min_clause, &pr.explain))
         return NULL;
     Py_buffer views[NTABLES];
     Tables t;

@@ -227,10 +227,12 @@ SEEN = 6.0  # a character whose two bigrams are both in the model: its replaceme
 SEEN_BIGRAM = -5.0  # … and is only tried where those bigrams read below 10^-5 (speed: most characters read above)
 KNOWN_WORD = 15  # jieba frequency from which a dictionary word as written is taken to be meant
 MIN_CLAUSE = 4  # shorter runs (names in lists, headings) are not judged
-OTHER_UNSEEN = 0.15  # a clause whose bigrams are unseen by the model beyond this share, apart from the two next to
-# the suspect, is out of the model's reach (names, foreign words, lists, word salad)
+OTHER_UNSEEN = 0.15  # a clause whose bigrams are unseen by the model beyond this share, apart from those next to
+# its suspects, is out of the model's reach (names, foreign words, lists, word salad) …
+EXPLAIN = 4  # … and the suspects may explain this many (two slips)
 WORD_GAIN = 3.0  # a character inside a dictionary word is reported only if the replacement forms a word this much
 # more frequent (jieba's dictionary counts)
+ROUNDS = 2  # searches of a clause again with the slips found so far corrected
 LONG_TEXT = 20_000  # speed only: from this length on, every token's left neighbours are loaded at once
 PRE_GAIN = 0.5  # speed only: the bigram gain a replacement needs before it is scored in full …
 PRE_KEEP = 3  # … and how many of the best by that gain are
@@ -272,27 +274,47 @@ class Detector:
         return got
 
     def detect(self, text: str) -> list[Suspect]:
+        raw = self._pass(text)
+        if not raw:
+            return []
+        for _ in range(ROUNDS):  # a clause with a slip is searched again with its slips corrected (墙画: 强画 → 强化)
+            more = []
+            clauses: dict[int, tuple[str, dict[int, str]]] = {}
+            for off, i, clause, sugg, _gain, _ctx in raw:
+                clauses.setdefault(off, (clause, {}))[1][i] = sugg
+            for off, (clause, fixes) in clauses.items():
+                chars = list(clause)
+                for i, sugg in fixes.items():
+                    chars[i] = sugg
+                fixed = "".join(chars)
+                for _o, i, _c, sugg, gain, _x in self._pass(fixed):
+                    if i not in fixes and all(abs(i - j) > 0 for j in fixes):
+                        more.append((off, i, clause, sugg, gain, fixed))
+            if not more:
+                break
+            raw = sorted(raw + more)
+        return self._confirm(raw)
+
+    def _pass(self, text: str) -> list[tuple[int, int, str, str, float, str]]:
+        """One search of every clause: (clause offset, index in the clause, the clause, suggestion, gain, "")."""
         if _lmscan is not None and not os.environ.get("ERRSCAN_PURE"):
             lm = self.lm
             specials = len(lm.header["specials"])
             params = (
                 INFO, DISSIMILAR, SEEN, SEEN_BIGRAM, PRE_GAIN, ANY_PRE_GAIN, OTHER_UNSEEN, PRE_KEEP, PRE_KEEP_ANY,
-                MIN_CLAUSE,
+                MIN_CLAUSE, EXPLAIN,
             )
-            raw = [
+            return [
                 (off, i, text[off : off + m], lm.vocab[c - specials], gain, "")
                 for off, m, i, c, gain in _lmscan.scan(text, lm.tables(), params)
             ]
-            return self._confirm(raw) if raw else []
         raw: list[tuple[int, int, str, str, float, str]] = []
         lefts = self.lm.all_lefts() if len(text) >= LONG_TEXT else None
         for m in _CLAUSE.finditer(text):
             s = m.group()
             if len(s) >= MIN_CLAUSE:
                 self._clause(s, m.start(), raw, lefts)
-        if not raw:
-            return []
-        return self._confirm(raw)
+        return raw
 
     def _clause(self, s: str, off: int, out: list, lefts: list[frozenset[int]] | None) -> None:
         lm = self.lm
@@ -303,9 +325,10 @@ class Detector:
             unseen = [k for k in range(n - 1) if seq[k] not in left(seq[k + 1])]
         else:
             unseen = [k for k, (x, y) in enumerate(pairwise(seq)) if x not in lefts[y]]
-        if len(unseen) - 2 > OTHER_UNSEEN * (n - 1):
+        if len(unseen) - EXPLAIN > OTHER_UNSEEN * (n - 1):
             return
-        limit = len(unseen) - OTHER_UNSEEN * (n - 1)  # unseen bigrams the suspect itself must explain
+        # unseen bigrams the suspect itself must explain: with more, each suspect explains both of its own
+        limit = min(2, len(unseen) - OTHER_UNSEEN * (n - 1))
         every = limit <= 0  # so few unseen bigrams that any character may be the slip, not only one next to them
         holes = set(unseen)
         order = lm.order
@@ -386,10 +409,11 @@ class Detector:
             return clause[i], i
 
         out = []
-        for off, i, clause, sugg, gain, _ in raw:
+        for off, i, clause, sugg, gain, context in raw:
             ch = clause[i]
-            fixed = clause[:i] + sugg + clause[i + 1 :]
-            w, _p = word_at(clause, i)
+            context = context or clause  # the clause with the slips found before this one corrected
+            fixed = context[:i] + sugg + context[i + 1 :]
+            w, _p = word_at(context, i)
             w2, p2 = word_at(fixed, i)
             if len(w) >= 2 and (len(w2) < 2 or dt.freq(w2) < WORD_GAIN * dt.freq(w)):
                 continue
