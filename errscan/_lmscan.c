@@ -172,16 +172,6 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         uint16_t a = seq[k - 1], tk = seq[k], b = seq[k + 1];
         if (a == NUM || a == LAT || b == NUM || b == LAT) continue;
         if (seen_mode && bigram(t, a, tk) + bigram(t, tk, b) > pr->seen_bigram) continue;
-        Py_ssize_t hi = k + ORDER - 1 < n - 1 ? k + ORDER - 1 : n - 1;
-        double old = 0.0;
-        for (Py_ssize_t j = k; j <= hi; j++) {
-            if (!w->based[j]) {
-                int nc = ctx_at(seq, j, k, -1, ctx);
-                w->base[j] = logp(t, seq[j], ctx, nc);
-                w->based[j] = 1;
-            }
-            old += w->base[j];
-        }
         uint16_t row = t->alike_of[ch];
         uint32_t alo = 0, ahi = 0;
         if (row != 0xFFFF) { alo = t->al_off[row]; ahi = t->al_off[row + 1]; }
@@ -212,6 +202,16 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
             if (np - np_alike > pr->pre_keep_any) np = np_alike + pr->pre_keep_any;
         }
         if (!np) continue;
+        Py_ssize_t hi = k + ORDER - 1 < n - 1 ? k + ORDER - 1 : n - 1;
+        double old = 0.0;
+        for (Py_ssize_t j = k; j <= hi; j++) {
+            if (!w->based[j]) {
+                int nc = ctx_at(seq, j, k, -1, ctx);
+                w->base[j] = logp(t, seq[j], ctx, nc);
+                w->based[j] = 1;
+            }
+            old += w->base[j];
+        }
         double top = -1e9;
         int top_c = -1;
         for (Py_ssize_t q = 0; q < np; q++) {
