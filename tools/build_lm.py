@@ -1,7 +1,7 @@
 """Build errscan's character n-gram language model from the official-text corpus.
 
     python tools/build_lm.py [--corpus ../shared/data/lm-corpus] [--out errscan/data/lm/model.bin]
-                             [--order 4] [--prune 1,1,2,2] [--smoothing kn|sb]
+                             [--order 4] [--prune 1,1,1,2] [--smoothing kn|sb]
 
 Reads the corpus (one document a line; any whitespace and any punctuation is a hard clause boundary), maps
 each Han character seen at least `--min-char` times to a token (rarer ones to <unk>, digits to <num>, latin
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--order", type=int, default=4)
-    ap.add_argument("--prune", default="1,1,2,2", help="minimum raw count per order (non-decreasing)")
+    ap.add_argument("--prune", default="1,1,1,2", help="minimum raw count per order (non-decreasing)")
     ap.add_argument("--min-char", type=int, default=3, help="rarer characters become <unk>")
     ap.add_argument("--smoothing", choices=("kn", "sb"), default="kn")
     ap.add_argument("--alpha", type=float, default=0.4, help="stupid back-off factor")
