@@ -223,7 +223,7 @@ INFO = 5.0
 WARNING = 8.0
 DISSIMILAR = 11.0  # a replacement neither sound- nor shape-alike, where both bigrams around the character are
 # unseen (退牧还草 reads 10^10 better as 退耕还草 to this model: a dissimilar guess needs more than that)
-SEEN = 6.0  # a character whose two bigrams are both in the model: its replacement needs 10^6 (来取 -> 采取) …
+SEEN = 5.5  # a character whose two bigrams are both in the model: its replacement needs 10^5.5 (来取 -> 采取) …
 SEEN_BIGRAM = -5.5  # … and is only tried where those bigrams read below 10^-5.5 (speed: most characters read above)
 KNOWN_WORD = 15  # jieba frequency from which a dictionary word as written is taken to be meant
 MIN_CLAUSE = 4  # shorter runs (names in lists, headings) are not judged
