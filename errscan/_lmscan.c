@@ -15,7 +15,7 @@
 enum { BOS = 0, EOS = 1, UNK = 2, NUM = 3, LAT = 4 };
 enum { F_CLAUSE = 1, F_HAN = 2, F_NUMERAL = 4 };
 #define ORDER 4
-#define NTABLES 28
+#define NTABLES 32
 
 typedef struct {
     const uint16_t *code;  /* 65536: code point -> token id */
@@ -34,13 +34,17 @@ typedef struct {
     const uint8_t *seen; /* bit a * vocab + b: the bigram a b is in the model (bigram_bits) */
     const uint32_t *slots; /* open addressing, pairs (a * vocab + b + 1, index in level 2): bigram_bits too */
     uint32_t mask; /* slots - 1 */
+    const uint16_t *syl; /* per row of the alike table: the syllable of the character's first reading */
+    const uint32_t *homo_key, *homo_off; /* sorted syllable pairs (s1 * 1024 + s2), offsets into homo_tok */
+    const uint16_t *homo_tok; /* two tokens a same-sounding word */
+    Py_ssize_t nsyl, nhomo;
     Py_ssize_t vocab; /* tokens, specials included */
 } Tables;
 
 #define SEEN(t, a, b) ((t)->seen[((size_t)(a) * (t)->vocab + (b)) >> 3] >> (((size_t)(a) * (t)->vocab + (b)) & 7) & 1)
 
 typedef struct {
-    double info, dissimilar, seen_gain, seen_bigram, pre_gain, any_pre_gain, other_unseen;
+    double info, dissimilar, seen_gain, seen_bigram, pair_gain, pre_gain, any_pre_gain, other_unseen;
     int pre_keep, pre_keep_any, min_clause, explain;
 } Params;
 
@@ -128,6 +132,13 @@ static int ctx_at(const uint16_t *seq, Py_ssize_t j, Py_ssize_t k, int c, uint16
     return n;
 }
 
+/* the context of position j (nearest first) with positions k and k + 1 replaced by x and y */
+static int ctx_pair(const uint16_t *seq, Py_ssize_t j, Py_ssize_t k, uint16_t x, uint16_t y, uint16_t *ctx) {
+    int n = 0;
+    for (Py_ssize_t i = j - 1; i >= 0 && n < ORDER - 1; i--) ctx[n++] = i == k ? x : i == k + 1 ? y : seq[i];
+    return n;
+}
+
 static int pre_push(Work *w, Py_ssize_t *len, double g, int c) {
     if (*len >= w->pre_cap) {
         Py_ssize_t cap = w->pre_cap * 2 + 64;
@@ -141,6 +152,8 @@ static int pre_push(Work *w, Py_ssize_t *len, double g, int c) {
     (*len)++;
     return 0;
 }
+
+static int take_best(Work *w, Py_ssize_t nbest, Py_ssize_t off, Py_ssize_t m, PyObject *out);
 
 static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *ids, Py_ssize_t m,
                   const Py_UCS4 *chars, Py_ssize_t off, PyObject *out) {
@@ -231,10 +244,62 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
             nbest++;
         }
     }
-    if (!nbest) return 0;
+    if (nbest && take_best(w, nbest, off, m, out) < 0) return -1;
+    /* two characters an input method chose for a same-sounding word (淡味 for 单位), next to an unseen bigram */
+    for (Py_ssize_t k = 1; k + 2 < n; k++) {
+        if (!w->hole[k - 1] && !w->hole[k] && !w->hole[k + 1]) continue;
+        uint16_t t1 = seq[k], t2 = seq[k + 1];
+        if (t1 == BOS || t1 == EOS || t1 == NUM || t1 == LAT || t2 == BOS || t2 == EOS || t2 == NUM || t2 == LAT)
+            continue;
+        Py_UCS4 c1 = chars[k - 1], c2 = chars[k];
+        if (c1 >= 65536 || c2 >= 65536) continue;
+        uint16_t r1 = t->alike_of[c1], r2 = t->alike_of[c2];
+        if (r1 == 0xFFFF || r2 == 0xFFFF || r1 >= t->nsyl || r2 >= t->nsyl) continue;
+        uint16_t y1 = t->syl[r1], y2 = t->syl[r2];
+        if (y1 == 0xFFFF || y2 == 0xFFFF) continue;
+        uint32_t key = (uint32_t)y1 * 1024 + y2;
+        Py_ssize_t lo = 0, hi_ = t->nhomo;
+        while (lo < hi_) {
+            Py_ssize_t mid = lo + (hi_ - lo) / 2;
+            if (t->homo_key[mid] < key) lo = mid + 1; else hi_ = mid;
+        }
+        if (lo == t->nhomo || t->homo_key[lo] != key) continue;
+        Py_ssize_t hi = k + ORDER < n - 1 ? k + ORDER : n - 1;
+        double old = 0.0;
+        for (Py_ssize_t j = k; j <= hi; j++) {
+            if (!w->based[j]) {
+                int nc = ctx_at(seq, j, k, -1, ctx);
+                w->base[j] = logp(t, seq[j], ctx, nc);
+                w->based[j] = 1;
+            }
+            old += w->base[j];
+        }
+        double top = -1e9;
+        int top_x = -1, top_y = -1;
+        for (uint32_t q = t->homo_off[lo]; q < t->homo_off[lo + 1]; q++) {
+            uint16_t x = t->homo_tok[2 * q], y = t->homo_tok[2 * q + 1];
+            if (x == t1 || y == t2 || !SEEN(t, x, y)) continue;
+            double nw = 0.0;
+            for (Py_ssize_t j = k; j <= hi; j++) {
+                int nc = ctx_pair(seq, j, k, x, y, ctx);
+                nw += logp(t, j == k ? x : j == k + 1 ? y : seq[j], ctx, nc);
+            }
+            if (nw > top && nw - old >= pr->pair_gain) { top = nw; top_x = x; top_y = y; }
+        }
+        if (top_x >= 0) {
+            PyObject *item = Py_BuildValue("(nnnidi)", off, m, k - 1, top_x, top - old, top_y);
+            if (!item || PyList_Append(out, item) < 0) { Py_XDECREF(item); return -1; }
+            Py_DECREF(item);
+        }
+    }
+    return 0;
+}
+
+/* one suspect per unseen bigram: the most probable first, none next to one taken */
+static int take_best(Work *w, Py_ssize_t nbest, Py_ssize_t off, Py_ssize_t m, PyObject *out) {
     qsort(w->best, nbest, sizeof(Best), best_desc);
     Py_ssize_t ntaken = 0;
-    for (Py_ssize_t q = 0; q < nbest; q++) {  /* one suspect per unseen bigram */
+    for (Py_ssize_t q = 0; q < nbest; q++) {
         Py_ssize_t k = w->best[q].k;
         int free_ = 1;
         for (Py_ssize_t r = 0; r < ntaken; r++) {
@@ -243,7 +308,7 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         }
         if (!free_) continue;
         w->best[ntaken++] = w->best[q];  /* taken entries stay at the front */
-        PyObject *item = Py_BuildValue("(nnnid)", off, m, k - 1, w->best[q].c, w->best[q].gain);
+        PyObject *item = Py_BuildValue("(nnnidi)", off, m, k - 1, w->best[q].c, w->best[q].gain, -1);
         if (!item || PyList_Append(out, item) < 0) { Py_XDECREF(item); return -1; }
         Py_DECREF(item);
     }
@@ -252,7 +317,7 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
 
 static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
     if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) != NTABLES) {
-        PyErr_SetString(PyExc_TypeError, "tables: a tuple of 28 buffers");
+        PyErr_SetString(PyExc_TypeError, "tables: a tuple of 32 buffers");
         return -1;
     }
     for (int i = 0; i < NTABLES; i++) {
@@ -282,6 +347,12 @@ static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
     t->slots = (const uint32_t *)((const uint8_t *)views[i].buf + ((bits + 7) & ~(Py_ssize_t)7));
     t->mask = (uint32_t)((views[i].len - ((bits + 7) & ~(Py_ssize_t)7)) / 8 - 1);
     i++;
+    t->syl = views[i].buf;
+    t->nsyl = views[i++].len / 2;
+    t->homo_key = views[i].buf;
+    t->nhomo = views[i++].len / 4;
+    t->homo_off = views[i++].buf;
+    t->homo_tok = views[i++].buf;
     t->vocab = views[3].len / 4 - 1; /* child1 has one entry per token, and one more */
     return 0;
 }
@@ -289,8 +360,8 @@ static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *tables;
     Params pr;
-    if (!PyArg_ParseTuple(args, "UO(dddddddiiii)", &text, &tables, &pr.info, &pr.dissimilar, &pr.seen_gain,
-                          &pr.seen_bigram, &pr.pre_gain, &pr.any_pre_gain, &pr.other_unseen, &pr.pre_keep,
+    if (!PyArg_ParseTuple(args, "UO(ddddddddiiii)", &text, &tables, &pr.info, &pr.dissimilar, &pr.seen_gain,
+                          &pr.seen_bigram, &pr.pair_gain, &pr.pre_gain, &pr.any_pre_gain, &pr.other_unseen, &pr.pre_keep,
                           &pr.pre_keep_any, &pr.min_clause, &pr.explain))
         return NULL;
     Py_buffer views[NTABLES];

@@ -28,6 +28,14 @@ SLIPS = [
     ("要充分发挥政府引到作用。", 8, "到", "导"),
 ]
 
+# A pinyin input method's whole-word slips: two characters that sound like the word meant (sentences written for
+# these tests).
+PAIRS = [
+    ("各有关淡味要高度重视安全生产工作。", 3, "淡味", "单位"),
+    ("进一步墙画监督管理，压实主体责任。", 3, "墙画", "强化"),
+    ("加强对权力运行的制约和监督，郭嘉机关要带头。", 14, "郭嘉", "国家"),
+]
+
 MODERN = [
     "加快发展新质生产力，推动传统产业提质增效。",
     "推进沙戈荒地区大型风电光伏基地建设。",
@@ -51,6 +59,22 @@ def test_slip_found_with_its_suggestion(text: str, offset: int, slip: str, sugge
 def test_corrected_form_is_clean(text: str, offset: int, slip: str, suggestion: str) -> None:
     fixed = text[:offset] + suggestion + text[offset + 1 :]
     assert lm.detect(fixed) == []
+
+
+@pytest.mark.parametrize(("text", "offset", "written", "word"), PAIRS)
+def test_same_sounding_word_found(text: str, offset: int, written: str, word: str) -> None:
+    (s,) = lm.detect(text)
+    assert (s.start, s.end, s.text, s.suggestion, s.relation) == (offset, offset + 2, written, word, "sound")
+    assert s.message == f"疑似错词：“{written}”可能应为同音的“{word}”"
+    assert lm.detect(text[:offset] + word + text[offset + 2 :]) == []
+
+
+def test_same_sounding_words_that_belong_are_kept() -> None:
+    """Real words in their place, though a same-sounding word is more frequent: 度汛 (渡汛), 义愤 (一份), and a
+    pair inside a longer word as written (迎刃而解: 婴儿)."""
+    kept = ("做好防汛工作，确保安全度汛。", "引起群众的不满和义愤。", "使许多问题迎刃而解。", "深化拓展时常化改革。")
+    for text in kept:
+        assert lm.detect(text) == [], text
 
 
 @pytest.mark.parametrize("text", MODERN)

@@ -37,6 +37,8 @@ def test_built_where_a_compiler_is() -> None:
         ("各地要加快发展大数局产业，推动数字经济和实体经济深度融合。", [(9, "局", "据")]),
         ("𠀀🙂第一条　Ｂ类。\n持续深化放管服改革，优化营商环竟。", [(25, "竟", "境")]),  # astral characters first
         ("及时化解矛盾纤纷", [(6, "纤", "纠")]),  # the dissimilar path: both bigrams unseen
+        ("各有关淡味要高度重视安全生产工作。", [(3, "淡味", "单位")]),  # a same-sounding word
+        ("嘟到委员会组成人员的通知", []),  # a character outside the model's vocabulary in a pair
         ("二〇二四年12月加强财政资金统筹，提高资金使用效义。", [(24, "义", "益")]),  # digits beside Han
         ("", []),
         ("abc 123 ＡＢＣ", []),

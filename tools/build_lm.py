@@ -21,6 +21,7 @@ finds "h2 h1 w": the probability of w after h1 h2 … is read from the deepest n
 weights of the unmatched contexts from the walk h1, h2 …. `fwd_off`/`fwd_tok` list each token's right
 neighbours (the kept bigrams in forward order). `alike_off`/`alike_tok` list, for each character of
 header["alikes"]["chars"] (errscan/data/similar.tsv), its alike characters that are in the vocabulary.
+`syl`, `homo_key`, `homo_off`, `homo_tok`: same-sounding two-character words (see homophone_table).
 """
 
 from __future__ import annotations
@@ -314,6 +315,69 @@ def alike_table(chars: list[str]) -> tuple[dict[str, np.ndarray], dict[str, obje
     return arrays, meta
 
 
+HOMOPHONE_MIN_FREQ = 50  # jieba frequency from which a two-character word may be the one a writer meant
+
+
+def homophone_table(chars: list[str]) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """Two-character words a pinyin input method may have replaced by a same-sounding pair (单位 typed, 淡味
+    chosen), keyed by their toneless syllables.
+
+    `syl` gives each character of header["alikes"]["chars"] (the rows of errscan/data/similar.tsv, in or out of
+    the vocabulary) the syllable of its first reading (errscan.similar.readings, pypinyin's order; 0xFFFF for
+    none): a slip's characters are read as written. `homo_key` (sorted, syllable1 * 1024 + syllable2),
+    `homo_off` and `homo_tok` (two tokens a word) list the words of jieba's dictionary (MIT) with a frequency of
+    HOMOPHONE_MIN_FREQ or more whose two characters are in the vocabulary, read as pypinyin reads the word (银行:
+    yin hang), most frequent first. Needs pypinyin at build time.
+    """
+    import jieba
+    from pypinyin import lazy_pinyin
+
+    sys.path.insert(0, str(REPO))
+    from errscan import similar
+
+    ids = {c: len(SPECIALS) + i for i, c in enumerate(chars)}
+    syllables: dict[str, int] = {}
+
+    def sid(s: str) -> int:
+        return syllables.setdefault(s, len(syllables))
+
+    rows = [line.split("\t", 1)[0] for line in similar.TABLE.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]  # the rows of alike_off: header["alikes"]["chars"]
+    syl = np.full(len(rows), 0xFFFF, dtype=np.uint16)
+    for i, c in enumerate(rows):
+        r = similar.readings(c)
+        if r:
+            syl[i] = sid(r[0].rstrip("012345"))
+    dict_path = Path(jieba.__file__).parent / "dict.txt"
+    words: dict[int, list[tuple[int, int, int]]] = {}
+    for line in dict_path.read_text(encoding="utf-8").splitlines():
+        w, f = line.split()[:2]
+        if len(w) != 2 or int(f) < HOMOPHONE_MIN_FREQ or w[0] not in ids or w[1] not in ids:
+            continue
+        py = lazy_pinyin(w)
+        if len(py) != 2 or not all(p.isalpha() for p in py):
+            continue
+        key = sid(py[0]) * 1024 + sid(py[1])
+        words.setdefault(key, []).append((-int(f), ids[w[0]], ids[w[1]]))
+    assert len(syllables) < 1024
+    keys = sorted(words)
+    off, tok = [0], []
+    for k in keys:
+        for _f, a, b in sorted(words[k]):
+            tok += [a, b]
+        off.append(len(tok) // 2)
+    arrays = {
+        "syl": syl, "homo_key": np.array(keys, dtype=np.uint32), "homo_off": np.array(off, dtype=np.uint32),
+        "homo_tok": np.array(tok, dtype=np.uint16),
+    }
+    import pypinyin
+
+    meta = {"source": "jieba dict.txt (MIT), read with pypinyin " + pypinyin.__version__,
+            "sha256": hashlib.sha256(dict_path.read_bytes()).hexdigest(), "min_freq": HOMOPHONE_MIN_FREQ,
+            "words": len(tok) // 2}
+    return arrays, meta
+
+
 def write(path: Path, header: dict[str, object], arrays: dict[str, np.ndarray]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     entries, blobs, offset = {}, [], 0
@@ -368,11 +432,13 @@ def main(argv: list[str] | None = None) -> int:
     arrays, books = layout(counts, keep, logp, logbo, vocab_size)
     alike_arrays, alike_meta = alike_table(chars)
     arrays.update(alike_arrays)
+    homo_arrays, homo_meta = homophone_table(chars)
+    arrays.update(homo_arrays)
     header = {
         "format": 1, "order": args.order, "smoothing": args.smoothing, "prune": prune, "min_char": args.min_char,
         "specials": list(SPECIALS), "vocab": "".join(chars), "codebooks": books,
         "ngrams": [int(k.sum()) for k in keep], "tokens": len(stream), "clauses": int((stream == BOS).sum()),
-        "sources": sources, "alikes": alike_meta, "built": time.strftime("%Y-%m-%d"), **extra,
+        "sources": sources, "alikes": alike_meta, "homophones": homo_meta, "built": time.strftime("%Y-%m-%d"), **extra,
         "note": "counts of state-organ documents (著作权法 第五条); no text is stored",
     }
     write(args.out, header, arrays)
