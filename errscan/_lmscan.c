@@ -361,8 +361,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *tables;
     Params pr;
     if (!PyArg_ParseTuple(args, "UO(ddddddddiiii)", &text, &tables, &pr.info, &pr.dissimilar, &pr.seen_gain,
-                          &pr.seen_bigram, &pr.pair_gain, &pr.pre_gain, &pr.any_pre_gain, &pr.other_unseen, &pr.pre_keep,
-                          &pr.pre_keep_any, &pr.min_clause, &pr.explain))
+                          &pr.seen_bigram, &pr.pair_gain, &pr.pre_gain, &pr.any_pre_gain, &pr.other_unseen,
+                          &pr.pre_keep, &pr.pre_keep_any, &pr.min_clause, &pr.explain))
         return NULL;
     Py_buffer views[NTABLES];
     Tables t;
@@ -372,29 +372,46 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     const void *data = PyUnicode_DATA(text);
     PyObject *out = PyList_New(0);
     Work w = {0};
-    uint16_t *ids = malloc((len + 1) * sizeof(uint16_t));
-    Py_UCS4 *chars = malloc((len + 1) * sizeof(Py_UCS4));
-    w.seq = malloc((len + 3) * sizeof(uint16_t));
-    w.hole = malloc(len + 3);
-    w.base = malloc((len + 3) * sizeof(double));
-    w.based = malloc(len + 3);
-    w.best = malloc((len + 3) * sizeof(Best));
+    uint16_t *ids = NULL;
+    Py_UCS4 *chars = NULL;
+    Py_ssize_t cap = 0; /* the longest clause so far, plus three: the buffers grow with it */
     w.mark = calloc(t.vocab + 1, sizeof(uint32_t));
-    int failed = !out || !ids || !chars || !w.seq || !w.hole || !w.base || !w.based || !w.best || !w.mark;
-    if (failed && out) PyErr_NoMemory();
+    int failed = !out || !w.mark;
     Py_ssize_t i = 0;
     while (!failed && i < len) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
         if (ch >= 65536 || !(t.flags[ch] & F_CLAUSE)) { i++; continue; }
-        Py_ssize_t start = i, m = 0;
+        Py_ssize_t start = i, m;
         while (i < len) {
             ch = PyUnicode_READ(kind, data, i);
             if (ch >= 65536 || !(t.flags[ch] & F_CLAUSE)) break;
-            chars[m] = ch;
-            ids[m++] = t.code[ch];
             i++;
         }
-        if (m >= pr.min_clause && clause(&t, &pr, &w, ids, m, chars, start, out) < 0) failed = 1;
+        m = i - start;
+        if (m < pr.min_clause) continue;
+        if (m + 3 > cap) {
+            Py_ssize_t want = m + 3 > 2 * cap ? m + 3 : 2 * cap;
+            void *p[7] = {realloc(ids, want * sizeof(uint16_t)), realloc(chars, want * sizeof(Py_UCS4)),
+                          realloc(w.seq, want * sizeof(uint16_t)), realloc(w.hole, want),
+                          realloc(w.base, want * sizeof(double)), realloc(w.based, want),
+                          realloc(w.best, want * sizeof(Best))};
+            /* a failed realloc leaves its block as it was: keep whichever pointer is valid, for free() */
+            if (p[0]) ids = p[0];
+            if (p[1]) chars = p[1];
+            if (p[2]) w.seq = p[2];
+            if (p[3]) w.hole = p[3];
+            if (p[4]) w.base = p[4];
+            if (p[5]) w.based = p[5];
+            if (p[6]) w.best = p[6];
+            if (!p[0] || !p[1] || !p[2] || !p[3] || !p[4] || !p[5] || !p[6]) { failed = 1; break; }
+            cap = want;
+        }
+        for (Py_ssize_t q = 0; q < m; q++) {
+            ch = PyUnicode_READ(kind, data, start + q);
+            chars[q] = ch;
+            ids[q] = t.code[ch];
+        }
+        if (clause(&t, &pr, &w, ids, m, chars, start, out) < 0) failed = 1;
     }
     free(ids); free(chars); free(w.seq); free(w.hole); free(w.base); free(w.based); free(w.best); free(w.mark);
     free(w.pre);

@@ -41,6 +41,10 @@ def test_built_where_a_compiler_is() -> None:
         ("嘟到委员会组成人员的通知", []),  # a character outside the model's vocabulary in a pair
         ("二〇二四年12月加强财政资金统筹，提高资金使用效义。", [(24, "义", "益")]),  # digits beside Han
         ("", []),
+        (  # one clause of 48,000 characters
+            "加强财政资金统筹提高资金使用效义" * 3000 + "。各有关淡味要高度重视。",
+            [(47_999, "义", "益"), (48_004, "淡味", "单位")],
+        ),
         ("abc 123 ＡＢＣ", []),
         ("效义", []),  # shorter than a clause the model judges
     ],
