@@ -207,7 +207,10 @@ def _check_inputs(runner, args: list[str], stdin_filename: str | None, kind: str
         except ReadError as exc:
             errors.append(InputError(source.name, str(exc)))
             continue
-        results.append(runner.check(doc, source.name, None if url else named))
+        try:
+            results.append(runner.check(doc, source.name, None if url else named))
+        except MemoryError:
+            errors.append(InputError(source.name, "内存不足，未能完成检查"))
     return results, errors, skipped
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from errscan.inputs import Source
     from errscan.run import Runner
 
-from errscan.inputs import read_path
+from errscan.inputs import bounded_read, read_path
 from errscan.model import Document, Finding
 from errscan.posmap import LineMap
 from errscan.readers import ReadError, read, sniff
@@ -263,7 +263,7 @@ class _FixRun:
     def one(self, source: Source) -> None:
         err = self.err
         try:
-            data = read_path(source.path) if source.path else (self.stdin or sys.stdin.buffer).read()
+            data = read_path(source.path) if source.path else bounded_read(self.stdin or sys.stdin.buffer)
             if source.in_directory and (looks_binary(data) or sniff(data, source.name) not in KINDS):
                 return  # images, Word files … met while walking a folder
             p = plan(data, self.runner, source.name, source.path)

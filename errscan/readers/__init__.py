@@ -12,9 +12,17 @@ from collections.abc import Callable
 from errscan.model import Document
 from errscan.readers.text import ReadError
 
-__all__ = ["EXTENSIONS", "MAX_INPUT_BYTES", "READERS", "ReadError", "read", "sniff"]
+__all__ = ["EXTENSIONS", "MAX_INPUT_BYTES", "READERS", "ReadError", "read", "sniff", "too_large"]
 
 MAX_INPUT_BYTES = 200 * 1024 * 1024
+
+
+def too_large(size: int | None) -> str:
+    """The clerk's message for an input over MAX_INPUT_BYTES (size None: not known, only that it is over)."""
+    limit = MAX_INPUT_BYTES // 1048576
+    if size is None:
+        return f"文件过大（超过 {limit} MB），未检查"
+    return f"文件过大（{size // 1048576} MB，上限 {limit} MB），未检查"
 
 EXTENSIONS = {
     ".txt": "text",
@@ -95,7 +103,7 @@ def sniff(data: bytes, name: str = "") -> str:
 def read(data: bytes, name: str = "", kind: str | None = None) -> Document:
     """Read one input into a Document. Raises ReadError for anything that cannot be read faithfully."""
     if len(data) > MAX_INPUT_BYTES:
-        raise ReadError(f"文件过大（{len(data) // 1048576} MB，上限 {MAX_INPUT_BYTES // 1048576} MB），未检查")
+        raise ReadError(too_large(len(data)))
     kind = kind or sniff(data, name)
     if kind == "zip":
         raise ReadError("是压缩包，不是 Word/Excel 文档，未检查；请解压后检查其中的文件")
