@@ -291,6 +291,37 @@ def test_pdf_encrypted_and_image_only_refused():
         read(locked.getvalue(), "locked.pdf")
 
 
+def garbled_pdf(pages: list[bytes | None]) -> bytes:
+    """The 2023 洪泽 report's first page, once per entry: its own content stream (None), or a text-showing
+    operator with these bytes as character codes in the page's first font (what a damaged stream gives)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    source = PdfReader(PDF_DIR / "hongze_2023_zfxxgk_annual_report.pdf").pages[0]
+    font = next(iter(source["/Resources"]["/Font"].keys())).encode()
+    writer = PdfWriter()
+    for junk in pages:
+        page = writer.add_page(source)
+        if junk is not None:
+            stream = DecodedStreamObject()
+            stream.set_data(b"BT " + font + b" 12 Tf 72 700 Td <" + junk.hex().encode() + b"> Tj ET")
+            page[NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@needs_shared
+def test_pdf_page_of_garbage_is_unreadable_not_clean():
+    import random
+
+    junk = random.Random(5).randbytes(5000)
+    with pytest.raises(ReadError, match=r"PDF 第 2 页的文字无法正确提取（约 \d+% 为乱码），未检查"):
+        read(garbled_pdf([None, junk]), "report.pdf")
+    doc = read(garbled_pdf([None, None]), "report.pdf")  # the same pages, undamaged, read as before
+    assert "政府信息公开" in doc.text
+
+
 # --- xlsx -----------------------------------------------------------------------------------------------------
 def make_xlsx() -> bytes:
     import openpyxl

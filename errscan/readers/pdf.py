@@ -5,8 +5,9 @@ A PDF has no paragraphs, only lines, and a Chinese line wraps anywhere: 中华�
 with one, so a word wrapped across two lines is found. Spaces between two Chinese characters (justified lines
 come out as 邮 编 ： 223100) are dropped. Each PDF line keeps its place: {"page": p, "line": l}.
 
-No OCR: an encrypted PDF that does not open with an empty password, or one without extractable text on any
-page (a scan), is a ReadError saying so; a PDF is never reported clean because nothing could be read.
+No OCR: an encrypted PDF that does not open with an empty password, one without extractable text on any
+page (a scan), or one with a page whose text comes out as garbage (GARBLED), is a ReadError saying so; a PDF is
+never reported clean because nothing could be read.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 import warnings
 from collections import Counter
 
@@ -27,6 +29,23 @@ _CJK_GAP = re.compile(f"(?<=[{_CJK}])[ \\t\u00a0]+(?=[{_CJK}])")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _IDEOGRAPH = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 _SENTENCE_END = frozenset("。！？；：」』”）)")
+GARBLED = 0.25  # a page whose text is this much replacement characters, private-use or unassigned code points,
+# controls, or letters of scripts a Chinese document does not use (what random bytes in a content stream give),
+# was not read: an error, not a clean page
+_HAN_OR_KANA = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def garbled_share(text: str) -> float:
+    """The share of the text's non-space characters that no faithful extraction of Chinese text gives."""
+    chars = [c for c in text if not c.isspace()]
+    if not chars:
+        return 0.0
+    bad = 0
+    for c in chars:
+        cat = unicodedata.category(c)
+        if c == "\ufffd" or cat in ("Co", "Cs", "Cc", "Cn") or (cat == "Lo" and not _HAN_OR_KANA.match(c)):
+            bad += 1
+    return bad / len(chars)
 
 
 def _open(data: bytes):  # type: ignore[no-untyped-def]
@@ -110,6 +129,10 @@ def read(data: bytes) -> Document:
     texts, metadata = page_texts(data)
     if not any(t.strip() for t in texts):
         raise ReadError("PDF 中没有可提取的文字（可能是扫描件或图片），未检查；需先做文字识别（OCR）")
+    for number, page in enumerate(texts, 1):
+        share = garbled_share(page)
+        if share >= GARBLED and sum(not c.isspace() for c in page) >= 20:
+            raise ReadError(f"PDF 第 {number} 页的文字无法正确提取（约 {share:.0%} 为乱码），未检查")
     out = Builder()
     for number, page in enumerate(texts, 1):
         raw = page.replace("\r\n", "\n").replace("\r", "\n").split("\n")
