@@ -22,23 +22,44 @@ class Source:
     in_directory: bool = False  # found by walking a directory (binary files are then skipped)
 
 
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def display_name(name: str) -> str:
+    """A file name as every output shows it: bytes that are not UTF-8 (which Python carries as lone surrogates)
+    as \\xNN, control and bidirectional-override characters as \\uNNNN; anything else as it is. A terminal
+    never receives an escape sequence from a file name, and JSON and SARIF stay valid UTF-8."""
+    if name.isprintable() and name.isascii():
+        return name
+    out = []
+    for ch in name:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif 0xD800 <= code <= 0xDFFF or code < 0x20 or 0x7F <= code < 0xA0 or ch in _BIDI:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def expand(args: list[str], stdin_filename: str | None = None) -> Iterator[Source]:
     """Files as given; directories walked recursively, sorted, hidden entries skipped; '-' is stdin
     (named `stdin_filename` when given: its type, its report path and its configuration come from that name)."""
     for arg in args:
         if arg == "-":
-            yield Source(stdin_filename or "-", None)
+            yield Source(display_name(stdin_filename or "-"), None)
             continue
         path = Path(arg)
         if not path.is_dir():
-            yield Source(arg, path)
+            yield Source(display_name(arg), path)
             continue
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if not name.startswith("."):
                     full = os.path.join(root, name)
-                    yield Source(full, Path(full), in_directory=True)
+                    yield Source(display_name(full), Path(full), in_directory=True)
 
 
 class Skipped(Exception):

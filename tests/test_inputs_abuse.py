@@ -89,3 +89,31 @@ def test_standard_input_over_the_limit(tmp_path: Path) -> None:
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 3
     assert "文件过大（超过 200 MB），未检查" in (out + err).decode()
+
+
+def test_file_names_that_are_no_text_are_escaped_in_every_format(tmp_path: Path) -> None:
+    """A name that is not UTF-8 and one holding a terminal escape sequence: JSON and SARIF stay valid UTF-8,
+    the pretty report carries no escape character, and each name is shown escaped."""
+    (tmp_path / ".errscan.yaml").write_text("fuzzy: false\nlm: false\n", encoding="utf-8")
+    raw = os.fsencode(tmp_path) + b"/\xff\xfe.txt"
+    with open(raw, "wb") as fh:
+        fh.write("我们要再接再励。".encode())
+    (tmp_path / "\x1b[31mred.txt").write_text("我们要再接再励。", encoding="utf-8")
+    for fmt in ("json", "sarif", "pretty"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "errscan", "check", "-f", fmt, "--no-color", "."], cwd=tmp_path,
+            capture_output=True, timeout=60,
+        )
+        assert proc.returncode == 1, (fmt, proc.stderr.decode(errors="replace"))
+        assert b"\x1b" not in proc.stdout + proc.stderr
+        text = proc.stdout.decode("utf-8")  # valid UTF-8, or this raises
+        if fmt == "sarif":  # URIs: the file system's bytes, percent-encoded
+            uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    for r in __import__("json").loads(text)["runs"][0]["results"]}
+            assert uris == {"./%FF%FE.txt", "./%1B%5B31mred.txt"}
+            continue
+        shown = text if fmt == "pretty" else text.replace("\\\\", "\\")  # JSON doubles the backslashes
+        assert "\\xff\\xfe.txt" in shown
+        assert "\\u001b[31mred.txt" in shown
+        if fmt == "json":
+            __import__("json").loads(text)

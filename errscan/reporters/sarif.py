@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 from typing import IO
 from urllib.parse import quote
 
@@ -30,10 +31,24 @@ _SAFE = "/:@!$&'()*+,;=-._~%?#[]"  # reserved and unreserved characters stay; sp
 FIXABLE_KINDS = ("text", "html")  # kinds whose region is a span of the file itself
 
 
+_ESCAPE = re.compile(r"\\x([0-9a-f]{2})|\\u([0-9a-f]{4})")
+
+
 def uri(path: str) -> str:
-    """A URI reference for a path as given (relative stays relative) or a URL; non-ASCII percent-encoded."""
+    """A URI reference for a path as given (relative stays relative) or a URL; non-ASCII percent-encoded. The
+    escapes of a name that is not text (errscan.inputs.display_name: \\xff, \\u001b) become the bytes they stand
+    for, percent-encoded as the file system has them."""
     if "://" in path:
         return quote(path, safe=_SAFE)
+    if "\\x" in path or "\\u" in path:
+        raw = bytearray()
+        at = 0
+        for m in _ESCAPE.finditer(path):
+            raw += path[at : m.start()].replace("\\", "/").encode("utf-8")
+            raw += bytes([int(m[1], 16)]) if m[1] else chr(int(m[2], 16)).encode("utf-8", "surrogatepass")
+            at = m.end()
+        raw += path[at:].replace("\\", "/").encode("utf-8")
+        return quote(bytes(raw), safe="/:@!$&'()*+,;=-._~")
     return quote(path.replace("\\", "/"), safe="/:@!$&'()*+,;=-._~")
 
 
