@@ -6,23 +6,32 @@ divisions to county level and jieba's idioms and set phrases (errscan/data/fuzzy
 any other, one left out or added inside, two neighbours swapped — or where a name's two halves are exchanged
 (一路一带), and where the result is neither a word nor a name itself and the clause reads better corrected.
 
-How it stays linear: a single edit in a string s leaves
-one of the pieces around it intact. Keys are byte strings of a pyahocorasick automaton: the text's UTF-32-LE code
-units carried as latin-1 (errscan/lexicon/compile.py uses UTF-8 the same way; four bytes a character make offsets
-a division, with no decoding to map them back). The contiguous automaton holds s[1:] and s[:-1] (a replaced end
-character) and the few explicit variants (omissions, exchanged halves); a second one runs over the text's even
-and odd characters, where two characters two apart are neighbours, and holds (s[i-1], s[i+1]) for a replaced s[i]
-(新家坡: 新_坡) and (s[j-1], s[j]) for an added character or a swap. Each hit is verified by comparing the rest
-of the string in place. Candidates are then checked with jieba (segmentation of the clause, word frequencies).
+How it stays linear: a single edit in a string s leaves one of the pieces around it intact, and the pieces are
+keys looked for at every position of the text. The contiguous keys are s[1:] and s[:-1] (a replaced end
+character; up to KEY characters of them) and the few explicit variants (omissions, exchanged halves); the gapped
+ones stand for an edit inside s: (s[i-1], s[i+1]) two apart in the text for a replaced s[i] (新家坡: 新_坡) and
+(s[j-1], s[j]) for an added character or a swap. Each hit is verified by comparing the rest of the string in
+place. The scan is compiled (errscan/_fuzzscan.c: the keys in a hash table, looked up at each code point of the
+text, a gapped key as up to four of the string's characters around the edit). Without the extension, or with
+ERRSCAN_PURE=1, two pyahocorasick automata find the same candidates in Python: keys as the text's UTF-16-LE code
+units carried as latin-1 (two bytes a character make offsets a division), the gapped automaton over the text's
+even and odd characters, where two characters two apart are neighbours. Candidates are then checked with jieba
+(segmentation of the clause, word frequencies).
 
-The index is made at first use (about a second) and cached under ERRSCAN_CACHE_DIR or the user cache directory.
+The index is made at first use (a few seconds) and cached under ERRSCAN_CACHE_DIR or the user cache directory:
+a pickle of the strings and rules, and the compiled scan's tables in a file beside it, mapped rather than read
+(the pure-Python scan's automata are made, and cached, only where it runs).
 """
 
 from __future__ import annotations
 
+import array
 import bisect
+import functools
 import hashlib
 import itertools
+import mmap
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -32,10 +41,15 @@ import errscan.similar as similar
 from errscan.lexicon.generate import FUNCTION
 from errscan.model import Severity
 
+try:  # the compiled scan (errscan/_fuzzscan.c): the same candidates, some forty times faster
+    import errscan._fuzzscan as _fuzzscan
+except ImportError:  # no compiler at install: the pure-Python scan
+    _fuzzscan = None
+
 __all__ = ["SETS", "Near", "find"]
 
 DATA = Path(__file__).resolve().parent / "data" / "fuzzy.tsv"
-FORMAT = 9  # bump when the index layout or its rules change: part of the cache key
+FORMAT = 10  # bump when the index layout or its rules change: part of the cache key
 # set -> (label in messages, serious)
 SETS = {
     "name": ("名称", True),
@@ -93,19 +107,27 @@ def _b(s: str) -> str:
     return s.encode("utf-16-le").decode("latin-1")
 
 
+_CJK = re.compile("[\u4e00-\u9fff]+")
+
+
 def _cjk3(s: str) -> bool:
     """Every character takes three UTF-8 bytes and is a CJK ideograph: byte arithmetic holds."""
-    return bool(s) and all("\u4e00" <= c <= "\u9fff" for c in s)
+    return _CJK.fullmatch(s) is not None
 
 
 class Index:
-    """Canonical strings, the exempt set, and the two automata that find their near-misses.
+    """Canonical strings, the exempt set, and the keys that find their near-misses.
 
-    ``contiguous`` (over the text): for a string s of n characters, s[1:] and s[:-1] (a replaced first or last
+    Contiguous keys (over the text): for a string s of n characters, s[1:] and s[:-1] (a replaced first or last
     character), and explicit variants: s[1] s[0] s[2:], the internal omissions where allowed, exchanged halves.
-    ``gapped`` (over the text's even and odd characters, so two characters two apart are adjacent): the pair
+    Gapped keys (over the text's even and odd characters, so two characters two apart are adjacent): the pair
     around each inner position (s[i-1], s[i+1]) for a replaced s[i], and each adjacent pair (s[j-1], s[j]) for a
     character added between them or for s[j], s[j+1] swapped.
+
+    ``blob`` holds the keys and their actions for the compiled scan (errscan/_fuzzscan.c, made by `_tables`
+    and _fuzzscan.compile); the pure-Python scan's two automata are made from `_keys` when first needed
+    (`_automata`). Pickled, the names, sets and exempt strings are a few flat objects, unpacked when first asked
+    for, and the blob is left out (index() keeps it in a file of its own).
     """
 
     def __init__(self, canon: list[tuple[str, str]], known: set[str], variants: list[tuple[str, str]] = ()):
@@ -126,12 +148,84 @@ class Index:
             self.names.append(s)
             self.sets.append(set_name)
         self.known = frozenset(known | set(seen))
+        self._extra = tuple(sorted(self.known.difference(seen)))
+        self._joined = "\n".join(self.names)
+        self._set_names = tuple(dict.fromkeys(self.sets))
+        codes = {name: i for i, name in enumerate(self._set_names)}
+        self._set_codes = bytes(codes[t] for t in self.sets)
         # 1 where only a sound- or shape-alike replacement is reported (_allowed): checked as the hit is found
         self.alike_only = bytes(
             int(not SETS[t][1] or t == "leader" or len(s) <= 3) for t, s in zip(self.sets, self.names, strict=True)
         )
+        self.reach = KEY
+        # The compiled scan's tables (errscan/_fuzzscan.c) as one blob of bytes, made where the extension is
+        # there (layout: its version; blob None if the index holds what it cannot). Cached in a file of its
+        # own, which index() maps rather than reads.
+        self.layout: int | None = None
+        self.blob: bytes | mmap.mmap | None = None
+        if _fuzzscan is not None:
+            self.layout = _fuzzscan.LAYOUT
+            tables = _tables(self.names, self.sets, self._keys(gapped=False)[0])
+            if tables is not None:
+                self.blob = _fuzzscan.compile(
+                    names=self._joined, alike_only=self.alike_only, set_codes=self._set_codes, **tables
+                )
+        self.compiled = self.blob is not None
+        self._runtime()
+
+    def _runtime(self) -> None:
+        self._scanner: object = None  # the compiled scanner, False where there is none
+        self._auto: tuple | None = None  # the pure-Python scan's automata
+        self.auto_path: Path | None = None  # where index() caches them
+
+    def __getstate__(self) -> dict:
+        return {
+            "variants": self.variants, "alike_only": self.alike_only, "reach": self.reach, "layout": self.layout,
+            "compiled": self.compiled,
+            "_joined": self._joined, "_set_names": self._set_names, "_set_codes": self._set_codes,
+            "_extra": self._extra,
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.blob = None  # attach() maps it
+        self._runtime()
+
+    def attach(self, path: Path) -> bool:
+        """Map the cached blob of an unpickled index; False if the index does not serve this build of the
+        extension (made by another, or its blob missing or damaged)."""
+        if _fuzzscan is None:
+            return True
+        if getattr(self, "layout", None) != _fuzzscan.LAYOUT:  # also a pickle of some other index's shape
+            return False
+        if not getattr(self, "compiled", False):
+            return True  # the index holds what the scanner cannot: the pure-Python scan
+        try:
+            with open(path, "rb") as fh:
+                blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            scanner = _fuzzscan.Scanner(blob, self._set_names, _KIND_ORDER)
+        except (OSError, ValueError):  # missing, empty, or not a blob of this layout
+            return False
+        self.blob, self._scanner = blob, scanner
+        return True
+
+    @functools.cached_property
+    def names(self) -> list[str]:
+        return self._joined.split("\n") if self._joined else []
+
+    @functools.cached_property
+    def sets(self) -> list[str]:
+        names = self._set_names
+        return [names[c] for c in self._set_codes]
+
+    @functools.cached_property
+    def known(self) -> frozenset[str]:
+        return frozenset(itertools.chain(self._extra, self.names))
+
+    def _keys(self, gapped: bool = True) -> tuple[dict[str, list[object]], dict[str, list[int]]]:
+        """The contiguous and the gapped keys, each with its actions (see _contiguous and _gapped)."""
         contiguous: dict[str, list[object]] = {}
-        gapped: dict[str, list[int]] = {}
+        gaps: dict[str, list[int]] = {}
         for eid, s in enumerate(self.names):
             n = len(s)
             set_name = self.sets[eid]
@@ -145,11 +239,9 @@ class Index:
             contiguous.setdefault(s[1 : 1 + size], []).append(4 * eid)  # s[0] replaced
             contiguous.setdefault(s[n - 1 - size : n - 1], []).append(4 * eid + 1)  # s[-1] replaced
             self._explicit(contiguous, eid, "transpose", 0, 0)
-            for i in range(1, n - 1):  # a replaced s[i]: s[i-1] and s[i+1] two apart in the text
-                _gap(gapped, s, eid, i, 0)
-            if _inserts(set_name, n):
-                for j in range(1, n):  # s[j-1] and s[j] two apart: a character added, or s[j], s[j+1] swapped
-                    _gap(gapped, s, eid, j, 1)
+            if gapped:
+                for i, added in _gap_edits(set_name, n):
+                    _gap(gaps, s, eid, i, added)
             if _omits(set_name, n):
                 for i in range(1, n - 1):
                     if s[i] != s[i - 1]:
@@ -157,9 +249,7 @@ class Index:
             if SETS[set_name][1] and n >= 4:
                 k = n // 2
                 self._explicit(contiguous, eid, "swap", k, n - k)
-        self.reach = KEY
-        self.contiguous, self.c_actions = _automaton(contiguous)
-        self.gapped, self.g_actions = _automaton(gapped)
+        return contiguous, gaps
 
     def _explicit(self, keys: dict[str, list[object]], eid: int, kind: str, pos: int, focus: int) -> None:
         """Key a variant by up to KEY of its characters around `focus`; the hit is checked against all of it."""
@@ -169,6 +259,16 @@ class Index:
         size = min(KEY, len(v))
         a = max(0, min(focus - KEY // 2, len(v) - size))
         keys.setdefault(v[a : a + size], []).append(("X", eid, kind, pos, a + size))
+
+    def scanner(self) -> object | None:
+        """The compiled scanner over `blob` (errscan/_fuzzscan.c), or None without the extension."""
+        got = self._scanner
+        if got is None:
+            got = False
+            if _fuzzscan is not None and self.blob is not None and self.layout == _fuzzscan.LAYOUT:
+                got = _fuzzscan.Scanner(self.blob, self._set_names, _KIND_ORDER)
+            self._scanner = got
+        return got or None
 
 
 def _gap(keys: dict[str, list[int]], s: str, eid: int, i: int, insert: int) -> None:
@@ -190,6 +290,16 @@ def _gap(keys: dict[str, list[int]], s: str, eid: int, i: int, insert: int) -> N
         keyed = [(a + b, 0)]
     for key, right in keyed:
         keys.setdefault(key, []).append(((eid * 64 + i) * 2 + right) * 2 + insert)
+
+
+def _gap_edits(set_name: str, n: int) -> list[tuple[int, int]]:
+    """The gapped keys' edits of a string of n >= 3 characters, (i, 0) for a replaced s[i] (s[i-1] and s[i+1] two
+    apart in the text) and (j, 1) for a character added before s[j] or s[j], s[j+1] swapped (s[j-1] and s[j]
+    two apart)."""
+    edits = [(i, 0) for i in range(1, n - 1)]
+    if _inserts(set_name, n):
+        edits += [(j, 1) for j in range(1, n)]
+    return edits
 
 
 def _inserts(set_name: str, n: int) -> bool:
@@ -239,6 +349,116 @@ def _automaton(keys: dict[str, list]) -> tuple[object, list[tuple]]:
 
 def _actions(table: list[tuple], value: int) -> tuple:
     return (value >> 1,) if value & 1 else table[value >> 1]
+
+
+# The compiled scan's tables (errscan/_fuzzscan.c describes them): kinds numbered in the order of their names, so
+# that the scanner's sort is candidates()' sort; action types; key shapes: contiguous, or (l, r) characters
+# around a hole.
+_KIND_ORDER = tuple(sorted(KINDS))
+_KIND_CODE = {kind: i for i, kind in enumerate(_KIND_ORDER)}
+_FIRST, _LAST, _CHAR2, _VARIANT, _HOLE_SUB, _HOLE_INS, _SWAP_AT = range(7)
+_HOLES = {(1, 1): 1, (1, 2): 2, (2, 1): 3, (2, 2): 4, (1, 3): 5, (3, 1): 6}
+_URO = 0x4E00  # U+4E00..U+9FFF: character id = offset + 1; other characters of keys follow
+_URO_SPAN = 0x5200
+
+
+def _hole_fit(left: int, right: int) -> tuple[int, int, int]:
+    """(characters left, characters right, shape) of the key around a hole with `left` and `right` characters
+    beside it: two on each side where there are, else up to three on the other."""
+    before, after = min(left, 2), min(right, 2)
+    if before < 2:
+        after = min(right, 3)
+    elif after < 2:
+        before = min(left, 3)
+    return before, after, _HOLES[before, after]
+
+
+_HOLE_FIT = [[_hole_fit(a, b) if a and b else (0, 0, 0) for b in range(4)] for a in range(4)]
+
+
+def _tables(names: list[str], sets: list[str], contiguous: dict[str, list]) -> dict[str, bytes] | None:
+    """The actions (entry id | (type | position << 8 | a << 16 | b << 24) << 32) and the key of each (15-bit
+    character ids, the last in the low bits, the shape in bits 60..63), the characters of keys that are not
+    ideographs U+4E00..U+9FFF, and the alike pairs. None if the index holds what the scanner cannot hold (then
+    the pure-Python scan runs)."""
+    special = sorted({c for key in contiguous for c in key if not _cjk3(c)})
+    if len(special) > 0x7FFF - _URO_SPAN - 1 or any(len(s) > 63 for s in names):
+        return None
+    ids = {c: _URO_SPAN + 1 + j for j, c in enumerate(special)}.get
+
+    def pack(chars: str, shape: int) -> int:
+        packed = 0
+        for c in chars:
+            packed = packed << 15 | (ids(c) or ord(c) - _URO + 1)
+        return packed | shape << 60
+
+    keys = array.array("Q")  # the key of each action
+    acts = array.array("Q")
+    for key, items in contiguous.items():
+        if not 2 <= len(key) <= KEY:
+            return None
+        packed = pack(key, 0)
+        for act in items:
+            keys.append(packed)
+            acts.append(_action(act))
+    # The gapped keys' edits as the characters around a hole: s[i] replaced, a character added before s[i] (or,
+    # keyed by the swapped string, s[i] and s[i+1] exchanged)
+    for eid, s in enumerate(names):
+        n = len(s)
+        if n == 2:
+            continue
+        cid = [ids(c) or ord(c) - _URO + 1 for c in s]
+        for i, is_insert in _gap_edits(sets[eid], n):
+            after = i + 1 - is_insert  # the first character right of the hole
+            left, r, shape = _HOLE_FIT[min(i, 3)][min(n - after, 3)]
+            packed = 0
+            for c in cid[i - left : i] + cid[after : after + r]:
+                packed = packed << 15 | c
+            keys.append(packed | shape << 60)
+            acts.append(eid | ((_HOLE_INS if is_insert else _HOLE_SUB) | i << 8 | r << 16) << 32)
+            if is_insert and i + 1 < n:  # the swapped string, up to KEY of its characters from s[i-1]
+                size = min(KEY, n)
+                a = max(0, min(i - 1, n - size))
+                v = [*cid[:i], cid[i + 1], cid[i], *cid[i + 2 :]]
+                packed = 0
+                for c in v[a : a + size]:
+                    packed = packed << 15 | c
+                keys.append(packed)
+                acts.append(eid | (_SWAP_AT | i << 8 | (a + size) << 24) << 32)
+    pair_off, pair_chars = _alike_pairs()
+    return {
+        "keys": keys.tobytes(), "actions": acts.tobytes(), "pair_off": pair_off, "pair_chars": pair_chars,
+        "special": array.array("I", map(ord, special)).tobytes(),
+    }
+
+
+def _action(act: object) -> int:
+    """A contiguous key's action as _contiguous decodes it: entry id | (type | position << 8 | ...) << 32."""
+    if isinstance(act, int):
+        eid, last = divmod(act, 4)
+        return eid | (_LAST if last else _FIRST) << 32
+    if act[0] == "C":
+        return act[1] | (_CHAR2 | act[2] << 8) << 32
+    _, eid, kind, pos, tail = act
+    return eid | (_VARIANT | pos << 8 | _KIND_CODE[kind] << 16 | tail << 24) << 32
+
+
+def _alike_pairs() -> tuple[bytes, bytes]:
+    """similar.relation as a table: for each ideograph U+4E00 + r, the sorted code points written for it that are
+    sound- or shape-alike (characters in rows [off[r], off[r + 1]))."""
+    rows: list[list[int]] = [[] for _ in range(_URO_SPAN + 1)]
+    known = similar.known
+    for a in similar._get().rows:  # every character of the table
+        code = ord(a)
+        for b in similar.alikes(a):  # every b with relation(a, b), and characters outside the table
+            if "\u4e00" <= b <= "\u9fff" and b != a and known(b):  # relation(a, b) is not None
+                rows[ord(b) - _URO].append(code)
+    off = array.array("I", [0])
+    chars = array.array("I")
+    for row in rows:
+        chars.extend(sorted(set(row)))
+        off.append(len(chars))
+    return off.tobytes(), chars.tobytes()
 
 
 def _read_sets() -> tuple[list[tuple[str, str]], set[str], list[tuple[str, str]], list[bytes]]:
@@ -308,13 +528,58 @@ def index(cache: bool = True) -> Index:
 
             path = _cache_dir() / f"fuzzy-{_sources_digest()}.pickle"
             idx = read_pickle(path) if cache else None
+            if isinstance(idx, Index) and not idx.attach(path.with_suffix(".blob")):
+                idx = None
             if not isinstance(idx, Index):
                 canon, known, variants, _ = _read_sets()
                 idx = Index(canon, known, variants)
-                if cache:
+                if cache:  # the blob first: whoever finds the pickle finds its blob
+                    if idx.blob is not None and _write_blob(path.with_suffix(".blob"), idx.blob):
+                        idx.attach(path.with_suffix(".blob"))  # the file's pages rather than a copy in memory
                     write_pickle(path, idx, keep=2)
+            if cache:
+                idx.auto_path = path.with_suffix(".automata")
             _index = idx
     return _index
+
+
+def _write_blob(path: Path, blob: bytes) -> bool:
+    """Write the compiled scan's blob atomically beside the index, keeping the two newest; whether it is there.
+    A read-only cache is no error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(blob)
+        os.replace(tmp, path)
+        for old in sorted(path.parent.glob("fuzzy-*.blob"), key=lambda p: p.stat().st_mtime)[:-2]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        return path.is_file()
+    return True
+
+
+_auto_lock = threading.Lock()
+
+
+def _automata(idx: Index) -> tuple[object, list[tuple], object, list[tuple]]:
+    """The pure-Python scan's automata (contiguous, its action tuples, gapped, its action tuples): made from the
+    index's keys when first needed, and cached beside the index."""
+    got = idx._auto
+    if got is None:
+        with _auto_lock:
+            got = idx._auto
+            if got is None:
+                from errscan.lexicon.compile import read_pickle, write_pickle
+
+                path = idx.auto_path
+                got = read_pickle(path) if path is not None else None
+                if not (isinstance(got, tuple) and len(got) == 4):
+                    contiguous, gapped = idx._keys()
+                    got = (*_automaton(contiguous), *_automaton(gapped))
+                    if path is not None:
+                        write_pickle(path, got, keep=2)
+                idx._auto = got
+    return got
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -353,8 +618,9 @@ def _contiguous(idx: Index, text: str, out: list) -> None:
     names = idx.names
     alike_only = idx.alike_only
     size_text = len(text)
-    for stop, value in _char_hits(idx.contiguous, text, idx.reach):
-        for act in _actions(idx.c_actions, value):
+    auto, actions, _, _ = _automata(idx)
+    for stop, value in _char_hits(auto, text, idx.reach):
+        for act in _actions(actions, value):
             if isinstance(act, int):
                 eid, last = divmod(act, 4)
                 s = names[eid]
@@ -390,11 +656,11 @@ def _contiguous(idx: Index, text: str, out: list) -> None:
 
 def _gapped(idx: Index, text: str, out: list) -> None:
     """Hits of (a, b) two apart: a character between them replaced, added, or swapped with the one after b."""
-    actions = idx.g_actions
+    _, _, auto, actions = _automata(idx)
     names = idx.names
     alike_only = idx.alike_only
     for parity in (0, 1):
-        for at, value in _char_hits(idx.gapped, text[parity::2], 3):
+        for at, value in _char_hits(auto, text[parity::2], 3):
             for code in _actions(actions, value):
                 code, is_insert = divmod(code, 2)
                 code, right = divmod(code, 2)
@@ -423,9 +689,13 @@ def candidates(text: str) -> list[tuple[int, int, str, str, str, int]]:
     """Every (start, end, canonical, set, kind, position) one edit away, before verification.
 
     Three-character strings give only sound- or shape-alike replacements of an end character (伊拉客): any other
-    would be a candidate at every second word.
+    would be a candidate at every second word. The compiled scanner gives the same list; ERRSCAN_PURE=1 (or no
+    extension) runs the pure-Python scan.
     """
     idx = index()
+    scanner = None if os.environ.get("ERRSCAN_PURE") else idx.scanner()
+    if scanner is not None:
+        return scanner.candidates(text)  # type: ignore[attr-defined]
     spans: list = []
     _contiguous(idx, text, spans)
     _gapped(idx, text, spans)
@@ -453,10 +723,14 @@ class _Checker:
         self.text = text
         self.dt = words()
         self.seg = Segmenter(text)
-        self.known = index().known
+        self._words: dict[str, bool] = {}  # the same strings come back: candidates overlap
+        self._logp: dict[str, float] = {}
 
     def is_word(self, s: str) -> bool:
-        return self.dt.is_word(s) or s in self.known
+        got = self._words.get(s)
+        if got is None:  # the exempt set is unpacked only if a string is no dictionary word
+            got = self._words[s] = self.dt.is_word(s) or s in index().known
+        return got
 
     def inside_longer(self, start: int, end: int) -> bool:
         """The span is part of a longer word or name written around it (赵乐际 in 赵乐际同志 is not)."""
@@ -486,7 +760,10 @@ class _Checker:
         return cuts[i], cuts[i + 1] if i + 1 < len(cuts) else at + 1
 
     def logp(self, sentence: str) -> float:
-        return self.dt.logp(sentence)
+        got = self._logp.get(sentence)
+        if got is None:  # candidates of different strings at one place compare the same clause
+            got = self._logp[sentence] = self.dt.logp(sentence)
+        return got
 
     def cuts(self, sentence: str) -> set[int]:
         cuts = {0}
@@ -592,19 +869,23 @@ def _rank(near: Near) -> tuple:
     return (-near.severity, near.relation is None, PRIORITY[near.set], -(near.end - near.start), near.start)
 
 
+_relation = functools.lru_cache(maxsize=1 << 16)(similar.relation)
+
+
 def plausible(text: str, cand: tuple[int, int, str, str, str, int]) -> bool | str | None:
     """The checks that need no segmentation; False if the candidate fails them, else its relation (or None)."""
     start, end, canonical, set_name, kind, pos = cand
     written = text[start:end]
     if written == canonical or not _cjk3(written):
         return False
-    rel = similar.relation(written[pos], canonical[pos]) if kind == "substitute" else None
-    if kind in ("substitute", "insert") and written[pos] in FUNCTION:
+    if (kind == "substitute" or kind == "insert") and written[pos] in FUNCTION:
         return False  # 财政都 is 财政 + 都, 祖国的和平统一 is grammar: a function character is not a slip
+    rel = _relation(written[pos], canonical[pos]) if kind == "substitute" else None
     if not _allowed(set_name, kind, canonical, pos, rel):
         return False
-    pair = (written[pos], canonical[pos]) if kind == "substitute" else None
-    if pair and (pair == JIEBA_SLIP or _variant_pair(written, canonical, pos)):
+    if kind == "substitute" and (
+        (written[pos], canonical[pos]) == JIEBA_SLIP or _variant_pair(written, canonical, pos)
+    ):
         return False  # 有效成份 / 有效成分: a variant form, the variant list's business
     if kind == "swap" and canonical in text[max(0, start - len(canonical)) : end + len(canonical)]:
         return False  # 精准扶贫精准脱贫: the canonical form is right there
@@ -652,18 +933,20 @@ def find(text: str) -> list[Near]:
         start, end, canonical, set_name, kind, pos = cand
         written = text[start:end]
         checker = checker or _Checker(text)
-        if checker.is_word(written) or checker.inside_longer(start, end):
+        if checker.is_word(written):
             continue
         if kind == "insert" and _insert_is_other(checker, written, pos):
             continue
+        # The remaining tests all have to pass; the one that fails most often, and costs less than the
+        # fifteen look-ups around the span, comes first.
         serious = SETS[set_name][1]
+        alone = pos if set_name == "compound" else None
+        margin = SWAP_MARGIN if kind == "swap" else MARGIN[serious, _evidence(kind, rel)]
+        if not checker.reads_better(start, end, canonical, margin, alone) or checker.inside_longer(start, end):
+            continue
         words = checker.reads_as_words(start, end)
         if words and not serious and not (set_name == "term" and _homophone(checker, start, canonical, pos)):
             continue  # 进一步抬高, 丰年有余: real words in a row are another phrasing
-        alone = pos if set_name == "compound" else None
-        margin = SWAP_MARGIN if kind == "swap" else MARGIN[SETS[set_name][1], _evidence(kind, rel)]
-        if not checker.reads_better(start, end, canonical, margin, alone):
-            continue
         uncertain = words and kind == "substitute" and rel is None  # 我国人民解放军: words, and no likely slip
         sev = Severity.INFO if uncertain else _grade(set_name, kind, canonical, rel)
         msg = _message(sev, set_name, kind, written, canonical, pos, rel)
