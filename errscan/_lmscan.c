@@ -38,6 +38,7 @@ typedef struct {
     const uint32_t *homo_key, *homo_off; /* sorted syllable pairs (s1 * 1024 + s2), offsets into homo_tok */
     const uint16_t *homo_tok; /* two tokens a same-sounding word */
     Py_ssize_t nsyl, nhomo;
+    double most; /* no log10 P the model gives exceeds this (at most 0: a sum of them only falls) */
     Py_ssize_t vocab; /* tokens, specials included */
 } Tables;
 
@@ -62,6 +63,20 @@ static Py_ssize_t child_of(const Tables *t, int level, uint32_t node, uint16_t t
 
 static inline uint32_t slot_of(uint32_t key, uint32_t mask) { return (key * 2654435761u) >> 7 & mask; }
 
+/* the index in level 2 of the bigram a b (child_of(t, 1, b, a)), or -1: through the hash table */
+static inline Py_ssize_t bigram_at(const Tables *t, uint16_t a, uint16_t b) {
+    uint32_t key = (uint32_t)a * (uint32_t)t->vocab + b + 1;
+    for (uint32_t i = slot_of(key, t->mask);; i = (i + 1) & t->mask) {
+        uint32_t k = t->slots[2 * i];
+        if (k == key) return (Py_ssize_t)t->slots[2 * i + 1];
+        if (!k) return -1;
+    }
+}
+
+static inline Py_ssize_t child(const Tables *t, int level, uint32_t node, uint16_t tok) {
+    return level == 1 ? bigram_at(t, tok, (uint16_t)node) : child_of(t, level, node, tok);
+}
+
 static double bigram(const Tables *t, uint16_t a, uint16_t b) {
     uint32_t key = (uint32_t)a * (uint32_t)t->vocab + b + 1;
     for (uint32_t i = slot_of(key, t->mask);; i = (i + 1) & t->mask) {
@@ -77,7 +92,7 @@ static double logp(const Tables *t, uint16_t w, const uint16_t *ctx, int n) {
     int depth = 1;
     double p = t->pbook[1][t->prob[1][w]];
     for (int i = 0; i < n; i++) {
-        Py_ssize_t j = child_of(t, depth, node, ctx[i]);
+        Py_ssize_t j = child(t, depth, node, ctx[i]);
         if (j < 0) break;
         node = (uint32_t)j;
         depth++;
@@ -89,7 +104,7 @@ static double logp(const Tables *t, uint16_t w, const uint16_t *ctx, int n) {
     for (;;) {
         if (level >= depth) p += t->bbook[level][t->bo[level][node]];
         if (level == n) break;
-        Py_ssize_t j = child_of(t, level, node, ctx[level]);
+        Py_ssize_t j = child(t, level, node, ctx[level]);
         if (j < 0) break;
         node = (uint32_t)j;
         level++;
@@ -229,13 +244,16 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         int top_c = -1;
         for (Py_ssize_t q = 0; q < np; q++) {
             int c = w->pre[q].c;
+            double bar = seen_mode ? pr->seen_gain : w->mark[c] == w->stamp ? pr->info : pr->dissimilar;
+            double need = old + bar > top ? old + bar : top; /* what the sum must reach to count */
             double nw = 0.0;
-            for (Py_ssize_t j = k; j <= hi; j++) {
+            int gone = 0;
+            for (Py_ssize_t j = k; j <= hi && !gone; j++) {
                 int nc = ctx_at(seq, j, k, c, ctx);
                 nw += logp(t, j == k ? (uint16_t)c : seq[j], ctx, nc);
+                gone = nw + t->most * (double)(hi - j) < need - 1e-9; /* the rest cannot lift it there */
             }
-            double bar = seen_mode ? pr->seen_gain : w->mark[c] == w->stamp ? pr->info : pr->dissimilar;
-            if (nw > top && nw - old >= bar) { top = nw; top_c = c; }
+            if (!gone && nw > top && nw - old >= bar) { top = nw; top_c = c; }
         }
         if (top_c >= 0) {
             w->best[nbest].gain = top - old;
@@ -279,12 +297,15 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         for (uint32_t q = t->homo_off[lo]; q < t->homo_off[lo + 1]; q++) {
             uint16_t x = t->homo_tok[2 * q], y = t->homo_tok[2 * q + 1];
             if (x == t1 || y == t2 || !SEEN(t, x, y)) continue;
+            double need = old + pr->pair_gain > top ? old + pr->pair_gain : top;
             double nw = 0.0;
-            for (Py_ssize_t j = k; j <= hi; j++) {
+            int gone = 0;
+            for (Py_ssize_t j = k; j <= hi && !gone; j++) {
                 int nc = ctx_pair(seq, j, k, x, y, ctx);
                 nw += logp(t, j == k ? x : j == k + 1 ? y : seq[j], ctx, nc);
+                gone = nw + t->most * (double)(hi - j) < need - 1e-9;
             }
-            if (nw > top && nw - old >= pr->pair_gain) { top = nw; top_x = x; top_y = y; }
+            if (!gone && nw > top && nw - old >= pr->pair_gain) { top = nw; top_x = x; top_y = y; }
         }
         if (top_x >= 0) {
             PyObject *item = Py_BuildValue("(nnnidi)", off, m, k - 1, top_x, top - old, top_y);
@@ -354,6 +375,18 @@ static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
     t->homo_off = views[i++].buf;
     t->homo_tok = views[i++].buf;
     t->vocab = views[3].len / 4 - 1; /* child1 has one entry per token, and one more */
+    /* an upper bound of logp: the largest probability of any level plus every positive back-off weight */
+    double most = -1e300, lift = 0.0;
+    for (int k = 1; k <= ORDER; k++)
+        for (Py_ssize_t q = 0; q < views[16 + k - 1].len / 8; q++)
+            if (t->pbook[k][q] > most) most = t->pbook[k][q];
+    for (int k = 1; k < ORDER; k++) {
+        double top = 0.0;
+        for (Py_ssize_t q = 0; q < views[20 + k - 1].len / 8; q++)
+            if (t->bbook[k][q] > top) top = t->bbook[k][q];
+        lift += top;
+    }
+    t->most = most + lift > 0 ? most + lift : 0.0;
     return 0;
 }
 
