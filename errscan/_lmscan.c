@@ -463,7 +463,7 @@ static PyObject *bigram_bits(PyObject *self, PyObject *args) {
     size_t vocab = ch.len / 4 - 1, n = tok.len / 2;
     size_t bits = (vocab * vocab + 7) / 8, head = (bits + 7) & ~(size_t)7;
     size_t slots = 1024;
-    while (slots < 2 * n) slots *= 2; /* at most half full */
+    while (slots * 7 < n * 10) slots *= 2; /* at most 70% full: 4 MB for the shipped model */
     PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(head + 8 * slots));
     if (out) {
         uint8_t *seen = (uint8_t *)PyBytes_AS_STRING(out);
