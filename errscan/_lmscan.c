@@ -138,7 +138,27 @@ typedef struct {
     Py_ssize_t pre_cap;
     uint32_t *mark;  /* per token: the stamp of the position whose alike set holds it */
     uint32_t stamp;
+    struct Found { Py_ssize_t off, m, i; int c, d; double gain; } *found; /* the suspects, made into a list */
+    Py_ssize_t nfound, found_cap;           /* once the GIL is held again */
 } Work;
+
+static int found_push(Work *w, Py_ssize_t off, Py_ssize_t m, Py_ssize_t i, int c, double gain, int d) {
+    if (w->nfound == w->found_cap) {
+        Py_ssize_t cap = w->found_cap * 2 + 64;
+        struct Found *f = realloc(w->found, cap * sizeof(struct Found));
+        if (!f) return -1;
+        w->found = f;
+        w->found_cap = cap;
+    }
+    w->found[w->nfound].off = off;
+    w->found[w->nfound].m = m;
+    w->found[w->nfound].i = i;
+    w->found[w->nfound].c = c;
+    w->found[w->nfound].d = d;
+    w->found[w->nfound].gain = gain;
+    w->nfound++;
+    return 0;
+}
 
 /* one context of the window (nearest first) with position k replaced by c (or not, when c < 0) */
 static int ctx_at(const uint16_t *seq, Py_ssize_t j, Py_ssize_t k, int c, uint16_t *ctx) {
@@ -168,10 +188,10 @@ static int pre_push(Work *w, Py_ssize_t *len, double g, int c) {
     return 0;
 }
 
-static int take_best(Work *w, Py_ssize_t nbest, Py_ssize_t off, Py_ssize_t m, PyObject *out);
+static int take_best(Work *w, Py_ssize_t nbest, Py_ssize_t off, Py_ssize_t m);
 
 static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *ids, Py_ssize_t m,
-                  const Py_UCS4 *chars, Py_ssize_t off, PyObject *out) {
+                  const Py_UCS4 *chars, Py_ssize_t off) {
     Py_ssize_t n = m + 2;
     uint16_t *seq = w->seq;
     seq[0] = BOS;
@@ -262,7 +282,7 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
             nbest++;
         }
     }
-    if (nbest && take_best(w, nbest, off, m, out) < 0) return -1;
+    if (nbest && take_best(w, nbest, off, m) < 0) return -1;
     /* two characters an input method chose for a same-sounding word (淡味 for 单位), next to an unseen bigram */
     for (Py_ssize_t k = 1; k + 2 < n; k++) {
         if (!w->hole[k - 1] && !w->hole[k] && !w->hole[k + 1]) continue;
@@ -308,16 +328,14 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
             if (!gone && nw > top && nw - old >= pr->pair_gain) { top = nw; top_x = x; top_y = y; }
         }
         if (top_x >= 0) {
-            PyObject *item = Py_BuildValue("(nnnidi)", off, m, k - 1, top_x, top - old, top_y);
-            if (!item || PyList_Append(out, item) < 0) { Py_XDECREF(item); return -1; }
-            Py_DECREF(item);
+            if (found_push(w, off, m, k - 1, top_x, top - old, top_y) < 0) return -1;
         }
     }
     return 0;
 }
 
 /* one suspect per unseen bigram: the most probable first, none next to one taken */
-static int take_best(Work *w, Py_ssize_t nbest, Py_ssize_t off, Py_ssize_t m, PyObject *out) {
+static int take_best(Work *w, Py_ssize_t nbest, Py_ssize_t off, Py_ssize_t m) {
     qsort(w->best, nbest, sizeof(Best), best_desc);
     Py_ssize_t ntaken = 0;
     for (Py_ssize_t q = 0; q < nbest; q++) {
@@ -329,9 +347,7 @@ static int take_best(Work *w, Py_ssize_t nbest, Py_ssize_t off, Py_ssize_t m, Py
         }
         if (!free_) continue;
         w->best[ntaken++] = w->best[q];  /* taken entries stay at the front */
-        PyObject *item = Py_BuildValue("(nnnidi)", off, m, k - 1, w->best[q].c, w->best[q].gain, -1);
-        if (!item || PyList_Append(out, item) < 0) { Py_XDECREF(item); return -1; }
-        Py_DECREF(item);
+        if (found_push(w, off, m, k - 1, w->best[q].c, w->best[q].gain, -1) < 0) return -1;
     }
     return 0;
 }
@@ -403,14 +419,14 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    PyObject *out = PyList_New(0);
     Work w = {0};
     uint16_t *ids = NULL;
     Py_UCS4 *chars = NULL;
     Py_ssize_t cap = 0; /* the longest clause so far, plus three: the buffers grow with it */
     w.mark = calloc(t.vocab + 1, sizeof(uint32_t));
-    int failed = !out || !w.mark;
+    int failed = !w.mark;
     Py_ssize_t i = 0;
+    Py_BEGIN_ALLOW_THREADS  /* the text is immutable and held by the call: other threads may run meanwhile */
     while (!failed && i < len) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
         if (ch >= 65536 || !(t.flags[ch] & F_CLAUSE)) { i++; continue; }
@@ -444,10 +460,20 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             chars[q] = ch;
             ids[q] = t.code[ch];
         }
-        if (clause(&t, &pr, &w, ids, m, chars, start, out) < 0) failed = 1;
+        if (clause(&t, &pr, &w, ids, m, chars, start) < 0) failed = 1;
     }
+    Py_END_ALLOW_THREADS
     free(ids); free(chars); free(w.seq); free(w.hole); free(w.base); free(w.based); free(w.best); free(w.mark);
     free(w.pre);
+    PyObject *out = failed ? NULL : PyList_New(w.nfound);
+    for (Py_ssize_t q = 0; out && q < w.nfound; q++) {
+        struct Found *f = &w.found[q];
+        PyObject *item = Py_BuildValue("(nnnidi)", f->off, f->m, f->i, f->c, f->gain, f->d);
+        if (!item) { Py_CLEAR(out); break; }
+        PyList_SET_ITEM(out, q, item);
+    }
+    free(w.found);
+    if (!out) failed = 1;
     for (int k = 0; k < NTABLES; k++) PyBuffer_Release(&views[k]);
     if (failed) { Py_XDECREF(out); if (!PyErr_Occurred()) PyErr_NoMemory(); return NULL; }
     return out;

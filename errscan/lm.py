@@ -14,6 +14,7 @@ import struct
 import sys
 import threading
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise, repeat
 from pathlib import Path
@@ -258,6 +259,7 @@ PAIR = 7.0  # a same-sounding two-character word in place of the pair as written
 # worse than 继续 after 廉政建设: the one such false alarm on the clean corpus at this bar; 10^6 gave 12)
 PAIR_WORD_GAIN = 3.0  # … and must be this much more frequent a word than the pair as written (jieba's counts)
 ROUNDS = 2  # searches of a clause again with the slips found so far corrected
+BACKGROUND_FROM = 50_000  # characters from which start() searches on another thread
 LONG_TEXT = 20_000  # speed only: from this length on, every token's left neighbours are loaded at once
 PRE_GAIN = 0.5  # speed only: the bigram gain a replacement needs before it is scored in full …
 PRE_KEEP = 3  # … and how many of the best by that gain are
@@ -299,7 +301,36 @@ class Detector:
         return got
 
     def detect(self, text: str) -> list[Suspect]:
-        raw = self._pass(text)
+        return self.finish(self._pass(text))
+
+    def start(self, text: str) -> Callable[[], list[Suspect]]:
+        """detect(text) begun on another thread where the compiled search runs (it lets Python run meanwhile:
+        the lists' scan of the same text, on the other core); the function returned waits and gives its result."""
+        if _lmscan is None or os.environ.get("ERRSCAN_PURE") or len(text) < BACKGROUND_FROM:
+            found = self.detect(text)
+            return lambda: found
+        self.lm.tables()  # made here, not on two threads at once
+        box: list = []
+
+        def run() -> None:
+            try:
+                box.append(self._pass(text))
+            except BaseException as exc:  # handed to the caller
+                box.append(exc)
+
+        worker = threading.Thread(target=run, name="errscan-lm", daemon=True)
+        worker.start()
+
+        def wait() -> list[Suspect]:
+            worker.join()
+            if isinstance(box[0], BaseException):
+                raise box[0]
+            return self.finish(box[0])
+
+        return wait
+
+    def finish(self, raw: list[tuple[int, int, str, str, float, str]]) -> list[Suspect]:
+        """The second searches and the confirmation of one pass's raw suspects."""
         if not raw:
             return []
         for _ in range(ROUNDS):  # a clause with a slip is searched again with its slips corrected (墙画: 强画 → 强化)
@@ -547,12 +578,21 @@ def model() -> Model:
 _detector: Detector | None = None
 
 
-def detect(text: str) -> list[Suspect]:
-    """Suspected one-character slips in text, in order: clause by clause, against the shipped model."""
+def _shared() -> Detector:
     global _detector
     if _detector is None:
         _detector = Detector(model())
-    return _detector.detect(text)
+    return _detector
+
+
+def detect(text: str) -> list[Suspect]:
+    """Suspected one-character slips in text, in order: clause by clause, against the shipped model."""
+    return _shared().detect(text)
+
+
+def start(text: str) -> Callable[[], list[Suspect]]:
+    """detect(text), begun: call the function returned for its result (Detector.start)."""
+    return _shared().start(text)
 
 
 _BOUNDARY = re.compile(r"[\s，。；：、！？（）《》“”‘’\"'()\[\]{}<>,.;:!?]")

@@ -138,10 +138,20 @@ class Scanner:
         """List matches, privacy hits and the detectors' near-misses in one window of a document, at offsets
         into the window."""
         folded = fold(text, self.lexicon.keep) if self.normalize else text
+        suspects = self._suspects(folded)  # the model's search runs while the lists are matched
         spans = self._list_spans(text, folded, doc_date)
         hits = [h for h in detect_privacy(folded) if h.severity >= self.min_severity] if self.privacy else []
-        near = [d for d in self._detected(folded) if d.severity >= self.min_severity]
+        near = [d for d in self._detected(folded, suspects) if d.severity >= self.min_severity]
         return spans, hits, near
+
+    def _suspects(self, text: str) -> Callable[[], list]:
+        """The language model's suspects in text, begun (lm.start); nothing where the model is off or absent."""
+        if self.lm:
+            import errscan.lm as lm
+
+            if lm.available():
+                return lm.start(text)
+        return list
 
     def _second_opinion(self, text: str, near: Near) -> bool:
         """An uncertain near-miss (info) is reported only when the language model of official text reads its
@@ -158,7 +168,7 @@ class Scanner:
         quoted = text[start - 1 : start] in QUOTES and text[end : end + 1] in QUOTES
         return gain >= DISSIMILAR_GAIN and not quoted
 
-    def _detected(self, text: str) -> list[Detected]:
+    def _detected(self, text: str, suspects: Callable[[], list] | None = None) -> list[Detected]:
         """What no list names literally: names, formulations, divisions and idioms one edit away (fuzzy.py), and
         characters the language model finds far less likely than an alike one (lm.py, 疑似, info or warning)."""
         out: list[Detected] = []
@@ -175,13 +185,10 @@ class Scanner:
                     n.start, n.end, (n.suggest,), f"fuzzy/{n.suggest}", "fuzzy", "serious" if serious else "typo",
                     n.severity, n.message,
                 ))
-        if self.lm:
-            import errscan.lm as lm
-
-            if not lm.available():
-                return out
+        found = (suspects or self._suspects(text))()
+        if found:
             claimed = [(d.start, d.end) for d in out]
-            for s in lm.detect(text):
+            for s in found:
                 if not any(a < s.end and s.start < b for a, b in claimed):
                     out.append(Detected(
                         s.start, s.end, (s.suggestion,), f"lm/{s.text}→{s.suggestion}", "lm", "typo",

@@ -69,3 +69,26 @@ def test_same_suspects_on_the_clean_corpus_and_the_dev_set(monkeypatch: pytest.M
     assert len(text) > 200_000
     assert fast == pure
     assert len(fast) > 100  # the dev set's slips are among them: the comparison is not of two empty lists
+
+
+def test_a_long_text_is_searched_on_another_thread_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("errscan._lmscan")
+    import threading
+
+    made: list[str] = []
+
+    class Recorded(threading.Thread):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            made.append(self.name)
+
+    monkeypatch.setattr(lm.threading, "Thread", Recorded)
+    text = "持续深化放管服改革，优化营商环竟。各有关淡味要高度重视。" * 2000
+    assert len(text) >= lm.BACKGROUND_FROM
+    found = lm.start(text)()
+    assert made == ["errscan-lm"]  # the search ran on a thread of its own
+    assert found == lm.detect(text)
+    assert [(s.text, s.suggestion) for s in found[:2]] == [("竟", "境"), ("淡味", "单位")]
+    assert len(found) == 4000
+    assert lm.start("各有关淡味要高度重视。")() == lm.detect("各有关淡味要高度重视。")  # short: no thread
+    assert made == ["errscan-lm"]
