@@ -142,6 +142,15 @@ def test_encodings_gbk_bom_utf16(tmp_path: Path) -> None:
     assert rows == [("gbk.txt", 2, 3, 6), ("bom.txt", 1, 3, 2), ("u16.txt", 1, 3, 2)]
 
 
+def test_utf16_without_bom_in_a_folder_is_checked_not_skipped(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "u16.txt").write_bytes("第一行\r\n做好布署工作\r\n".encode("utf-16-le"))
+    out = run("check", "-f", "json", "docs", cwd=tmp_path)
+    report = json.loads(out.stdout)
+    assert [(f["line"], f["column"], f["text"]) for f in report["findings"]] == [(2, 3, "布署")]
+    assert report["summary"]["skipped"] == []
+
+
 def test_directory_walk_skips_hidden_and_binary(tmp_path: Path) -> None:
     site = tmp_path / "site"
     (site / "sub").mkdir(parents=True)

@@ -145,6 +145,8 @@ TRAD = "中華民國政府資訊公開法規定，政府機關應主動公開施
         (TEXT.encode("utf-8"), TEXT, "utf-8"),
         (b"\xef\xbb\xbf" + TEXT.encode("utf-8"), TEXT, "utf-8-sig"),
         (TEXT.encode("utf-16"), TEXT, "utf-16"),
+        (TEXT.encode("utf-16-le"), TEXT, "utf-16-le"),  # no byte-order mark: told by where the NUL bytes are
+        (TEXT.encode("utf-16-be"), TEXT, "utf-16-be"),
         (TEXT.encode("gbk"), TEXT, "gb18030"),
         (TRAD.encode("big5"), TRAD, "cp950"),
         ("資訊公開".encode("big5"), "資訊公開", "cp950"),
@@ -309,6 +311,28 @@ def garbled_pdf(pages: list[bytes | None]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+@needs_shared
+def test_pdf_aes_encrypted_without_a_user_password_is_read():
+    """Offices publish PDFs locked against editing only (an owner password, AES): they open, and are checked."""
+    from pypdf import PdfReader, PdfWriter
+
+    page = PdfReader(PDF_DIR / "hongze_2023_zfxxgk_annual_report.pdf").pages[0]
+    for algorithm in ("AES-128", "AES-256"):
+        writer = PdfWriter()
+        writer.add_page(page)
+        writer.encrypt(user_password="", owner_password="owner", algorithm=algorithm)
+        out = io.BytesIO()
+        writer.write(out)
+        assert "政府信息公开工作年度" in read(out.getvalue(), "locked.pdf").text, algorithm
+        writer = PdfWriter()
+        writer.add_page(page)
+        writer.encrypt(user_password="user", owner_password="owner", algorithm=algorithm)
+        out = io.BytesIO()
+        writer.write(out)
+        with pytest.raises(ReadError, match="已加密（需要密码）"):
+            read(out.getvalue(), "locked.pdf")
 
 
 @needs_shared

@@ -56,7 +56,9 @@ def _open(data: bytes):  # type: ignore[no-untyped-def]
         if reader.is_encrypted:
             try:
                 ok = reader.decrypt("")
-            except Exception:
+            except Exception as exc:
+                if type(exc).__name__ == "DependencyError":  # AES without the cryptography package
+                    raise ReadError("读取此加密 PDF 需要安装 cryptography（pip install cryptography）") from None
                 ok = 0
             if not ok:
                 raise ReadError("PDF 文件已加密（需要密码），无法读取；请提供未加密的版本")

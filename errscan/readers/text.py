@@ -1,4 +1,5 @@
-"""Plain text: BOM, then strict UTF-8, then GB18030 or Big5 chosen by content; binary input is refused.
+"""Plain text: BOM, UTF-16 without one, then strict UTF-8, then GB18030 or Big5 chosen by content; binary input
+is refused.
 
 GB18030 decodes almost any Big5 byte string without an error (every Big5 pair is a valid GB18030 pair), so
 "try GB18030" would silently garble Big5. Both are tried, and the decoding whose characters are common Chinese
@@ -32,7 +33,33 @@ class ReadError(Exception):
 
 def looks_binary(data: bytes) -> bool:
     head = data[:8192]
-    return b"\0" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if b"\0" not in head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    return utf16_without_bom(data) is None
+
+
+_CONTROLS = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r\f") | {"\x7f"}
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when the bytes are UTF-16 text without a byte-order mark (Notepad's "Unicode"
+    saved by some tools, exports of old systems): NUL bytes on one side only, a strict decoding without control
+    characters, and common Chinese among its non-ASCII characters. None otherwise."""
+    head = data[:8192]
+    if len(data) % 2 or len(head) < 4:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if even == odd:
+        return None
+    encoding = "utf-16-le" if odd > even else "utf-16-be"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    sample = text[:_SAMPLE]
+    if any(c in _CONTROLS for c in sample) or score(sample) < _MIN_SCORE:
+        return None
+    return encoding
 
 
 @lru_cache(maxsize=65536)
@@ -102,8 +129,11 @@ def decode(data: bytes) -> tuple[str, str]:
                 return data.decode(encoding), encoding
             except UnicodeDecodeError as exc:
                 raise ReadError(f"按 {encoding} 解码失败（第 {exc.start} 字节）") from None
-    if looks_binary(data):
-        raise ReadError("不是文本文件（含二进制内容），未检查")
+    if b"\0" in data[:8192]:
+        encoding = utf16_without_bom(data)
+        if encoding is None:
+            raise ReadError("不是文本文件（含二进制内容），未检查")
+        return data.decode(encoding), encoding
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
