@@ -126,7 +126,7 @@ def test_unreadable_input_is_never_clean(tmp_path: Path, draft: Path) -> None:
     assert len(doc["findings"]) == 3  # the readable file is still scanned
     clean = tmp_path / "clean"
     clean.mkdir()
-    (clean / "ok.bin.txt").write_bytes("all clear".encode("utf-16-le"))  # no BOM, NULs: refused, not guessed
+    (clean / "ok.bin.txt").write_bytes(b"all\0\0clear\0 \0\0\1")  # NULs on both sides: no UTF-16, not guessed
     out = run("check", "--no-color", str(clean / "ok.bin.txt"), cwd=tmp_path)
     assert out.returncode == 3
     assert "✗ 1 个文件无法检查，结果不完整，检查了 0 个文件，用时" in out.stdout
