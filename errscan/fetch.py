@@ -205,6 +205,9 @@ def fetch(
     return Fetched(url, final, status, content_type, data, headers)
 
 
+MIN_BODY_SECONDS = 30  # the whole body's deadline: four times the timeout, and at least this
+
+
 def _too_big(url: str, max_bytes: int) -> FetchError:
     return FetchError(f"内容过大（超过 {max_bytes / 1048576:g} MB），未检查", url)
 
@@ -219,12 +222,13 @@ def _read_body(response, headers: dict[str, str], url: str, timeout: float, max_
         inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
     elif encoding == "deflate":
         inflate = zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib stream (or gzip: servers differ)
-    deadline = time.monotonic() + max(4 * timeout, 30)
+    deadline = time.monotonic() + max(4 * timeout, MIN_BODY_SECONDS)
     out = bytearray()
     raw_first = True
-    while True:
+    read = getattr(response, "read1", response.read)  # read1: what one receive gave, so the deadline is
+    while True:  # checked between receives (a server dripping a byte a second cannot hold a 64 KiB read)
         try:
-            chunk = response.read(_CHUNK)
+            chunk = read(_CHUNK)
         except (TimeoutError, OSError) as exc:
             raise FetchError(_network_message(exc) + "（读取内容时）", url) from None
         if not chunk:

@@ -1,0 +1,49 @@
+"""Fetching from hostile servers on 127.0.0.1 (issue 15): a body dripped a byte at a time ends at the deadline."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+
+import pytest
+
+from errscan import fetch
+
+
+class Drip(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        try:
+            for _ in range(100_000):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass  # the client gave up: what is wanted
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def drip():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_dripping_body_ends_at_the_deadline(drip: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A byte every 50 ms never trips the per-read timeout; the whole body's deadline (here 2 s) still holds,
+    checked after every receive rather than after every 64 KiB."""
+    monkeypatch.setattr(fetch, "MIN_BODY_SECONDS", 2)
+    started = time.monotonic()
+    with pytest.raises(fetch.FetchError, match="下载过慢，已超时"):
+        fetch.fetch(drip, timeout=0.5)
+    assert time.monotonic() - started < 6
