@@ -10,6 +10,7 @@ missing one allows everything), with its Crawl-delay when longer than `delay`. E
 
 from __future__ import annotations
 
+import functools
 import time
 import urllib.parse
 from collections import deque
@@ -151,6 +152,14 @@ def _site_key(url: str) -> tuple[str, str, int | None]:
     parts = urllib.parse.urlsplit(url)
     port = parts.port if parts.port not in (80, 443) else None
     return parts.scheme.lower(), _host(url), port
+
+
+def _same_host(start: str, url: str) -> bool:
+    """The start URL's redirects that keep its site: the same host (www. or not) and port, any http(s) scheme."""
+    a, b = urllib.parse.urlsplit(start), urllib.parse.urlsplit(url)
+    ports = {None, 80, 443}
+    same_port = a.port == b.port or (a.port in ports and b.port in ports)
+    return b.scheme in ("http", "https") and _host(start) == _host(url) and same_port
 
 
 def _extension(url: str) -> str:
@@ -319,11 +328,17 @@ class _Crawl:
             self.on_progress(len(result.fetched), len(self.frontier), visit.url)
         c.wait(visit.url, crawl_delay)
         result.fetched.append(visit.url)
-        follow = c.in_site if visit.level else None  # the start URL may redirect anywhere: that is the site
+        # the start URL may redirect within its host (http -> https, www., a path): that is the site; to another
+        # host it ends the crawl with a message, since that host is not the site the office asked about
+        follow = c.in_site if visit.level else functools.partial(_same_host, visit.url)
         try:
             return fetch(visit.url, timeout=self.timeout, max_bytes=self.max_bytes, follow=follow)
-        except OffsiteRedirect:
-            result.skipped.append(visit.url)
+        except OffsiteRedirect as exc:
+            if visit.level:
+                result.skipped.append(visit.url)
+            else:
+                message = f"起始网址重定向到另一网站（{exc.location}），未抓取；如确属本站，请以该网址为起点"
+                self.failed(visit, exc.status, message, "unchecked")
         except FetchError as exc:
             self.failed(visit, exc.status, exc.message, "broken" if exc.dead else "unchecked")
         return None

@@ -123,6 +123,49 @@ def _network_message(reason: object) -> str:
     return f"无法访问（{reason}）"
 
 
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data", "metadata.tencentyun.com"})
+
+
+def redirect_allowed(url: str, resolve: Callable[[str], list[str]] | None = None) -> bool:
+    """Whether a redirect may lead to `url`: not to a link-local address (169.254.0.0/16, fe80::/10, where
+    cloud machines answer metadata requests) nor to a cloud metadata host name, whether the URL names the
+    address or a name that resolves to one. `resolve(host)`: the host's addresses (the system resolver)."""
+    import ipaddress
+
+    host = (urllib.parse.urlsplit(url).hostname or "").lower().rstrip(".")
+    if not host or host in METADATA_HOSTS:
+        return False
+    try:
+        addresses = [host] if _is_ip(host) else (resolve or _resolve)(host)
+    except OSError:
+        return True  # not resolvable: the request itself fails and says so
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            continue
+        mapped = getattr(ip, "ipv4_mapped", None)
+        if ip.is_link_local or (mapped is not None and mapped.is_link_local):
+            return False
+    return True
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve(host: str) -> list[str]:
+    import socket
+
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, None)]
+
+
 def _opener(limit: int, follow: Callable[[str], bool] | None):  # type: ignore[no-untyped-def]
     import urllib.request
 
@@ -131,8 +174,10 @@ def _opener(limit: int, follow: Callable[[str], bool] | None):  # type: ignore[n
 
         def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
             newurl = quote_url(urllib.parse.urljoin(req.full_url, newurl))
-            if follow is not None and not follow(newurl):
+            if follow is not None and not follow(newurl):  # first: a host the crawl leaves is not even looked up
                 raise OffsiteRedirect(req.full_url, newurl, code)
+            if not redirect_allowed(newurl):
+                raise FetchError(f"重定向到链路本地或云元数据地址（{newurl}），已拒绝", req.full_url, code)
             return super().redirect_request(req, fp, code, msg, headers, newurl)
 
     return urllib.request.build_opener(Redirects())

@@ -347,6 +347,24 @@ def test_depth_zero_is_the_start_page_only(site, hosts) -> None:
     assert [u for u, _ in result.documents] == [site["base"] + "/index.html"]
 
 
+def test_a_start_url_redirected_to_another_host_ends_the_crawl(site, hosts) -> None:
+    """example.invalid is not the site the office asked about: nothing is fetched there (not even looked up),
+    and the crawl says why it stopped."""
+    start = site["base"] + "/away.html"
+    result = crawl(start, depth=2, delay=0, timeout=TIMEOUT)
+    assert result.fetched == [start] and result.documents == [] and result.skipped == []
+    assert [(e.url, e.status, e.kind, e.message) for e in result.errors] == [(
+        start, 302, "unchecked",
+        "起始网址重定向到另一网站（http://example.invalid/x），未抓取；如确属本站，请以该网址为起点",
+    )]
+    assert "example.invalid" not in hosts
+
+
+def test_a_start_url_redirected_within_its_host_is_followed(site, hosts) -> None:
+    result = crawl(site["base"] + "/old.html", depth=0, delay=0, timeout=TIMEOUT)
+    assert [u for u, _ in result.documents] == [site["base"] + P2] and result.errors == []
+
+
 def test_depth_one_follows_the_start_page_links_only(site, hosts) -> None:
     before = len(site["requests"])
     result = crawl(site["base"] + "/sub/list.html", depth=1, delay=0, timeout=TIMEOUT)
