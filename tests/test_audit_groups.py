@@ -313,3 +313,50 @@ def test_inconsistent_cache_stops_with_advice(tmp_path: Path) -> None:
     assert "请加 --no-cache 重新审计" in err.getvalue()
     s = run(arc, out, reuse=False)
     assert (s["rescanned"], s["files"]) == (20, 20)
+
+
+def test_cache_damaged_inside_is_rebuilt(tmp_path: Path) -> None:
+    """A cache whose header is sound but whose pages are random bytes opens, then fails on the first read: the
+    audit rebuilds it and scans everything, instead of failing on every run."""
+    arc, out = make_archive(tmp_path, files=20), tmp_path / "out"
+    want = run(arc, out)
+    cache = out / "audit-cache.sqlite"
+    data = bytearray(cache.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[page:] = random.Random(7).randbytes(len(data) - page)  # every page after the schema's
+    cache.write_bytes(bytes(data))
+    err = io.StringIO()
+    assert run_audit([str(arc)], AuditOptions(out=out, jobs=1, progress=False, report_rows=25), stderr=err) == 1
+    assert "审计缓存已损坏" in err.getvalue()
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert (s["reused"], s["rescanned"], s["findings"]) == (0, 20, want["findings"])
+    assert run(arc, out)["reused"] == 20
+
+
+def test_a_cache_in_use_is_locked_for_an_audit_with_another_out(tmp_path: Path) -> None:
+    """The first audit keeps its cache in its own --out; a second with another --out and --cache on that file
+    waits its turn (before, they locked different files and both wrote the cache)."""
+    import threading
+
+    from errscan.audit import AuditError
+
+    arc, out = make_archive(tmp_path, files=5), tmp_path / "out"
+    scanning, release = threading.Event(), threading.Event()
+
+    def on_file(_progress: object) -> None:
+        scanning.set()
+        release.wait(60)
+
+    first = threading.Thread(
+        target=audit, args=([str(arc)], AuditOptions(out=out, jobs=1, progress=False)), kwargs={"on_file": on_file}
+    )
+    first.start()
+    try:
+        assert scanning.wait(60)
+        with pytest.raises(AuditError, match="另一个 errscan audit 正在使用"):
+            audit([str(arc)], AuditOptions(out=tmp_path / "other", cache=out / "audit-cache.sqlite", jobs=1,
+                                           progress=False))
+    finally:
+        release.set()
+        first.join(60)
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["files"] == 5

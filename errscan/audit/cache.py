@@ -153,6 +153,16 @@ class Cache:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             self._open()
 
+    def discard(self) -> None:
+        """Close and delete the cache file (found damaged while in use): the next Cache starts anew."""
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        if self.path:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
     def _open(self) -> None:
         self.db = sqlite3.connect(str(self.path) if self.path else ":memory:")
         # A rollback journal writes each new page once (WAL writes it twice: to the log, then the file); no

@@ -5,6 +5,7 @@ results arrive, then summary.json and report.html.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -168,17 +169,25 @@ def audit(
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     cache_path = Path(options.cache) if options.cache else out / CACHE_NAME
-    locks = [out / LOCK_NAME]
-    if cache_path.resolve().parent != out.resolve():  # a cache shared by audits with other --out folders
-        locks.append(cache_path.with_name(cache_path.name + ".lock"))
+    # the output folder and the cache file itself: an audit with another --out but this --cache waits its turn
+    locks = [out / LOCK_NAME, cache_path.with_name(cache_path.name + ".lock")]
     try:
         with exclusive(locks):
-            cache = Cache(cache_path)
-            if cache.damaged:
-                (stderr or sys.stderr).write(f"errscan: 审计缓存已损坏（{cache.damaged}），已重建，本次全部重新检查\n")
-            planner = Planner(cache, settings.key(), *lexicon_identity(cache, lex), reuse=options.reuse)
-            del lex  # handed over, not kept: the main process needs the lists only to plan
-            return _Audit(paths, options, settings, runner, cache, planner, on_file, stderr).run(started)
+            for attempt in (1, 2):
+                cache = Cache(cache_path)
+                if cache.damaged:
+                    warn = f"errscan: 审计缓存已损坏（{cache.damaged}），已重建，本次全部重新检查\n"
+                    (stderr or sys.stderr).write(warn)
+                try:
+                    lex = lex or load_lists(runner)  # loaded again only for a second attempt
+                    planner = Planner(cache, settings.key(), *lexicon_identity(cache, lex), reuse=options.reuse)
+                    lex = None  # handed over, not kept: the main process needs the lists only to plan
+                    return _Audit(paths, options, settings, runner, cache, planner, on_file, stderr).run(started)
+                except sqlite3.DatabaseError as exc:  # damage the opening did not see (a page of random bytes)
+                    cache.discard()
+                    if attempt == 2:
+                        raise AuditError(f"审计缓存无法使用（{exc}）：已删除，请重新运行") from None
+                    (stderr or sys.stderr).write(f"errscan: 审计缓存已损坏（{exc}），已重建，本次全部重新检查\n")
     except Busy as exc:
         raise AuditError(
             f"另一个 errscan audit 正在使用 {exc.path.parent}，请等它结束，或用 --out、--cache 另选位置"
