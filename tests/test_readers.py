@@ -346,6 +346,50 @@ def test_pdf_page_of_garbage_is_unreadable_not_clean():
     assert "政府信息公开" in doc.text
 
 
+def _lying_docx(extra: int) -> bytes:
+    """A .docx whose document.xml inflates to `extra` bytes more than both of its headers declare."""
+    import struct
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(make_docx()))
+    out = io.BytesIO()
+    declared = 0
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            if info.filename == "word/document.xml":
+                declared, body = len(body), body + b" " * extra
+            z.writestr(info.filename, body)
+    data = bytearray(out.getvalue())
+    name = b"word/document.xml"
+    for sig, name_len_at, name_at, size_at in ((b"PK\x03\x04", 26, 30, 22), (b"PK\x01\x02", 28, 46, 24)):
+        at = data.find(sig)
+        while at >= 0:
+            n = struct.unpack_from("<H", data, at + name_len_at)[0]
+            if bytes(data[at + name_at : at + name_at + n]) == name:
+                struct.pack_into("<I", data, at + size_at, declared)
+            at = data.find(sig, at + 4)
+    return bytes(data)
+
+
+def test_docx_whose_headers_lie_about_sizes_is_refused_without_inflating_it():
+    """64 MB of inflated data behind a declared few kilobytes: refused while inflating it 64 KiB at a time (a
+    whole-member read would first take the 64 MB, and a 1 GB member the gigabyte)."""
+    import tracemalloc
+
+    data = _lying_docx(64 * 1024 * 1024)
+    assert len(data) < 1024 * 1024
+    tracemalloc.start()
+    try:
+        with pytest.raises(ReadError, match=r"部件大小与声明不符（word/document\.xml），疑为恶意文件"):
+            read(data, "a.docx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
+    assert "再接再励" in read(_lying_docx(0), "a.docx").text  # the same file, honest: read as before
+
+
 # --- xlsx -----------------------------------------------------------------------------------------------------
 def make_xlsx() -> bytes:
     import openpyxl

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 from errscan.readers.text import ReadError
 
@@ -35,4 +36,23 @@ def check(data: bytes, what: str) -> set[str]:
         raise ReadError(
             f"{what}文件解压后过大（{total // 1048576} MB，上限 {MAX_UNZIPPED // 1048576} MB），疑为压缩炸弹，未检查"
         )
+    _inflate_all(data, infos, what)
     return {info.filename for info in infos}
+
+
+def _inflate_all(data: bytes, infos: list[zipfile.ZipInfo], what: str) -> None:
+    """Inflate every member a piece at a time, whatever the headers claim, before a library reads them whole.
+
+    zipfile's read() of a whole member asks the decompressor for up to 2 GB at once: a member whose headers
+    declare 4 MB but whose data inflates to 1 GB takes that memory before the size is cut and the CRC fails. Read
+    64 KiB at a time, that member fails its CRC check here (zipfile stops at the declared size) at no cost."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for info in infos:
+        if info.is_dir():
+            continue
+        try:
+            with archive.open(info) as fh:
+                while fh.read(1 << 16):
+                    pass
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+            raise ReadError(f"{what}文件已损坏或部件大小与声明不符（{info.filename}），疑为恶意文件，未检查") from None
