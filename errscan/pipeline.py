@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+import errscan.deadline as deadline
 from errscan.detectors.privacy import Hit
 from errscan.detectors.privacy import detect as detect_privacy
 from errscan.docdate import DateRange, find_date, parse_date
@@ -97,6 +98,7 @@ class Scanner:
         near: list[Detected] = []
         doc_date = functools.cache(lambda: self._document_date(doc))  # looked for once, if an entry needs it
         for base in range(0, len(text), self.window):
+            deadline.check()  # the service's time limit stops a long text between windows
             # A long text is scanned in windows, each with a margin of context either side, so the
             # normalised copies stay small; a window keeps what starts in its own part.
             lo, hi = max(0, base - MARGIN), min(len(text), base + self.window + MARGIN)
@@ -141,6 +143,7 @@ class Scanner:
         suspects = self._suspects(folded)  # the model's search runs while the lists are matched
         spans = self._list_spans(text, folded, doc_date)
         hits = [h for h in detect_privacy(folded) if h.severity >= self.min_severity] if self.privacy else []
+        deadline.check()
         near = [d for d in self._detected(folded, suspects) if d.severity >= self.min_severity]
         return spans, hits, near
 

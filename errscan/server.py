@@ -36,6 +36,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+import errscan.deadline as deadline
 from errscan._version import __version__
 from errscan.contract import documents_dict, finding_model
 from errscan.model import FAIL_ON, SHOWN, Document, Finding, Report
@@ -337,6 +338,8 @@ class Service:
     def __init__(self, factory: Callable[[], Runner], time_limit: float, reload_token: str | None):
         self.holder = Holder(factory)
         self.time_limit = time_limit
+        self.heavy = max(2, os.cpu_count() or 2)  # checks run at once in this process
+        self.slots: asyncio.Semaphore | None = None  # made on the event loop, at the first check
         self.token = f"Bearer {reload_token}".encode() if reload_token else None  # None: no /v1/reload
         self.page_headers = _page_headers()
 
@@ -357,10 +360,34 @@ class Service:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
 
     async def limited(self, fn: Callable[[], bytes]) -> bytes:
-        """Run `fn` in a thread within the time limit; 503 with Retry-After when over it."""
+        """Run `fn` in a thread within the time limit; 503 with Retry-After when over it.
+
+        At most `heavy` checks run at once (more would only share the cores and the memory); a request waits
+        for a free one within the time limit. The limit is the check's too (errscan.deadline): a check over its
+        time stops at the scan's next step, frees its place and its memory, instead of running on unseen."""
+        started = time.monotonic()
+        if self.slots is None:
+            self.slots = asyncio.Semaphore(self.heavy)
         try:
-            return await asyncio.wait_for(asyncio.to_thread(fn), self.time_limit)
+            await asyncio.wait_for(self.slots.acquire(), self.time_limit)
         except asyncio.TimeoutError:
+            raise HTTPException(
+                503, f"服务繁忙（{self.time_limit:g} 秒内没有空闲的检查位置），未检查；请稍后重试",
+                headers={"Retry-After": "2"},
+            ) from None
+        left = max(0.05, self.time_limit - (time.monotonic() - started))
+        loop = asyncio.get_running_loop()
+
+        def run() -> bytes:
+            try:
+                with deadline.within(left):
+                    return fn()
+            finally:
+                loop.call_soon_threadsafe(self.slots.release)  # when the work has really ended
+
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(run), left)
+        except (asyncio.TimeoutError, deadline.Overtime):
             raise HTTPException(
                 503, f"检查超时（超过 {self.time_limit:g} 秒），未完成；请稍后重试，或把文稿分成几部分检查",
                 headers={"Retry-After": "1"},

@@ -22,7 +22,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / PACKAGE
 # module does not exist (yet) is fine; a module that no name covers fails the test: place it here.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # 0: plain values, the JSON contract, the version
-    ("_version", "model", "posmap", "contract"),
+    ("_version", "model", "posmap", "contract", "deadline"),
     # 1: the parts of a scan, and packaged data
     (
         "normalize", "docdate", "data", "web", "detectors", "readers", "lexicon", "match", "verify",

@@ -314,6 +314,46 @@ def test_time_limit_is_503_with_retry_after(small: int) -> None:
     assert call(small, "GET", "/healthz").status == 200  # the server goes on
 
 
+def _cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_checks_over_the_time_limit_stop_and_the_service_stays_fast(office_dir: Path) -> None:
+    """Sixteen 1 MB texts dense with matches, at once, against a 0.5 s limit: each is answered 503, the work
+    really stops (no CPU spent once the answers are given), a trivial request then answers 200 at once, and the
+    memory comes back down."""
+    import concurrent.futures
+
+    app = create_app(runner_factory(lists=[CORE], builtin=False), max_body=4 * 1024 * 1024, time_limit=0.5)
+    with running(app) as port:
+        assert check(port, text="热身").status == 200
+        heavy = "再接再励，" * 200_000  # 1 MB of UTF-8, 200,000 matches
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda _: check(port, text=heavy), range(16)))
+        assert {a.status for a in answers} == {503}
+        assert all(a.headers.get("retry-after") for a in answers)
+        time.sleep(1.0)  # the last checks reach their next step and stop
+        before = _cpu_seconds()
+        time.sleep(1.0)
+        assert _cpu_seconds() - before < 0.3  # nothing runs on
+        started = time.monotonic()
+        quick = check(port, text="我们要再接再励。")
+        assert quick.status == 200 and time.monotonic() - started < 2
+        assert [f["text"] for f in quick.json["findings"]] == ["再接再励"]
+        assert _rss_mb() < 400
+
+
 # --- reloading the lists ------------------------------------------------------------------------------------
 
 
