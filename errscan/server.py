@@ -32,9 +32,11 @@ from pathlib import Path
 from typing import Annotated, Literal, Optional
 
 from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import errscan.deadline as deadline
 from errscan._version import __version__
@@ -408,6 +410,13 @@ class Service:
                   for e in exc.errors()]
         return JSONResponse({"detail": errors, "message": "请求格式不正确，未检查"}, status_code=422)
 
+    async def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:
+        """FastAPI's own 400 for a body it cannot parse (not UTF-8, not JSON) becomes a 422 in Chinese, like every
+        other malformed request; the rest as raised."""
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            return JSONResponse({"detail": "请求内容无法解析（须为 UTF-8 编码的 JSON），未检查"}, status_code=422)
+        return await http_exception_handler(request, exc)
+
     async def failed(self, request: Request, exc: Exception) -> JSONResponse:
         """500, logged by the error's type and the path: never the text."""
         log.error("内部错误（%s），未完成检查：%s", type(exc).__name__, request.url.path)
@@ -516,6 +525,7 @@ def create_app(
     app.state.holder = service.holder
     app.add_middleware(BodyLimit, max_body=max_body)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, service.invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, service.http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, service.failed)
     _add_routes(app, service)
     return app

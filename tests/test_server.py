@@ -314,6 +314,13 @@ def test_time_limit_is_503_with_retry_after(small: int) -> None:
     assert call(small, "GET", "/healthz").status == 200  # the server goes on
 
 
+def test_a_body_that_is_not_utf8_is_422_in_chinese(small: int) -> None:
+    a = call(small, "POST", "/v1/check", "{\"text\": \"再接再励\"}".encode("gbk"), {"Content-Type": "application/json"})
+    assert a.status == 422
+    assert a.json == {"detail": "请求内容无法解析（须为 UTF-8 编码的 JSON），未检查"}
+    assert call(small, "GET", "/no-such-page").status == 404  # other HTTP errors as before
+
+
 def _cpu_seconds() -> float:
     import resource
 
