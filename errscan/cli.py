@@ -451,9 +451,10 @@ def explain(
     no_builtin: NoBuiltinOpt = False,
 ) -> None:
     """说明一个词语为什么会（或不会）被报告：来自哪个词表、哪个规范名称和规则。"""
+    from errscan.detectors.privacy import mask_text
     from errscan.explain import explain as explain_term
 
-    print(explain_term(_lexicon(lists, no_builtin), term))
+    print(mask_text(explain_term(_lexicon(lists, no_builtin), term)))  # the term is echoed: never a number in full
 
 
 @lists_app.command("show")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from errscan.config import COMMAND_LINE, ConfigError, ConfigResolver
+from errscan.detectors.privacy import mask_text
 from errscan.model import Document, Finding, InputError, Report, Severity
 
 if TYPE_CHECKING:
@@ -152,7 +153,10 @@ class Runner:
         scanner = self.scanners.get(config)
         findings = scan(scanner, doc, name) if scan else scanner.scan_document(doc, name)
         findings = suppressed(findings, doc, name, source, self.report_unused)
-        return Checked(name, tuple(config.apply(findings)), config, {"kind": doc.kind, **doc.metadata})
+        meta = dict(doc.metadata)
+        if not self.scanners.show_pii:  # a title or an author may hold an ID or phone number too
+            meta = {k: mask_text(v) if isinstance(v, str) else v for k, v in meta.items()}
+        return Checked(name, tuple(config.apply(findings)), config, {"kind": doc.kind, **meta})
 
 
 def suppressed(

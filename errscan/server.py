@@ -41,7 +41,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import errscan.deadline as deadline
 from errscan._version import __version__
 from errscan.contract import documents_dict, finding_model
-from errscan.model import FAIL_ON, SHOWN, Document, Finding, Report
+from errscan.detectors.privacy import mask_text
+from errscan.model import FAIL_ON, SHOWN, Document, Report
 from errscan.run import Checked, Runner
 from errscan.settings import BY_NAME, KEYS, Invalid, merge
 
@@ -221,8 +222,18 @@ class Options:
         return checked
 
 
+_DIGITS = re.compile(r"\d{7,}[Xx]?")
+
+
+def _scrub(text: str) -> str:
+    """What an error message may echo of a request: personal numbers masked (mask_text), and any other run of
+    seven digits or more too, wherever it stands (list123456789012, a key, a file name)."""
+    return _DIGITS.sub(lambda m: m[0][:3] + "*" * (len(m[0]) - 7) + m[0][-4:], mask_text(text))
+
+
 def _invalid(loc: tuple[str, ...], msg: str) -> HTTPException:
-    return HTTPException(422, [{"loc": list(loc), "msg": msg, "type": "value_error"}])
+    """A 422; the message may name what the request gave (a list id), never a number in it in full."""
+    return HTTPException(422, [{"loc": list(loc), "msg": _scrub(msg), "type": "value_error"}])
 
 
 def answer(checked: Checked, doc: Document, opts: Options, started: float, with_text: bool = False) -> bytes:
@@ -241,17 +252,9 @@ def answer(checked: Checked, doc: Document, opts: Options, started: float, with_
         "summary": report.summary(),
         "documents": documents_dict(report.documents),
     }
-    if with_text:
-        body["text"] = masked_text(doc.text, checked.findings)
+    if with_text:  # masked whatever the request's lists or settings (privacy off, lists=typo)
+        body["text"] = mask_text(doc.text)
     return json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
-
-
-def masked_text(text: str, findings: Sequence[Finding]) -> str:
-    """The text with each personal value as the findings show it (masked, same length)."""
-    for f in findings:
-        if f.list_id == PRIVACY and len(f.text) == f.length:
-            text = text[: f.offset] + f.text + text[f.offset + f.length :]
-    return text
 
 
 def _json(body: bytes, status: int = 200) -> Response:
@@ -406,8 +409,8 @@ class Service:
 
     async def invalid_request(self, request: Request, exc: RequestValidationError) -> JSONResponse:
         """422 with where and what only: pydantic's `input` would echo the text back."""
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-                  for e in exc.errors()]
+        errors = [{"loc": [_scrub(x) if isinstance(x, str) else x for x in e.get("loc", ())],  # a JSON key too
+                   "msg": _scrub(str(e.get("msg", ""))), "type": e.get("type", "")} for e in exc.errors()]
         return JSONResponse({"detail": errors, "message": "请求格式不正确，未检查"}, status_code=422)
 
     async def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:
@@ -464,7 +467,7 @@ class Service:
         try:
             return _json(await self.limited(job))
         except _read_error() as exc:
-            raise HTTPException(422, f"无法检查 {name}：{exc}") from None
+            raise HTTPException(422, _scrub(f"无法检查 {name}：{exc}")) from None
 
     async def healthz(self) -> dict[str, object]:
         # GET /healthz: the lists' sizes and the reload generation

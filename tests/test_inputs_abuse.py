@@ -117,3 +117,16 @@ def test_file_names_that_are_no_text_are_escaped_in_every_format(tmp_path: Path)
         assert "\\u001b[31mred.txt" in shown
         if fmt == "json":
             __import__("json").loads(text)
+
+
+def test_explain_and_json_titles_never_echo_a_number_in_full(tmp_path: Path) -> None:
+    phone = "13912345678"
+    out = run("explain", f"请拨打{phone}咨询", cwd=tmp_path)
+    assert out.returncode == 0 and phone not in out.stdout + out.stderr and "139****5678" in out.stdout
+    (tmp_path / "page.html").write_text(
+        f"<html><head><title>联系电话{phone}</title></head><body><p>我们要再接再励。</p></body></html>",
+        encoding="utf-8",
+    )
+    out = run("check", "-f", "json", "--no-privacy", "page.html", cwd=tmp_path)
+    assert phone not in out.stdout
+    assert __import__("json").loads(out.stdout)["documents"]["page.html"]["title"] == "联系电话139****5678"

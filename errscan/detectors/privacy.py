@@ -300,3 +300,22 @@ def _in_number(text: str, start: int, end: int) -> bool:
     if len(after) == 2 and after[0] == "." and after[1].isdigit():
         return True
     return after[:1] in ("元", "万", "亿")
+
+
+def mask_text(text: str) -> str:
+    """`text` with every personal value (ID, mobile, bank card numbers) in its masked form, same length: what
+    any text leaving errscan other than a finding passes through (answers' text, document titles and metadata,
+    diffs, echoes), whatever lists or settings a check used."""
+    hits = [h for h in detect(text) if h.pii] if text else []
+    if not hits:
+        return text
+    parts, at = [], 0
+    for h in hits:  # sorted, and never overlapping (detect resolves overlaps)
+        if h.start < at:
+            continue
+        masked = h.masked if len(h.masked) == h.end - h.start else "*" * (h.end - h.start)
+        parts += [text[at : h.start], masked]
+        at = h.end
+    parts.append(text[at:])
+    return "".join(parts)
+
