@@ -371,3 +371,31 @@ def test_fsspec_url_input(tmp_path: Path) -> None:
         assert s["by_department"] == local["by_department"]
         again = audit([arc.as_uri()], AuditOptions(out=out, progress=False, **kw))  # type: ignore[arg-type]
         assert (again["reused"], again["rescanned"]) == (5, 0)
+
+
+def test_file_names_that_are_no_text_in_an_audit(tmp_path: Path) -> None:
+    """A name that is not UTF-8 is listed as unreadable (the cache and the outputs are UTF-8), escaped; a name
+    holding an escape sequence is checked and shown escaped; no output file carries either raw."""
+    import io
+
+    from errscan.audit import AuditOptions, run_audit
+
+    arc = tmp_path / "arc"
+    arc.mkdir()
+    with open(os.fsencode(arc) + b"/\xff\xfe.txt", "wb") as fh:
+        fh.write("我们要再接再励。".encode())
+    (arc / "\x1b[31mred.txt").write_text("我们要再接再励。", encoding="utf-8")
+    out = tmp_path / "out"
+    err = io.StringIO()
+    assert run_audit([str(arc)], AuditOptions(out=out, jobs=1, progress=False), stderr=err) == 3
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert [(u["path"], u["message"]) for u in summary["unreadable"]] == [
+        (os.path.realpath(arc) + "/\\xff\\xfe.txt", "文件名不是有效的 UTF-8 编码，未检查；请改名后再审计"),
+    ]
+    rows = [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(r["path"], r["text"]) for r in rows] == [(os.path.realpath(arc) + "/\\u001b[31mred.txt", "再接再励")]
+    for path in out.iterdir():
+        if path.is_file() and path.suffix in (".csv", ".jsonl", ".json", ".html"):
+            data = path.read_bytes()
+            data.decode("utf-8")
+            assert b"\x1b" not in data and b"\xff\xfe" not in data, path.name

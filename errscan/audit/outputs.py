@@ -171,7 +171,9 @@ class Outputs:
         return [row for rank in sorted(self.kept, reverse=True) for row in self.kept[rank]]
 
     def add_error(self, name: str, message: str) -> None:
-        self.unreadable.append({"path": name, "message": message})
+        from errscan.inputs import display_name
+
+        self.unreadable.append({"path": display_name(name), "message": message})
 
     def add_skipped(self) -> None:
         self.skipped += 1

@@ -62,6 +62,9 @@ def walk(args: list[str], on_error: Callable[[str, str], None]) -> Iterator[Item
                 if name.startswith("."):
                     continue
                 full = base + name
+                if not _is_text(full):  # the cache, the outputs and their readers all speak UTF-8
+                    on_error(full, "文件名不是有效的 UTF-8 编码，未检查；请改名后再审计")
+                    continue
                 try:
                     st = os.stat(full)
                 except OSError as exc:  # a broken symbolic link, a file gone meanwhile
@@ -69,6 +72,14 @@ def walk(args: list[str], on_error: Callable[[str, str], None]) -> Iterator[Item
                     continue
                 if stat.S_ISREG(st.st_mode):
                     yield Item(full, st.st_size, st.st_mtime_ns, True, dept, root)
+
+
+def _is_text(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, carried as lone surrogates
+        return False
+    return True
 
 
 def _walk_url(arg: str, prefix: str, on_error: Callable[[str, str], None]) -> Iterator[Item]:

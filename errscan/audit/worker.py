@@ -193,7 +193,7 @@ def read_bytes(name: str) -> bytes:
 
 def scan_file(task: Task) -> FileResult:
     """Read one file and scan it, unless its content is what the cache already answered for."""
-    from errscan.inputs import Skipped
+    from errscan.inputs import Skipped, display_name
     from errscan.readers import ReadError, read, sniff
     from errscan.readers.text import looks_binary
 
@@ -220,7 +220,8 @@ def scan_file(task: Task) -> FileResult:
         config = state.runner.config_for(task.name if local else None)
         lex = state.runner.scanners.get(config).lexicon
         lex.automaton.seen = set()
-        checked = state.runner.check(doc, task.name, config=config, scan=functools.partial(scan_document, state))
+        shown = display_name(task.name)  # what the outputs call it: a name that is not text, escaped
+        checked = state.runner.check(doc, shown, config=config, scan=functools.partial(scan_document, state))
         out.hits = sorted({lex.entries[i].match for i in lex.automaton.seen})
         out.meta = document_meta(doc)
         if checked.failed:
