@@ -313,7 +313,9 @@ def config_cmd(
 @app.command()
 def fix(
     paths: Annotated[list[str], typer.Argument(help="文件、目录，或 - 表示标准输入（结果写到标准输出）。")],
-    diff: Annotated[bool, typer.Option("--diff", help="只显示将作的修改（unified diff），不改动文件。")] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="只显示将作的修改（unified diff，其中的个人信息以掩码显示），不改动文件。")
+    ] = False,
     write: Annotated[bool, typer.Option("--write", help="直接改正文件（保留编码和换行符，原子写入）。")] = False,
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from errscan.inputs import Source
     from errscan.run import Runner
 
+from errscan.detectors.privacy import mask_text
 from errscan.inputs import bounded_read, read_path
 from errscan.model import Document, Finding
 from errscan.posmap import LineMap
@@ -282,7 +283,8 @@ class _FixRun:
         if self.mode == "diff":
             if p.edits:
                 codec, bom = _codec(data, p.encoding)
-                self.out.write(unified_diff(source.name, data[bom:].decode(codec), new[bom:].decode(codec)))
+                diff = unified_diff(source.name, data[bom:].decode(codec), new[bom:].decode(codec))
+                self.out.write(mask_text(diff))  # personal numbers in its lines masked: --write changes the file
         elif source.path is None:
             self.to_stdout(new, p)
             _describe(source.name, p, err)

@@ -185,6 +185,15 @@ def test_diff_changes_nothing(tmp_path: Path, scanner: Runner):
     )
 
 
+def test_diff_masks_personal_numbers_in_its_lines(tmp_path: Path, scanner: Runner):
+    path = tmp_path / "d.txt"
+    path.write_text("我们要再接再励，联系电话13912345678。\n", encoding="utf-8")
+    code, out, _ = run(scanner, [str(path)], "diff")
+    assert code == 1
+    assert "13912345678" not in out
+    assert "-我们要再接再励，联系电话139****5678。\n+我们要再接再厉，联系电话139****5678。\n" in out
+
+
 def test_diff_applies_with_git(tmp_path: Path, scanner: Runner):
     (tmp_path / "稿.txt").write_text("再接再励\n末行无换行布署", encoding="utf-8")
     code, diff, _ = run_in(tmp_path, scanner, ["稿.txt"], "diff")
