@@ -380,7 +380,7 @@ class Service:
                 503, f"服务繁忙（{self.time_limit:g} 秒内没有空闲的检查位置），未检查；请稍后重试",
                 headers={"Retry-After": "2"},
             ) from None
-        left = max(0.05, self.time_limit - (time.monotonic() - started))
+        left = self.time_limit - (time.monotonic() - started)
         loop = asyncio.get_running_loop()
 
         def run() -> bytes:
