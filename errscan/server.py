@@ -15,6 +15,8 @@ Needs the `server` extra: FastAPI, uvicorn and python-multipart.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextvars
 import dataclasses
 import hashlib
 import hmac
@@ -344,7 +346,8 @@ class Service:
         self.holder = Holder(factory)
         self.time_limit = time_limit
         self.heavy = max(2, os.cpu_count() or 2)  # checks run at once in this process
-        self.slots: asyncio.Semaphore | None = None  # made on the event loop, at the first check
+        self.running = 0  # places taken (_take, _give: on the event loop only)
+        self.waiting: collections.deque[asyncio.Future[bool]] = collections.deque()
         self.token = f"Bearer {reload_token}".encode() if reload_token else None  # None: no /v1/reload
         self.page_headers = _page_headers()
 
@@ -371,15 +374,11 @@ class Service:
         for a free one within the time limit. The limit is the check's too (errscan.deadline): a check over its
         time stops at the scan's next step, frees its place and its memory, instead of running on unseen."""
         started = time.monotonic()
-        if self.slots is None:
-            self.slots = asyncio.Semaphore(self.heavy)
-        try:
-            await asyncio.wait_for(self.slots.acquire(), self.time_limit)
-        except asyncio.TimeoutError:
+        if not await self._take(self.time_limit):
             raise HTTPException(
                 503, f"服务繁忙（{self.time_limit:g} 秒内没有空闲的检查位置），未检查；请稍后重试",
                 headers={"Retry-After": "2"},
-            ) from None
+            )
         left = self.time_limit - (time.monotonic() - started)
         loop = asyncio.get_running_loop()
 
@@ -388,15 +387,46 @@ class Service:
                 with deadline.within(left):
                     return fn()
             finally:
-                loop.call_soon_threadsafe(self.slots.release)  # when the work has really ended
+                loop.call_soon_threadsafe(self._give)  # when the work has really ended
 
+        # Not wait_for: a check cancelled before its thread started would never give its place back. It runs in
+        # any case (and stops at once when its time is gone); its result, or error, is dropped when too late.
+        job = loop.run_in_executor(None, contextvars.copy_context().run, run)
+        job.add_done_callback(lambda f: f.cancelled() or f.exception())
+        done, _ = await asyncio.wait({job}, timeout=max(left, 0.0))
         try:
-            return await asyncio.wait_for(asyncio.to_thread(run), left)
-        except (asyncio.TimeoutError, deadline.Overtime):
-            raise HTTPException(
-                503, f"检查超时（超过 {self.time_limit:g} 秒），未完成；请稍后重试，或把文稿分成几部分检查",
-                headers={"Retry-After": "1"},
-            ) from None
+            if job in done:
+                return job.result()
+        except deadline.Overtime:
+            pass
+        raise HTTPException(
+            503, f"检查超时（超过 {self.time_limit:g} 秒），未完成；请稍后重试，或把文稿分成几部分检查",
+            headers={"Retry-After": "1"},
+        )
+
+    async def _take(self, timeout: float) -> bool:
+        """A place to run a check, waiting at most `timeout`; False if none freed. (asyncio.Semaphore under
+        wait_for can lose a place when the wait times out just as it is granted: counted here instead.)"""
+        if self.running < self.heavy:
+            self.running += 1
+            return True
+        fut = asyncio.get_running_loop().create_future()
+        self.waiting.append(fut)
+        await asyncio.wait({fut}, timeout=timeout)
+        if fut.done():  # handed a place by _give, perhaps just after the timeout
+            return True
+        self.waiting.remove(fut)
+        fut.cancel()
+        return False
+
+    def _give(self) -> None:
+        """A check ended: its place goes to the longest waiting request, or back to the pool."""
+        while self.waiting:
+            fut = self.waiting.popleft()
+            if not fut.done():
+                fut.set_result(True)
+                return
+        self.running -= 1
 
     def current(self) -> Runner:
         """The Runner a request is checked through; 503 while the lists are still loading."""
