@@ -487,12 +487,13 @@ class Service:
         opts = Options(self.current(), given, wanted)
         data = await file.read()
         name = file.filename or "upload"
+        shown = _scrub(name)  # the answer names the file as sent, a personal number in the name masked
 
         def job() -> bytes:
             from errscan.readers import read
 
             doc = read(data, name)
-            return answer(opts.scan(doc, name), doc, opts, started, with_text)
+            return answer(opts.scan(doc, shown), doc, opts, started, with_text)
 
         try:
             return _json(await self.limited(job))
