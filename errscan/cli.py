@@ -359,6 +359,9 @@ def audit(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="不复用上次结果，全部重新检查（缓存仍会更新）。")
     ] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="按内容（哈希）判断文件是否改过，而不只看大小和修改时间；需读取每个文件。")
+    ] = False,
     engine: Annotated[Engine, typer.Option("--engine", help="process：本机进程池；dask：Dask 集群。")] = Engine.process,
     scheduler: Annotated[
         Optional[str], typer.Option("--scheduler", help="Dask 调度器地址，如 tcp://HOST:8786；不给则在本机启动。")
@@ -384,7 +387,7 @@ def audit(
         no_privacy=no_privacy,
     )
     code = run_audit(paths, AuditOptions(
-        out=out, jobs=jobs, cache=cache, reuse=not no_cache, engine=engine.value, scheduler=scheduler,
+        out=out, jobs=jobs, cache=cache, reuse=not no_cache, verify=verify, engine=engine.value, scheduler=scheduler,
         config=str(config_file) if config_file else None, show_pii=show_pii,
         **{k: tuple(map(str, v)) if isinstance(v, list) else v for k, v in given.items()},  # type: ignore[arg-type]
     ))

@@ -360,3 +360,24 @@ def test_a_cache_in_use_is_locked_for_an_audit_with_another_out(tmp_path: Path) 
         release.set()
         first.join(60)
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["files"] == 5
+
+
+def test_verify_finds_a_change_that_kept_size_and_time(tmp_path: Path) -> None:
+    """Reuse keys on size and modification time; a file rewritten to the same size with its time put back is
+    taken as unchanged, unless --verify, which compares the content's hash."""
+    arc = tmp_path / "arc"
+    arc.mkdir()
+    doc = arc / "a.txt"
+    doc.write_text("我们要再接再厉，把工作做好。", encoding="utf-8")
+    out = tmp_path / "out"
+    assert run(arc, out)["findings"] == 0
+    st = doc.stat()
+    doc.write_text("我们要再接再励，把工作做好。", encoding="utf-8")  # 厉 -> 励: same length in UTF-8
+    os.utime(doc, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert doc.stat().st_size == st.st_size
+    s = run(arc, out)
+    assert (s["reused"], s["findings"]) == (1, 0)  # the documented limit of the fast path
+    s = run(arc, out, verify=True)
+    assert (s["reused"], s["rescanned"], s["findings"]) == (0, 1, 1)
+    s = run(arc, out, verify=True)  # the content is the cached one now: reused after hashing
+    assert (s["reused"], s["rescanned"], s["findings"]) == (1, 0, 1)

@@ -367,8 +367,9 @@ class Planner:
     """Per file: reuse the cached result as it is, or a Task for a worker (with what it may still reuse)."""
 
     def __init__(self, cache: Cache, settings: str, lexicon: str, fingerprints: Callable[[], dict[str, str]],
-                 reuse: bool = True):
+                 reuse: bool = True, verify: bool = False):
         self.cache, self.settings, self.reuse, self.lexicon = cache, settings, reuse, lexicon
+        self.verify = verify  # reuse a result only for the same content (read and hashed), not the same size and time
         self.diffs: dict[str, Diff | None] = {}
         self.probes: dict[str, tuple[str, ...]] = {}  # probe key -> added matches, for the workers
         for old in (cache.lexicons_in_use() - {lexicon}) if reuse else ():
@@ -401,6 +402,6 @@ class Planner:
             if diff is None or (diff.changed and not diff.changed.isdisjoint(json.loads(self.cache.hits(it.name)))):
                 return fresh
             probe = diff.probe
-        if probe is None and it.mtime is not None and row.size == it.size and row.mtime == it.mtime:
+        if probe is None and not self.verify and it.mtime is not None and row.size == it.size and row.mtime == it.mtime:
             return row
         return Task(it.name, it.size, it.mtime, it.in_directory, row.hash, probe, it.department)  # type: ignore[arg-type]

@@ -41,6 +41,7 @@ class AuditOptions:
     jobs: int | None = None  # None: every core
     cache: Path | None = None  # None: OUT/audit-cache.sqlite
     reuse: bool = True  # False (--no-cache): scan everything, then refresh the cache
+    verify: bool = False  # --verify: a file is "the same" by its content's hash, not by its size and mtime
     engine: str = "process"  # process | dask
     scheduler: str | None = None  # dask: tcp://host:8786; None starts a LocalCluster
     config: str | None = None  # --config FILE for every file; None: each folder's .errscan.yaml
@@ -180,7 +181,8 @@ def audit(
                     (stderr or sys.stderr).write(warn)
                 try:
                     lex = lex or load_lists(runner)  # loaded again only for a second attempt
-                    planner = Planner(cache, settings.key(), *lexicon_identity(cache, lex), reuse=options.reuse)
+                    planner = Planner(cache, settings.key(), *lexicon_identity(cache, lex), reuse=options.reuse,
+                                      verify=options.verify)
                     lex = None  # handed over, not kept: the main process needs the lists only to plan
                     return _Audit(paths, options, settings, runner, cache, planner, on_file, stderr).run(started)
                 except sqlite3.DatabaseError as exc:  # damage the opening did not see (a page of random bytes)
