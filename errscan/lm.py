@@ -26,6 +26,8 @@ except ImportError:  # no C compiler where errscan was installed: the pure-Pytho
 
 MODEL_PATH = Path(__file__).parent / "data" / "lm" / "model.bin"
 MAGIC = b"ERRSCANLM1\n"
+BITS_MAGIC = b"LMBITS01"  # the cached bigram tables' first 8 bytes; part of their layout
+BITS_FORMAT = 1  # bump when _lmscan.bigram_bits changes what it makes
 BOS, EOS, UNK, NUM, LAT = range(5)
 
 
@@ -33,6 +35,7 @@ class Model:
     """A back-off character n-gram model in a reversed trie (see tools/build_lm.py for the format)."""
 
     def __init__(self, path: Path) -> None:
+        self.path = Path(path)
         with open(path, "rb") as fh:
             self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         buf = memoryview(self._map)
@@ -114,7 +117,7 @@ class Model:
                 *self._child[1:n], *self._tok[2 : n + 1], *self._prob[1 : n + 1], *self._bo[1:n],
                 *(array("d", b) for b in self._pbook[1 : n + 1]), *(array("d", b) for b in self._bbook[1:n]),
                 self._fwd_off, self._fwd_tok, self._al_off, self._al_tok,
-                _lmscan.bigram_bits(self._child[1], self._tok[2]),
+                self._bigram_bits(),
                 *((self._syl, *self._homo) if self._homo is not None and self._syl is not None else (b"",) * 4),
             )
         return self._tables
@@ -140,6 +143,35 @@ class Model:
         if got is None:
             got = self._all_left = [self.left(b) for b in range(len(self._child[1]) - 1)]
         return got
+
+    def _bigram_bits(self) -> object:
+        """The compiled search's bitset and hash table of the bigrams (_lmscan.bigram_bits, ~15 ms to make):
+        mapped from the cache folder, where it is written the first time (keyed by the model file's size and
+        time); made in memory where the folder cannot be written."""
+        import hashlib
+
+        from errscan.lexicon.compile import _cache_dir
+
+        assert _lmscan is not None
+        st = self.path.stat()
+        key = hashlib.sha256(f"{BITS_FORMAT}|{self.path}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
+        file = _cache_dir() / f"lm-bigrams-{key}.bin"
+        try:
+            with open(file, "rb") as fh:
+                got = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            if len(got) > 8 and got[:8] == BITS_MAGIC:
+                return memoryview(got)[8:]
+        except (OSError, ValueError):
+            pass
+        made = _lmscan.bigram_bits(self._child[1], self._tok[2])
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = file.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(BITS_MAGIC + made)
+            tmp.replace(file)
+        except OSError:
+            pass  # a read-only cache: made again next time
+        return made
 
     def homophones(self, c1: str, c2: str) -> list[tuple[int, int]]:
         """The two-character words (as token pairs, most frequent first) that sound like c1 c2 as written."""

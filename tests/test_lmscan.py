@@ -92,3 +92,24 @@ def test_a_long_text_is_searched_on_another_thread_with_the_same_result(monkeypa
     assert len(found) == 4000
     assert lm.start("各有关淡味要高度重视。")() == lm.detect("各有关淡味要高度重视。")  # short: no thread
     assert made == ["errscan-lm"]
+
+
+def test_bigram_tables_cached_in_the_cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Made once and written to the cache folder, then mapped; a damaged file is made again; without a writable
+    folder they are made in memory. The suspects are the same every way."""
+    pytest.importorskip("errscan._lmscan")
+    monkeypatch.setenv("ERRSCAN_CACHE_DIR", str(tmp_path / "cache"))
+    text = "各有关淡味要高度重视安全生产工作。持续深化放管服改革，优化营商环竟。"
+    want = lm.detect(text)
+
+    def fresh() -> list[lm.Suspect]:
+        return lm.Detector(lm.Model(lm.MODEL_PATH)).detect(text)
+
+    assert fresh() == want
+    (cached,) = (tmp_path / "cache").glob("lm-bigrams-*.bin")
+    made = cached.stat().st_mtime_ns
+    assert fresh() == want and cached.stat().st_mtime_ns == made  # mapped, not made again
+    cached.write_bytes(b"garbage!" * 10)
+    assert fresh() == want and cached.read_bytes()[:8] == lm.BITS_MAGIC  # damaged: made and written again
+    monkeypatch.setenv("ERRSCAN_CACHE_DIR", str(cached))  # a file, not a folder: nothing can be written there
+    assert fresh() == want
