@@ -8,5 +8,6 @@ setup(
     ext_modules=[
         Extension("errscan._lmscan", ["errscan/_lmscan.c"], optional=True),
         Extension("errscan._fuzzscan", ["errscan/_fuzzscan.c"], optional=True),
+        Extension("errscan._wordscan", ["errscan/_wordscan.c"], optional=True),
     ]
 )

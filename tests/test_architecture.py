@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 1: the parts of a scan, and packaged data
     (
         "normalize", "docdate", "data", "web", "detectors", "readers", "lexicon", "match", "verify",
-        "suppress", "similar", "fuzzy", "lm", "words", "_lmscan", "_fuzzscan",
+        "suppress", "similar", "fuzzy", "lm", "words", "_lmscan", "_fuzzscan", "_wordscan",
     ),
     # 2: a scan put together
     ("pipeline",),

@@ -54,7 +54,7 @@ def test_route_probability_and_frequencies_equal_jiebas(jieba_dt) -> None:
 
 def test_trie_from_dictionary_counts() -> None:
     trie, total = _build(jieba_dict_path())
-    w = Words(trie, total)
+    w = Words(trie.get, total)
     assert w.freq("再接再厉") > 0
     assert w.freq("攻府") == 0
     assert w.freq("再接再") == 0  # a prefix is no word (jieba's FREQ holds it as 0)
@@ -74,3 +74,27 @@ def test_segmenter_starts_only_on_the_first_cut() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False ['再接再厉', '地', '工作'] True"
+
+
+def test_the_mapped_blob_and_the_trie_give_the_same_frequencies(tmp_path, monkeypatch) -> None:
+    """errscan/_wordscan.c's sorted blob against the pure-Python trie: every word of jieba's dictionary, and
+    strings that are none (prefixes, a word and a character more, Latin, an unpaired surrogate)."""
+    import random
+
+    import pytest
+
+    import errscan.words as W
+    from errscan.lexicon.generate import jieba_dict_path
+
+    pytest.importorskip("errscan._wordscan")
+    path = jieba_dict_path()
+    freqs, total = W._entries(path)
+    blob = W._blob(tmp_path / "w.bin", path)
+    trie, trie_total = W._build(path)
+    assert W._wordscan.total(blob) == total == trie_total
+    sample = random.Random(3).sample(sorted(freqs), 20_000)
+    others = [w[:-1] for w in sample] + [w + "的" for w in sample] + ["", "abc", "\ud800", "中华人民共和国万岁万万岁"]
+    for word in [*sample, *others]:
+        assert W._wordscan.get(blob, word, 0) == trie.get(word, 0) == freqs.get(word, 0), word
+    (tmp_path / "w.bin").write_bytes(b"garbage")
+    assert W._wordscan.total(W._blob(tmp_path / "w.bin", path)) == total  # damaged: made again
