@@ -166,8 +166,72 @@ def _resolve(host: str) -> list[str]:
     return [str(info[4][0]) for info in socket.getaddrinfo(host, None)]
 
 
-def _opener(limit: int, follow: Callable[[str], bool] | None):  # type: ignore[no-untyped-def]
+class _Watch:
+    """The whole request's deadline, headers included: when it passes, the request's sockets are shut, so a
+    server that drips its status line or headers a byte at a time cannot hold a fetch (each read alone keeps
+    within the per-read timeout)."""
+
+    def __init__(self, seconds: float):
+        import threading
+
+        self.socks: list[object] = []
+        self.expired = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watch:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self.socks:
+                _shut(sock)
+
+    def add(self, sock: object) -> None:
+        with self._lock:
+            self.socks.append(sock)
+            if self.expired:
+                _shut(sock)
+
+
+def _shut(sock: object) -> None:
+    import socket
+
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # type: ignore[attr-defined]
+    except OSError:
+        pass
+
+
+def _opener(limit: int, follow: Callable[[str], bool] | None, watch: _Watch | None = None):  # type: ignore[no-untyped-def]
+    import http.client
     import urllib.request
+
+    class Watched(http.client.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            if watch is not None:
+                watch.add(self.sock)
+
+    class WatchedTLS(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            if watch is not None:
+                watch.add(self.sock)
+
+    class Plain(urllib.request.HTTPHandler):
+        def http_open(self, req):  # type: ignore[no-untyped-def]
+            return self.do_open(Watched, req)
+
+    class Secure(urllib.request.HTTPSHandler):
+        def https_open(self, req):  # type: ignore[no-untyped-def]
+            return self.do_open(WatchedTLS, req, context=getattr(self, "_context", None))
 
     class Redirects(urllib.request.HTTPRedirectHandler):
         max_redirections = limit
@@ -180,7 +244,7 @@ def _opener(limit: int, follow: Callable[[str], bool] | None):  # type: ignore[n
                 raise FetchError(f"重定向到链路本地或云元数据地址（{newurl}），已拒绝", req.full_url, code)
             return super().redirect_request(req, fp, code, msg, headers, newurl)
 
-    return urllib.request.build_opener(Redirects())
+    return urllib.request.build_opener(Redirects(), Plain(), Secure())
 
 
 def quote_url(url: str) -> str:
@@ -212,14 +276,14 @@ def fetch(
     """GET `url`. `timeout`: seconds without progress (connect, or between reads) and, times four, for the
     whole body. `follow(url)`: whether to follow a redirect there (default: any http/https URL).
     Raises FetchError (OffsiteRedirect when `follow` refused a redirect)."""
-    import socket
     import urllib.error
     import urllib.request
 
     url = quote_url(url)
     if urllib.parse.urlsplit(url).scheme not in ("http", "https") or not urllib.parse.urlsplit(url).hostname:
         raise FetchError(f"不支持的链接：{url}", url)
-    opener = _opener(max_redirects, follow)
+    watch = _Watch(max(4 * timeout, MIN_BODY_SECONDS))
+    opener = _opener(max_redirects, follow, watch)
     request = urllib.request.Request(url, headers={
         "User-Agent": user_agent,
         "Accept-Encoding": "gzip, deflate",
@@ -227,6 +291,23 @@ def fetch(
                   "application/vnd.openxmlformats-officedocument.*,*/*;q=0.8",
         "Accept-Language": "zh-CN,zh;q=0.9",
     })
+    with watch:
+        try:
+            got = _fetch(opener, request, url, timeout, max_bytes)
+        except FetchError:
+            if watch.expired:
+                raise FetchError("下载过慢，已超时", url) from None
+            raise
+        if watch.expired:  # the body was cut short by the deadline: never taken as the whole page
+            raise FetchError("下载过慢，已超时", url)
+        return got
+
+
+def _fetch(opener, request, url: str, timeout: float, max_bytes: int) -> Fetched:  # type: ignore[no-untyped-def]
+    import http.client
+    import socket
+    import urllib.error
+
     try:
         response = opener.open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
@@ -239,8 +320,8 @@ def fetch(
     except urllib.error.URLError as exc:
         dead = isinstance(exc.reason, (socket.gaierror, ConnectionRefusedError))
         raise FetchError(_network_message(exc.reason), url, dead=dead) from None
-    except (TimeoutError, OSError, ValueError) as exc:  # a timeout while reading headers, a bad URL …
-        raise FetchError(_network_message(exc), url) from None
+    except (TimeoutError, OSError, ValueError, http.client.HTTPException) as exc:  # a timeout or a cut while
+        raise FetchError(_network_message(exc), url) from None  # reading headers, a bad URL …
     with response:
         headers = {k.lower(): v for k, v in response.headers.items()}
         data = _read_body(response, headers, url, timeout, max_bytes)
@@ -258,6 +339,8 @@ def _too_big(url: str, max_bytes: int) -> FetchError:
 
 
 def _read_body(response, headers: dict[str, str], url: str, timeout: float, max_bytes: int) -> bytes:  # type: ignore[no-untyped-def]
+    import http.client
+
     length = headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes:
         raise _too_big(url, max_bytes)
@@ -274,7 +357,7 @@ def _read_body(response, headers: dict[str, str], url: str, timeout: float, max_
     while True:  # checked between receives (a server dripping a byte a second cannot hold a 64 KiB read)
         try:
             chunk = read(_CHUNK)
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError, http.client.HTTPException) as exc:  # IncompleteRead: cut short
             raise FetchError(_network_message(exc) + "（读取内容时）", url) from None
         if not chunk:
             break

@@ -91,3 +91,34 @@ def test_a_redirect_to_the_metadata_address_is_refused() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class DripHeaders(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        try:
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 10_000:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_dripping_headers_end_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The status line and headers a byte every 50 ms: no single read times out, the whole request's deadline
+    (here 2 s) still ends it, with the clerk's message."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DripHeaders)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(fetch, "MIN_BODY_SECONDS", 2)
+    try:
+        started = time.monotonic()
+        with pytest.raises(fetch.FetchError, match="下载过慢，已超时"):
+            fetch.fetch(f"http://127.0.0.1:{server.server_address[1]}/", timeout=0.5)
+        assert time.monotonic() - started < 6
+    finally:
+        server.shutdown()
+        server.server_close()
