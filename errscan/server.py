@@ -275,6 +275,14 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"请求过大（上限 {_size(limit)}），未检查；请拆分文稿或压缩文件中的图片")
 
 
+class BodyTooSlow(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(408, f"请求内容发送过慢（{BODY_SECONDS:g} 秒内未收完），未检查")
+
+
+BODY_SECONDS = 60.0  # the whole body must arrive within this
+
+
 def _size(n: int) -> str:
     return f"{n / 1048576:.0f} MB" if n >= 1048576 else f"{n // 1024} KB" if n >= 1024 else f"{n} 字节"
 
@@ -294,15 +302,23 @@ class BodyLimit:
             if key == b"content-length" and value.isdigit() and int(value) > limit:
                 await _reject(send, limit)
                 return
-        received, started = 0, False
+        received, started, complete = 0, False, False
+        deadline = asyncio.get_running_loop().time() + BODY_SECONDS
 
         async def limited() -> dict:  # type: ignore[type-arg]
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # the body is in: later receives wait for the client to go, with no deadline
+                return await receive()  # type: ignore[no-any-return]
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                message = await asyncio.wait_for(receive(), max(left, 0.0))
+            except asyncio.TimeoutError:
+                raise BodyTooSlow() from None  # a client dripping its body holds no connection for ever
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge(limit)
+                complete = not message.get("more_body", False)
             return message  # type: ignore[no-any-return]
 
         async def tracked(message: dict) -> None:  # type: ignore[type-arg]
@@ -315,13 +331,16 @@ class BodyLimit:
         except BodyTooLarge:
             if not started:
                 await _reject(send, limit)
+        except BodyTooSlow:
+            if not started:
+                await _reject(send, limit, status=408, detail=BodyTooSlow().detail)
 
 
-async def _reject(send: Callable, limit: int) -> None:  # type: ignore[type-arg]
-    body = json.dumps({"detail": BodyTooLarge(limit).detail}, ensure_ascii=False).encode()
+async def _reject(send: Callable, limit: int, status: int = 413, detail: str | None = None) -> None:  # type: ignore[type-arg]
+    body = json.dumps({"detail": detail or BodyTooLarge(limit).detail}, ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                (b"connection", b"close")]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -350,6 +350,41 @@ def test_a_body_that_is_not_utf8_is_422_in_chinese(small: int) -> None:
     assert call(small, "GET", "/no-such-page").status == 404  # other HTTP errors as before
 
 
+def test_a_body_dripped_slowly_is_408(monkeypatch: pytest.MonkeyPatch, small: int) -> None:
+    """Headers, then the body a byte every 100 ms: answered 408 once the body deadline (here 1 s) passes, and
+    the connection closed, instead of being held for as long as the client likes."""
+    import errscan.server as server
+
+    monkeypatch.setattr(server, "BODY_SECONDS", 1.0)
+    body = b'{"text": "' + b"x" * 200 + b'"}'
+    with socket.create_connection(("127.0.0.1", small), timeout=10) as sock:
+        sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        started = time.monotonic()
+        answer = b""
+        for byte in body:
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                break
+            sock.settimeout(0.1)
+            try:
+                answer += sock.recv(65536)
+            except TimeoutError:
+                pass
+            if answer:
+                break
+        sock.settimeout(10)
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < int(
+            answer.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0]
+        ):
+            answer += sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
+    assert "请求内容发送过慢（1 秒内未收完），未检查".encode() in answer
+    assert time.monotonic() - started < 5
+    assert call(small, "GET", "/healthz").status == 200
+
+
 def _cpu_seconds() -> float:
     import resource
 
