@@ -190,6 +190,21 @@ static int pre_push(Work *w, Py_ssize_t *len, double g, int c) {
 
 static int take_best(Work *w, Py_ssize_t nbest, Py_ssize_t off, Py_ssize_t m);
 
+/* log10 P of the clause's tokens k..hi as written, each computed once per clause (w->base) */
+static double window(const Tables *t, Work *w, Py_ssize_t k, Py_ssize_t hi) {
+    uint16_t ctx[ORDER - 1];
+    double old = 0.0;
+    for (Py_ssize_t j = k; j <= hi; j++) {
+        if (!w->based[j]) {
+            int nc = ctx_at(w->seq, j, k, -1, ctx);
+            w->base[j] = logp(t, w->seq[j], ctx, nc);
+            w->based[j] = 1;
+        }
+        old += w->base[j];
+    }
+    return old;
+}
+
 static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *ids, Py_ssize_t m,
                   const Py_UCS4 *chars, Py_ssize_t off) {
     Py_ssize_t n = m + 2;
@@ -251,15 +266,7 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         }
         if (!np) continue;
         Py_ssize_t hi = k + ORDER - 1 < n - 1 ? k + ORDER - 1 : n - 1;
-        double old = 0.0;
-        for (Py_ssize_t j = k; j <= hi; j++) {
-            if (!w->based[j]) {
-                int nc = ctx_at(seq, j, k, -1, ctx);
-                w->base[j] = logp(t, seq[j], ctx, nc);
-                w->based[j] = 1;
-            }
-            old += w->base[j];
-        }
+        double old = window(t, w, k, hi);
         double top = -1e9;
         int top_c = -1;
         for (Py_ssize_t q = 0; q < np; q++) {
@@ -303,15 +310,7 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         }
         if (lo == t->nhomo || t->homo_key[lo] != key) continue;
         Py_ssize_t hi = k + ORDER < n - 1 ? k + ORDER : n - 1;
-        double old = 0.0;
-        for (Py_ssize_t j = k; j <= hi; j++) {
-            if (!w->based[j]) {
-                int nc = ctx_at(seq, j, k, -1, ctx);
-                w->base[j] = logp(t, seq[j], ctx, nc);
-                w->based[j] = 1;
-            }
-            old += w->base[j];
-        }
+        double old = window(t, w, k, hi);
         double top = -1e9;
         int top_x = -1, top_y = -1;
         for (uint32_t q = t->homo_off[lo]; q < t->homo_off[lo + 1]; q++) {

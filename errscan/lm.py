@@ -424,6 +424,17 @@ class Detector:
         order = lm.order
         logp, bigram = lm.logp, lm.bigram
         base: dict[int, float] = {}
+
+        def window(k: int, hi: int) -> float:
+            """log10 P of the tokens k..hi as written, each computed once per clause."""
+            old = 0.0
+            for j in range(k, hi + 1):
+                v = base.get(j)
+                if v is None:
+                    v = base[j] = logp(seq[j], seq[max(0, j - order + 1) : j][::-1])
+                old += v
+            return old
+
         best_of_clause: list[tuple[float, int, int]] = []
         ks = range(1, n - 1) if every else sorted({k for j in unseen for k in (j, j + 1) if 0 < k < n - 1})
         for k in ks:
@@ -452,12 +463,7 @@ class Detector:
             if not pre:
                 continue
             hi = min(k + order - 1, n - 1)
-            old = 0.0
-            for j in range(k, hi + 1):
-                v = base.get(j)
-                if v is None:
-                    v = base[j] = logp(seq[j], seq[max(0, j - order + 1) : j][::-1])
-                old += v
+            old = window(k, hi)
             top, top_c = -1e9, -1
             for _g, c in pre:
                 new = 0.0
@@ -491,12 +497,7 @@ class Detector:
             if not words:
                 continue
             hi = min(k + order, n - 1)
-            old = 0.0
-            for j in range(k, hi + 1):
-                v = base.get(j)
-                if v is None:
-                    v = base[j] = logp(seq[j], seq[max(0, j - order + 1) : j][::-1])
-                old += v
+            old = window(k, hi)
             top, top_w = -1e9, None
             for x, y in words:
                 if x == t1 or y == t2 or not self.seen(x, y):
