@@ -60,10 +60,11 @@ def free_port() -> int:
         return s.getsockname()[1]  # type: ignore[no-any-return]
 
 
-def start(port: int, workers: int, access_log: bool) -> subprocess.Popen[bytes]:
+def start(port: int, workers: int, access_log: bool, extra: str = "") -> subprocess.Popen[bytes]:
+    """A server in a child process, once its /healthz answers. extra: more keyword arguments of serve()."""
     code = (
         "from errscan.server import serve; "
-        f"serve({HOST!r}, {port}, {workers}, access_log={access_log})"
+        f"serve({HOST!r}, {port}, {workers}, access_log={access_log}{extra})"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -229,20 +230,8 @@ async def abuse(port: int, kinds: list[tuple[str, bytes]], requests: int, concur
 
 def run_abuse(args: argparse.Namespace, body: bytes) -> None:
     port, token = free_port(), "bench-token"
-    code = (
-        "from errscan.server import serve; "
-        f"serve({HOST!r}, {port}, 2, max_body=4 << 20, time_limit=2.0, reload_token={token!r})"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start(port, 2, False, f", max_body=4 << 20, time_limit=2.0, reload_token={token!r}")
     try:
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        for _ in range(600):
-            try:
-                with opener.open(f"http://{HOST}:{port}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
         kinds = abuse_requests(port, body, token)
         asyncio.run(abuse(port, kinds, 100, 4, 60, {"valid": 1}))  # warm-up: valid pages only
         before = rss_mb(proc.pid)
