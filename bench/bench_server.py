@@ -116,6 +116,14 @@ async def load(port: int, body: bytes, requests: int, concurrency: int, seconds:
     return latencies, time.perf_counter() - started
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def lying_docx(extra: int) -> bytes:
     """A minimal .docx whose document.xml inflates to `extra` bytes more than its headers declare."""
     import io
@@ -239,11 +247,7 @@ def run_abuse(args: argparse.Namespace, body: bytes) -> None:
         time.sleep(3)
         after = rss_mb(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     total = sum(statuses.values())
     print(f"abuse mix: {total} requests in {elapsed:.1f} s at concurrency {args.concurrency}, 2 workers, "
           f"{os.cpu_count()} cores")
@@ -293,11 +297,7 @@ def main() -> None:
             asyncio.run(load(port, body, args.warmup, args.concurrency, args.seconds))
             latencies, elapsed = asyncio.run(load(port, body, args.requests, args.concurrency, args.seconds))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
         ms = sorted(x * 1000 for x in latencies)
         print(
             f"workers {workers}: {len(ms)} requests in {elapsed:.1f} s = {len(ms) / elapsed:.0f} req/s; "

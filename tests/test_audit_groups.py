@@ -181,17 +181,22 @@ def test_report_keeps_the_most_severe_first(limit: int, files: list[list[str]], 
         outputs.close()
 
 
-def test_damaged_cache_started_anew(tmp_path: Path) -> None:
-    """A cache that is not a database (a power cut while it was written, a stray file) is never trusted."""
-    arc, out = make_archive(tmp_path, files=20), tmp_path / "out"
-    want = run(arc, out)
-    (out / "audit-cache.sqlite").write_bytes(b"\0garbage" * 600)
+def rebuilt(arc: Path, out: Path, want: dict) -> None:
+    """The audit after its cache was damaged: warned, everything (20 files) scanned anew, then reused."""
     err = io.StringIO()
     assert run_audit([str(arc)], AuditOptions(out=out, jobs=1, progress=False, report_rows=25), stderr=err) == 1
     assert "审计缓存已损坏" in err.getvalue()
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert (s["reused"], s["rescanned"], s["findings"]) == (0, 20, want["findings"])
     assert run(arc, out)["reused"] == 20
+
+
+def test_damaged_cache_started_anew(tmp_path: Path) -> None:
+    """A cache that is not a database (a power cut while it was written, a stray file) is never trusted."""
+    arc, out = make_archive(tmp_path, files=20), tmp_path / "out"
+    want = run(arc, out)
+    (out / "audit-cache.sqlite").write_bytes(b"\0garbage" * 600)
+    rebuilt(arc, out, want)
 
 
 def test_clean_groups_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -325,12 +330,7 @@ def test_cache_damaged_inside_is_rebuilt(tmp_path: Path) -> None:
     page = int.from_bytes(data[16:18], "big")
     data[page:] = random.Random(7).randbytes(len(data) - page)  # every page after the schema's
     cache.write_bytes(bytes(data))
-    err = io.StringIO()
-    assert run_audit([str(arc)], AuditOptions(out=out, jobs=1, progress=False, report_rows=25), stderr=err) == 1
-    assert "审计缓存已损坏" in err.getvalue()
-    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert (s["reused"], s["rescanned"], s["findings"]) == (0, 20, want["findings"])
-    assert run(arc, out)["reused"] == 20
+    rebuilt(arc, out, want)
 
 
 def test_a_cache_in_use_is_locked_for_an_audit_with_another_out(tmp_path: Path) -> None:
