@@ -288,7 +288,7 @@ def serve(
     run_server(
         host, port, workers, config=config_file, given={k: v for k, v in given.items() if v is not None},
         max_body=int(max_body_mb * 1024 * 1024), time_limit=time_limit, reload_token=reload_token,
-        access_log=access_log,
+        access_log=access_log, runner=runner,
     )
 
 

@@ -67,10 +67,18 @@ class Scanners:
         self._lexicons: dict[tuple[tuple[str, ...], bool], Lexicon] = {}
         self._scanners: dict[tuple[object, ...], Scanner] = {}
 
+    def seed(self, lists: Sequence[Path], builtin: bool, lex: Lexicon) -> None:
+        """Take a Lexicon already compiled (Runner.thaw) for these lists: they are not read again."""
+        self._lexicons[self._key(lists, builtin)] = lex
+
+    @staticmethod
+    def _key(lists: Sequence[Path], builtin: bool) -> tuple[tuple[str, ...], bool]:
+        return tuple(str(p) for p in lists), builtin
+
     def lexicon(self, lists: Sequence[Path], builtin: bool) -> Lexicon:
         from errscan.lexicon import load_lexicon
 
-        key = (tuple(str(p) for p in lists), builtin)
+        key = self._key(lists, builtin)
         if key not in self._lexicons:
             lex = load_lexicon(list(lists), builtin=builtin, cache=self.cache)
             self._lexicons[key] = self.wrap(lex) if self.wrap else lex
@@ -120,6 +128,29 @@ class Runner:
                 self._here = self.resolver.for_path(None)
             return self._here
         return self.resolver.for_path(path)
+
+    def freeze(self) -> bytes:
+        """What this Runner checks a text of no path with (`config_for(None)`: the settings and the compiled
+        lists), as bytes another process can check with (`thaw`) without reading a file: the workers of one
+        service check with the lists one of them validated, never with the files as they are by then."""
+        import pickle
+        from dataclasses import replace
+
+        config = self.config_for(None)
+        lex = self.scanners.lexicon(config.lists, config.builtin)
+        lex = replace(lex, entries=tuple(lex.entries))  # a cached lexicon's entries: read now, not from the cache
+        return pickle.dumps((config, lex, self.scanners.show_pii, self.report_unused), protocol=5)
+
+    @classmethod
+    def thaw(cls, data: bytes) -> Runner:
+        """The Runner `freeze` wrote, for texts of no path (as a service checks them)."""
+        import pickle
+
+        config, lex, show_pii, report_unused = pickle.loads(data)  # bytes from errscan's own private folder
+        runner = cls(show_pii=show_pii, report_unused=report_unused)
+        runner._here = config
+        runner.scanners.seed(config.lists, config.builtin, lex)
+        return runner
 
     def skips(self, path: Path | str, *, named: bool, force_exclude: bool = False) -> bool:
         """Whether an input is left out: excluded by its config (an input named explicitly is checked anyway,

@@ -47,6 +47,7 @@ from errscan.detectors.privacy import mask_text
 from errscan.model import FAIL_ON, SHOWN, Document, Report
 from errscan.run import Checked, Runner
 from errscan.settings import BY_NAME, KEYS, Invalid, merge
+from errscan.snapshots import Snapshots
 
 __all__ = ["MAX_BODY", "TIME_LIMIT", "app_from_env", "create_app", "runner_factory", "serve"]
 
@@ -56,7 +57,7 @@ MAX_BODY = 20 * 1024 * 1024  # bytes: a Word file with pictures; a page's text i
 TIME_LIMIT = 10.0  # seconds per request, reading and scanning
 CONFIG_ENV = "ERRSCAN_SERVE_CONFIG"  # serve() -> each worker: lists and limits, as JSON
 TOKEN_ENV = "ERRSCAN_RELOAD_TOKEN"
-SUPERVISOR_ENV = "ERRSCAN_SERVE_SUPERVISOR"  # pid of uvicorn's process manager when --workers > 1
+RELOAD_WAIT = 30.0  # seconds a reload waits for the other workers to serve the new lists
 WARM_TEXT = "我们要再接再励，联系电话13912345678。"  # a list hit verified by jieba, and a privacy hit
 PRIVACY = "privacy"  # the personal-data detector, named like a list in `lists`
 PAGE = Path(__file__).resolve().parent / "web" / "index.html"
@@ -96,25 +97,62 @@ def scanner_of(runner: Runner):  # type: ignore[no-untyped-def]
 
 
 class Holder:
-    """One reference to the current Runner; `reload` replaces it only once a new one is fully built."""
+    """One reference to the current Runner; `reload` replaces it only once a new one is fully built.
 
-    def __init__(self, factory: Callable[[], Runner]):
+    With `snapshots` (one folder per `serve`, shared by its workers) a reload publishes the Runner it validated
+    and the other workers `follow`: they thaw it instead of reading the files (errscan.snapshots)."""
+
+    def __init__(self, factory: Callable[[], Runner], snapshots: Snapshots | None = None):
         self.factory = factory
+        self.snapshots = snapshots
         self.scanner: Runner | None = None
         self.generation = 0
         self.loaded_at = 0.0
         self._lock = threading.Lock()  # one reload at a time; requests never wait for it
+        self._stop = threading.Event()
+        self._failed = 0  # a published generation this worker could not thaw: not tried again
+
+    def _build(self) -> Runner:
+        new = self.factory()
+        warm(new)
+        return new
+
+    def _swap(self, new: Runner, generation: int) -> None:
+        self.scanner = new  # one assignment: a request holds the old Runner or the new one
+        self.generation = generation
+        self.loaded_at = time.time()
+        if self.snapshots is not None:
+            self.snapshots.ack(generation)
+        lex = scanner_of(new).lexicon
+        log.info("词表已加载：%d 个词表，%d 条（第 %d 次）", len(lex.lists), len(lex.entries), generation)
+
+    def start(self) -> Runner:
+        """The first Runner: the service's latest published one, else one built from the files (published)."""
+        if self.snapshots is None:
+            return self.reload()
+        with self._lock, self.snapshots.locked():  # the first worker builds, the others thaw what it built
+            got = self.snapshots.latest()
+            if got is None:
+                new = self._build()
+                generation = self.snapshots.publish(new.freeze())
+            else:
+                generation, new = got[0], Runner.thaw(got[1])
+                warm(new)
+            self._swap(new, generation)
+        return new
 
     def reload(self) -> Runner:
-        """Build and warm a new Runner, then swap. Raises (ListLoadError …) with the old one still in place."""
+        """Build and warm a new Runner from the files, publish it, swap. Raises (ListLoadError …) with the old
+        one still in place and nothing published."""
         with self._lock:
-            new = self.factory()
-            warm(new)
-            self.scanner = new  # one assignment: a request holds the old Runner or the new one
-            self.generation += 1
-            self.loaded_at = time.time()
-        lex = scanner_of(new).lexicon
-        log.info("词表已加载：%d 个词表，%d 条（第 %d 次）", len(lex.lists), len(lex.entries), self.generation)
+            new = self._build()
+            if self.snapshots is None:
+                generation = self.generation + 1
+            else:
+                frozen = new.freeze()
+                with self.snapshots.locked():
+                    generation = self.snapshots.publish(frozen)
+            self._swap(new, generation)
         return new
 
     def reload_quietly(self) -> None:
@@ -123,6 +161,36 @@ class Holder:
             self.reload()
         except Exception as exc:  # a signal handler has nobody to answer
             log.error("重新加载词表失败，继续使用原词表：%s", _load_error(exc)[1] or type(exc).__name__)
+
+    def follow(self, every: float = 0.2) -> None:
+        """Take each generation another worker publishes, until `stop` (a thread of each worker)."""
+        while not self._stop.wait(every):
+            try:
+                self.catch_up()
+            except Exception as exc:  # keep serving the lists it has; said once per generation
+                log.error("未能载入其他进程重新加载的词表，继续使用原词表（%s）", type(exc).__name__)
+
+    def catch_up(self) -> bool:
+        """Thaw the latest published Runner if it is newer than this one; whether it did."""
+        assert self.snapshots is not None
+        published = self.snapshots.generation()
+        if published <= self.generation or published == self._failed:
+            return False
+        with self._lock:
+            got = self.snapshots.latest()
+            if got is None or got[0] <= self.generation:
+                return False
+            try:
+                new = Runner.thaw(got[1])
+                warm(new)
+            except Exception:
+                self._failed = got[0]
+                raise
+            self._swap(new, got[0])
+        return True
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def _load_error(exc: Exception) -> tuple[str, list[str]]:
@@ -361,8 +429,12 @@ class Service:
 
     Its methods are the app's lifespan, exception handlers and routes (registered by `create_app`)."""
 
-    def __init__(self, factory: Callable[[], Runner], time_limit: float, reload_token: str | None):
-        self.holder = Holder(factory)
+    def __init__(
+        self, factory: Callable[[], Runner], time_limit: float, reload_token: str | None,
+        snapshots: Snapshots | None = None, workers: int = 1,
+    ):
+        self.holder = Holder(factory, snapshots)
+        self.workers = workers  # the service's worker processes: a reload answers once they all serve it
         self.time_limit = time_limit
         self.heavy = max(2, os.cpu_count() or 2)  # checks run at once in this process
         self.running = 0  # places taken (_take, _give: on the event loop only)
@@ -372,9 +444,10 @@ class Service:
 
     @asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
-        """Build and warm the Runner before the first request; SIGHUP reloads while serving."""
+        """Build (or thaw) and warm the Runner before the first request; SIGHUP reloads while serving, and
+        with the service's snapshots a thread follows the reloads of the other workers."""
         try:
-            await asyncio.to_thread(self.holder.reload)
+            await asyncio.to_thread(self.holder.start)
         except Exception as exc:
             _, errors = _load_error(exc)
             for line in errors:
@@ -382,9 +455,14 @@ class Service:
             log.error("词表加载失败，服务未启动")
             raise
         hup = _install_sighup(self.holder)
-        yield
-        if hup:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        if self.holder.snapshots is not None:
+            threading.Thread(target=self.holder.follow, name="errscan-follow", daemon=True).start()
+        try:
+            yield
+        finally:
+            self.holder.stop()
+            if hup:
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
 
     async def limited(self, fn: Callable[[], bytes]) -> bytes:
         """Run `fn` in a thread within the time limit; 503 with Retry-After when over it.
@@ -540,11 +618,22 @@ class Service:
             detail, errors = _load_error(exc)
             log.error("%s", detail)
             return _problem(409, detail, errors=errors)
-        body = {"reloaded": True, "generation": self.holder.generation, **lists_body(scanner)}
-        if _supervised():  # other workers: uvicorn's manager replaces each one, new before old
-            os.kill(os.getppid(), signal.SIGHUP)
-            body["workers"] = "restarting"
+        generation = self.holder.generation
+        body = {"reloaded": True, "generation": generation, **lists_body(scanner)}
+        if self.holder.snapshots is not None:  # the other workers thaw what this one published
+            body["workers"] = {"total": self.workers, "updated": await self._serving(generation)}
         return JSONResponse(body)
+
+    async def _serving(self, generation: int) -> int:
+        """How many workers serve `generation`, once all do or RELOAD_WAIT has passed."""
+        snapshots = self.holder.snapshots
+        assert snapshots is not None
+        until = time.monotonic() + RELOAD_WAIT
+        while True:
+            serving = await asyncio.to_thread(snapshots.serving, generation)
+            if serving >= self.workers or time.monotonic() > until:
+                return serving
+            await asyncio.sleep(0.05)
 
     async def page(self) -> Response:
         # GET / (and HEAD): the clerks' page, under a strict CSP
@@ -568,9 +657,13 @@ def create_app(
     max_body: int = MAX_BODY,
     time_limit: float = TIME_LIMIT,
     reload_token: str | None = None,
+    snapshots: str | Path | None = None,
+    workers: int = 1,
 ) -> FastAPI:
-    """The ASGI app. The Runner is built and warmed in the lifespan, before the first request is taken."""
-    service = Service(runner_factory, time_limit, reload_token)
+    """The ASGI app. The Runner is built and warmed in the lifespan, before the first request is taken.
+    `snapshots`: the folder the `workers` of one service share their lists through (errscan.snapshots)."""
+    shared = Snapshots(snapshots) if snapshots is not None else None
+    service = Service(runner_factory, time_limit, reload_token, shared, workers)
     app = FastAPI(
         title="errscan", version=__version__, description=DESCRIPTION, lifespan=service.lifespan,
         docs_url=None, redoc_url=None,  # Swagger UI loads scripts from a CDN; /openapi.json is enough
@@ -622,10 +715,6 @@ def _read_error() -> type[Exception]:
     return ReadError
 
 
-def _supervised() -> bool:
-    return os.environ.get(SUPERVISOR_ENV) == str(os.getppid())
-
-
 def _install_sighup(holder: Holder) -> bool:
     """SIGHUP reloads the lists in this process (only possible in the main thread)."""
     if not hasattr(signal, "SIGHUP"):
@@ -667,6 +756,8 @@ def app_from_env() -> FastAPI:
         max_body=int(cfg.get("max_body", MAX_BODY)),
         time_limit=float(cfg.get("time_limit", TIME_LIMIT)),
         reload_token=os.environ.get(TOKEN_ENV) or None,
+        snapshots=cfg.get("snapshots"),
+        workers=int(cfg.get("workers", 1)),
     )
 
 
@@ -681,25 +772,60 @@ def serve(
     time_limit: float = TIME_LIMIT,
     reload_token: str | None = None,
     access_log: bool = False,
+    runner: Runner | None = None,
 ) -> None:
-    """Run uvicorn with `workers` processes, each loading the lists once. Blocks until stopped."""
+    """Run uvicorn with `workers` processes, each loading the lists once. Blocks until stopped.
+
+    `runner`: the lists already validated (the command line's), which every worker then checks with."""
+    import shutil
+    import tempfile
+
     import uvicorn
 
     given = dict(given or {})
     if given.get("lists"):
         given["lists"] = [str(Path(p).resolve()) for p in given["lists"]]  # type: ignore[union-attr]
-    os.environ[CONFIG_ENV] = json.dumps({
-        "config": str(Path(config).resolve()) if config else None, "given": given,
-        "max_body": max_body, "time_limit": time_limit,
-    })
-    if reload_token:
-        os.environ[TOKEN_ENV] = reload_token
-    if workers > 1:
-        os.environ[SUPERVISOR_ENV] = str(os.getpid())
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("监听 %s：检查接口没有身份验证，请只在内网或反向代理之后开放", host)
-    uvicorn.run(
-        "errscan.server:app_from_env", factory=True, host=host, port=port, workers=workers,
-        access_log=access_log,  # off by default (0.5 ms a request); method, path and status only, never a text
-        server_header=False, timeout_worker_healthcheck=60,  # a worker loads lists and jieba before it is ready
-    )
+    folder = tempfile.mkdtemp(prefix="errscan-serve-")  # the workers' shared lists (mode 0700)
+    try:
+        if runner is not None:
+            Snapshots(folder).publish(runner.freeze())
+        os.environ[CONFIG_ENV] = json.dumps({
+            "config": str(Path(config).resolve()) if config else None, "given": given,
+            "max_body": max_body, "time_limit": time_limit, "snapshots": folder, "workers": workers,
+        })
+        if reload_token:
+            os.environ[TOKEN_ENV] = reload_token
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            log.warning("监听 %s：检查接口没有身份验证，请只在内网或反向代理之后开放", host)
+        settings = uvicorn.Config(
+            "errscan.server:app_from_env", factory=True, host=host, port=port, workers=workers,
+            access_log=access_log,  # off by default (0.5 ms a request); method, path and status only, never a text
+            server_header=False, timeout_worker_healthcheck=60,  # a worker loads lists and jieba before it is ready
+        )
+        if workers > 1:
+            _supervisor_class()(settings, sockets=[settings.bind_socket()]).run()
+        else:
+            server = uvicorn.Server(settings)
+            server.run()
+            if not server.started:  # the lists did not load: said in the log
+                raise SystemExit(3)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _supervisor_class() -> type:
+    from uvicorn.supervisors import Multiprocess
+
+    class Supervisor(Multiprocess):  # type: ignore[misc]
+        """uvicorn's manager of the workers, but SIGHUP reloads the lists instead of replacing every worker
+        (which read the files again and dropped requests): one worker reloads, the others follow it."""
+
+        def handle_hup(self) -> None:
+            for process in self.processes:
+                if process.process.is_alive() and process.pid:
+                    log.info("收到 SIGHUP：由工作进程 %d 重新加载词表，其他进程随后载入", process.pid)
+                    os.kill(process.pid, signal.SIGHUP)
+                    return
+
+    return Supervisor
+

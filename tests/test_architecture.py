@@ -21,8 +21,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / PACKAGE
 # "lexicon" covers errscan.lexicon and everything under it; the most specific name wins. A name whose
 # module does not exist (yet) is fine; a module that no name covers fails the test: place it here.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # 0: plain values, the JSON contract, the version
-    ("_version", "model", "posmap", "contract", "deadline"),
+    # 0: plain values, the JSON contract, the version, a deadline, a folder of published bytes
+    ("_version", "model", "posmap", "contract", "deadline", "snapshots"),
     # 1: the parts of a scan, and packaged data
     (
         "normalize", "docdate", "data", "web", "detectors", "readers", "lexicon", "match", "verify",

@@ -529,11 +529,10 @@ def wait_for(pred: Callable[[], bool], seconds: float, proc: subprocess.Popen[by
     raise AssertionError("timed out")
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs SIGHUP")
-@pytest.mark.parametrize("workers", [1, 2])
-def test_serve_process_reloads_and_logs_no_text(tmp_path: Path, workers: int) -> None:
-    """One worker: SIGHUP reloads in place. Two: POST /v1/reload checks the lists, then has uvicorn's manager
-    replace each worker (new before old)."""
+@contextmanager
+def serving(tmp_path: Path, workers: int) -> Iterator[tuple[int, Path, subprocess.Popen[bytes], list[str]]]:
+    """`serve` as a process (the office list, the reload token, the access log) on a free port, once it answers:
+    yields the port, the list file, the process and its output's lines (all of them once it has stopped)."""
     office = tmp_path / "office.yaml"
     office.write_text(OFFICE, encoding="utf-8")
     port = free_port()
@@ -545,30 +544,122 @@ def test_serve_process_reloads_and_logs_no_text(tmp_path: Path, workers: int) ->
     proc = subprocess.Popen(
         [sys.executable, "-c", code, str(office)], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
+    output: list[str] = []  # its lines so far, read as they come
+    assert proc.stdout is not None
+    reader = threading.Thread(target=lambda: output.extend(line.decode("utf-8", "replace") for line in proc.stdout))
+    reader.start()
     try:
         wait_for(lambda: call(port, "GET", "/healthz").status == 200, 60, proc)
-        secret = "机密稿件甲乙丙"
-        assert suggestions(check(port, text=secret)) == ("甲乙丁",)
-        office.write_text("id: office\nentries: [[[", encoding="utf-8")
-        assert reload(port).status == 409  # checked in the worker that answers: nothing restarts
-        office.write_text(OFFICE_NEW, encoding="utf-8")
-        if workers == 1:
-            proc.send_signal(signal.SIGHUP)
-        else:
-            a = reload(port)
-            assert a.status == 200 and a.json["workers"] == "restarting"
-
-        def all_new() -> bool:
-            return all(suggestions(check(port, text=secret)) == ("甲乙戊",) for _ in range(2 * workers))
-
-        wait_for(all_new, 60, proc)
+        if workers > 1:
+            wait_for(lambda: len(children(proc.pid)) == workers, 60, proc)
+        yield port, office, proc, output
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            out = proc.communicate(timeout=30)[0].decode("utf-8", "replace")
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-            out = proc.communicate()[0].decode("utf-8", "replace")
+            proc.wait()
+        reader.join(30)
+        proc.stdout.close()
+
+
+def children(pid: int) -> list[int]:
+    """The worker processes of uvicorn's manager (Linux's /proc), not multiprocessing's resource tracker."""
+    pids = [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return sorted(c for c in pids if b"spawn_main" in _cmdline(c))
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone meanwhile
+        return b""
+
+
+def answers_all(port: int, expected: tuple[str, ...], times: int) -> bool:
+    return all(suggestions(check(port, text="机密稿件甲乙丙")) == expected for _ in range(times))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs SIGHUP")
+def test_serve_process_reloads_in_place_and_logs_no_text(tmp_path: Path) -> None:
+    """One worker: a broken list is refused, SIGHUP reloads in place; the log has no text."""
+    with serving(tmp_path, 1) as (port, office, proc, output):
+        assert answers_all(port, ("甲乙丁",), 1)
+        office.write_text("id: office\nentries: [[[", encoding="utf-8")
+        assert reload(port).status == 409
+        office.write_text(OFFICE_NEW, encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: answers_all(port, ("甲乙戊",), 2), 60, proc)
+    out = "".join(output)
     assert "POST /v1/check HTTP/1.1" in out  # the access log: method, path, status
     assert "机密" not in out and "甲乙" not in out  # never the text
     assert "词表已加载" in out and "未重新加载，仍使用原词表" in out
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_workers_take_the_validated_lists_without_restarting(tmp_path: Path) -> None:
+    """Two workers under steady traffic, six reloads: a reload answers once both workers serve the new lists,
+    no worker is restarted, no request fails. A list file broken after the reload changes nothing, even for a
+    worker that uvicorn starts again after a crash: it takes the lists validated last, not the file."""
+    with serving(tmp_path, 2) as (port, office, proc, output):
+        workers = children(proc.pid)
+        failures: list[str] = []
+        answered = [0]
+        stop = threading.Event()
+
+        def traffic() -> None:
+            while not stop.is_set():
+                try:
+                    a = check(port, text="机密稿件甲乙丙")
+                    answered[0] += 1
+                    if a.status != 200:
+                        failures.append(f"{a.status}")
+                except OSError as exc:
+                    failures.append(type(exc).__name__)
+
+        threads = [threading.Thread(target=traffic) for _ in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            for i in range(6):
+                text, expected = (OFFICE_NEW, ("甲乙戊",)) if i % 2 == 0 else (OFFICE, ("甲乙丁",))
+                office.write_text(text, encoding="utf-8")
+                a = reload(port)
+                assert a.status == 200 and a.json["generation"] == i + 2, a.body
+                assert a.json["workers"] == {"total": 2, "updated": 2}
+                office.write_text("id: office\nentries: [[[", encoding="utf-8")  # broken right after
+                assert answers_all(port, expected, 8)  # at once, whichever worker answers
+                assert call(port, "GET", "/healthz").json["generation"] == i + 2
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+        assert not failures, failures[:10]
+        assert answered[0] > 50
+        assert children(proc.pid) == workers  # reloads restart nothing
+
+        os.kill(workers[0], signal.SIGKILL)  # a crash: uvicorn starts another worker while the file is broken
+        wait_for(lambda: len(children(proc.pid)) == 2 and workers[0] not in children(proc.pid), 60, proc)
+        wait_for(lambda: all(call(port, "GET", "/healthz").status == 200 for _ in range(8)), 60, proc)
+        assert answers_all(port, ("甲乙丁",), 8)
+        assert {call(port, "GET", "/healthz").json["generation"] for _ in range(8)} == {7}
+    out = "".join(output)
+    assert "was not ready in time" not in out and "Traceback" not in out
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_sighup_to_the_manager_reloads_every_worker_in_place(tmp_path: Path) -> None:
+    """SIGHUP to uvicorn's manager: one worker reloads the files and the other takes its lists; nobody restarts.
+    Broken lists on SIGHUP keep the old ones everywhere."""
+    with serving(tmp_path, 2) as (port, office, proc, output):
+        workers = children(proc.pid)
+        office.write_text(OFFICE_NEW, encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: answers_all(port, ("甲乙戊",), 8), 60, proc)
+        office.write_text("id: office\nentries: [[[", encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "重新加载词表失败" in "".join(output), 30, proc)
+        assert answers_all(port, ("甲乙戊",), 8)
+        assert {call(port, "GET", "/healthz").json["generation"] for _ in range(8)} == {2}
+        assert children(proc.pid) == workers
