@@ -773,10 +773,12 @@ def serve(
     reload_token: str | None = None,
     access_log: bool = False,
     runner: Runner | None = None,
+    head_seconds: float | None = None,
 ) -> None:
     """Run uvicorn with `workers` processes, each loading the lists once. Blocks until stopped.
 
-    `runner`: the lists already validated (the command line's), which every worker then checks with."""
+    `runner`: the lists already validated (the command line's), which every worker then checks with.
+    `head_seconds`: how long a request's line and headers may take (serve_protocol.HEAD_SECONDS)."""
     import shutil
     import tempfile
 
@@ -792,6 +794,7 @@ def serve(
         os.environ[CONFIG_ENV] = json.dumps({
             "config": str(Path(config).resolve()) if config else None, "given": given,
             "max_body": max_body, "time_limit": time_limit, "snapshots": folder, "workers": workers,
+            **({"head_seconds": head_seconds} if head_seconds is not None else {}),
         })
         if reload_token:
             os.environ[TOKEN_ENV] = reload_token
@@ -801,6 +804,7 @@ def serve(
             "errscan.server:app_from_env", factory=True, host=host, port=port, workers=workers,
             access_log=access_log,  # off by default (0.5 ms a request); method, path and status only, never a text
             server_header=False, timeout_worker_healthcheck=60,  # a worker loads lists and jieba before it is ready
+            http="errscan.serve_protocol:HeadTimedProtocol",  # a request's head within its deadline
         )
         if workers > 1:
             _supervisor_class()(settings, sockets=[settings.bind_socket()]).run()

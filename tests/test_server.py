@@ -39,13 +39,14 @@ OFFICE_NEW = "id: office\ncategory: usage\nseverity: warning\nentries:\n  - [甲
 
 
 @contextmanager
-def running(app: object) -> Iterator[int]:
-    """uvicorn serving `app` in a thread on a free loopback port; yields the port once started."""
+def running(app: object, **settings: object) -> Iterator[int]:
+    """uvicorn serving `app` in a thread on a free loopback port (`settings`: more of uvicorn's); yields the port
+    once started."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))  # type: ignore[arg-type]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", **settings))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -375,14 +376,75 @@ def test_a_body_dripped_slowly_is_408(monkeypatch: pytest.MonkeyPatch, small: in
             if answer:
                 break
         sock.settimeout(10)
-        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < int(
-            answer.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0]
-        ):
-            answer += sock.recv(65536)
+        answer = _one_answer(sock, answer)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
     assert "请求内容发送过慢（1 秒内未收完），未检查".encode() in answer
     assert time.monotonic() - started < 5
     assert call(small, "GET", "/healthz").status == 200
+
+
+def _one_answer(sock: socket.socket, got: bytes = b"") -> bytes:
+    """One whole answer (head and Content-Length bytes of body), `got` being its start."""
+    while b"\r\n\r\n" not in got or len(got.split(b"\r\n\r\n", 1)[1]) < int(
+        got.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0]
+    ):
+        chunk = sock.recv(65536)
+        assert chunk, got
+        got += chunk
+    return got
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """What the server sends until it closes the connection (b"" if it closes without a word)."""
+    got = b""
+    while chunk := sock.recv(65536):
+        got += chunk
+    return got
+
+
+def test_a_request_head_dripped_slowly_closes_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve's HTTP protocol: a request line and headers must arrive within the head deadline (here 0.5 s) of
+    the connection, or of the previous answer on it; a body dripped after a prompt head is the body deadline's
+    business and is answered. Meanwhile other requests are answered at once."""
+    from errscan.serve_protocol import HeadTimedProtocol
+
+    monkeypatch.setattr(HeadTimedProtocol, "head_seconds", 0.5)
+    app = create_app(runner_factory(lists=[CORE], builtin=False))
+    with running(app, http=HeadTimedProtocol, timeout_keep_alive=30) as port:
+        head = b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
+            started = time.monotonic()
+            try:
+                for byte in head:
+                    slow.sendall(bytes([byte]))
+                    time.sleep(0.05)
+                    assert time.monotonic() - started < 3, "the head deadline did not close the connection"
+            except OSError:  # reset or closed as it sent: what a dripping client meets
+                pass
+            assert check(port, text="我们要再接再励。").status == 200  # the service answers all the while
+            slow.settimeout(5)
+            try:
+                assert _answer(slow) == b""  # closed, nothing answered
+            except ConnectionResetError:
+                pass
+            assert 0.4 < time.monotonic() - started < 3
+
+        body = json.dumps({"text": "再接再励"}).encode()  # \\u escapes: cut anywhere, still whole characters
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as keep:
+            keep.sendall(head + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+            for i in range(0, len(body), 4):  # the body over about a second: longer than the head's deadline
+                time.sleep(0.1)
+                keep.sendall(body[i:i + 4])
+            keep.settimeout(5)
+            first = _one_answer(keep)
+            assert first.startswith(b"HTTP/1.1 200") and "再接再励".encode() in first
+            time.sleep(0.2)  # the next head on the same connection, promptly: answered
+            keep.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _one_answer(keep).startswith(b"HTTP/1.1 200")
+            keep.sendall(b"GET /healthz HTTP/1.1\r\n")  # and a head that never ends: closed
+            started = time.monotonic()
+            assert _answer(keep) == b""
+            assert 0.3 < time.monotonic() - started < 3
 
 
 def _cpu_seconds() -> float:
@@ -530,15 +592,19 @@ def wait_for(pred: Callable[[], bool], seconds: float, proc: subprocess.Popen[by
 
 
 @contextmanager
-def serving(tmp_path: Path, workers: int) -> Iterator[tuple[int, Path, subprocess.Popen[bytes], list[str]]]:
-    """`serve` as a process (the office list, the reload token, the access log) on a free port, once it answers:
-    yields the port, the list file, the process and its output's lines (all of them once it has stopped)."""
+def serving(
+    tmp_path: Path, workers: int, more: str = ""
+) -> Iterator[tuple[int, Path, subprocess.Popen[bytes], list[str]]]:
+    """`serve` as a process (the office list, the reload token, the access log, `more` arguments) on a free port,
+    once it answers: yields the port, the list file, the process and its output's lines (all of them once it has
+    stopped)."""
     office = tmp_path / "office.yaml"
     office.write_text(OFFICE, encoding="utf-8")
     port = free_port()
     code = (
         "import sys; from errscan.server import serve; "
-        f"serve('127.0.0.1', {port}, {workers}, given={{'lists': [sys.argv[1]], 'builtin': False}}, access_log=True)"
+        f"serve('127.0.0.1', {port}, {workers}, given={{'lists': [sys.argv[1]], 'builtin': False}}, "
+        f"access_log=True{more})"
     )
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "ERRSCAN_RELOAD_TOKEN": "s3cret"}
     proc = subprocess.Popen(
@@ -663,3 +729,15 @@ def test_sighup_to_the_manager_reloads_every_worker_in_place(tmp_path: Path) -> 
         assert answers_all(port, ("甲乙戊",), 8)
         assert {call(port, "GET", "/healthz").json["generation"] for _ in range(8)} == {2}
         assert children(proc.pid) == workers
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_closes_a_connection_whose_head_does_not_come(tmp_path: Path, workers: int) -> None:
+    """`serve` (one process, or workers spawned by uvicorn's manager) speaks the head-timed protocol."""
+    with serving(tmp_path, workers, ", head_seconds=0.5") as (port, *_):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as idle:
+            idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            assert _answer(idle) == b""
+            assert 0.4 < time.monotonic() - started < 3
+        assert suggestions(check(port, text="甲乙丙")) == ("甲乙丁",)
