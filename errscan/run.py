@@ -138,18 +138,20 @@ class Runner:
 
         config = self.config_for(None)
         lex = self.scanners.lexicon(config.lists, config.builtin)
-        lex = replace(lex, entries=tuple(lex.entries))  # a cached lexicon's entries: read now, not from the cache
-        return pickle.dumps((config, lex, self.scanners.show_pii, self.report_unused), protocol=5)
+        automaton = _automaton_bytes(lex.automaton)
+        lex = replace(lex, automaton=None, entries=tuple(lex.entries))  # the entries read now, not from a cache
+        return pickle.dumps((config, lex, automaton, self.scanners.show_pii, self.report_unused), protocol=5)
 
     @classmethod
     def thaw(cls, data: bytes) -> Runner:
         """The Runner `freeze` wrote, for texts of no path (as a service checks them)."""
         import pickle
+        from dataclasses import replace
 
-        config, lex, show_pii, report_unused = pickle.loads(data)  # bytes from errscan's own private folder
+        config, lex, automaton, show_pii, report_unused = pickle.loads(data)  # bytes from errscan's own folder
         runner = cls(show_pii=show_pii, report_unused=report_unused)
         runner._here = config
-        runner.scanners.seed(config.lists, config.builtin, lex)
+        runner.scanners.seed(config.lists, config.builtin, replace(lex, automaton=_automaton_of(automaton)))
         return runner
 
     def skips(self, path: Path | str, *, named: bool, force_exclude: bool = False) -> bool:
@@ -188,6 +190,31 @@ class Runner:
         if not self.scanners.show_pii:  # a title or an author may hold an ID or phone number too
             meta = {k: mask_text(v) if isinstance(v, str) else v for k, v in meta.items()}
         return Checked(name, tuple(config.apply(findings)), config, {"kind": doc.kind, **meta})
+
+
+def _automaton_bytes(automaton: object) -> bytes:
+    """An automaton by its own `save` (pickling one leaks its size in memory each time, pyahocorasick 2.3)."""
+    import pickle
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="errscan-") as tmp:
+        path = os.path.join(tmp, "automaton")
+        automaton.save(path, pickle.dumps)  # type: ignore[attr-defined]
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def _automaton_of(data: bytes) -> object:
+    import pickle
+    import tempfile
+
+    import ahocorasick
+
+    with tempfile.TemporaryDirectory(prefix="errscan-") as tmp:
+        path = os.path.join(tmp, "automaton")
+        with open(path, "wb") as f:
+            f.write(data)
+        return ahocorasick.load(path, pickle.loads)
 
 
 def suppressed(
