@@ -447,6 +447,29 @@ def test_a_request_head_dripped_slowly_closes_the_connection(monkeypatch: pytest
             assert 0.3 < time.monotonic() - started < 3
 
 
+def test_memory_goes_back_to_the_system_once_no_check_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a long check (here: any over 0 s), the worker hands freed memory back (malloc_trim) once no check is
+    running; after short ones it does not (the trim costs milliseconds)."""
+    import errscan.server as server
+
+    trims: list[float] = []
+    monkeypatch.setattr(server, "_trim", lambda: trims.append(time.monotonic()))
+    app = create_app(runner_factory(lists=[CORE], builtin=False))
+    with running(app) as port:
+        monkeypatch.setattr(server, "TRIM_AFTER", 1000.0)
+        assert check(port, text="我们要再接再励。").status == 200
+        time.sleep(0.2)
+        assert trims == []
+        monkeypatch.setattr(server, "TRIM_AFTER", 0.0)
+        assert check(port, text="我们要再接再励。").status == 200
+        deadline = time.monotonic() + 5
+        while not trims and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(trims) == 1
+    monkeypatch.undo()
+    server._trim()  # the real one: glibc's malloc_trim, or nothing elsewhere; never an error
+
+
 def _cpu_seconds() -> float:
     import resource
 
