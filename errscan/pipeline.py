@@ -12,6 +12,7 @@ import errscan.deadline as deadline
 from errscan.detectors.privacy import Hit
 from errscan.detectors.privacy import detect as detect_privacy
 from errscan.docdate import DateRange, find_date, parse_date
+from errscan.history import historical
 from errscan.lexicon import Entry, Lexicon, load_lexicon
 from errscan.match import candidates
 from errscan.model import Document, Finding, Severity, category_zh
@@ -212,7 +213,10 @@ class Scanner:
         for cand in verify(squeezed, cands, entries, self.allow):
             entry = entries[cand.index]
             severity, note, undated = entry.severity, "", False
+            start, end = (back[cand.start], back[cand.end - 1] + 1) if back else (cand.start, cand.end)
             if entry.since:
+                if historical(text, start, end, int(entry.since[:4])):
+                    continue  # 不再保留…, 原…, 他1998年至2003年任…: the old name, rightly
                 date = doc_date()
                 severity = dated_severity(entry, date)
                 if severity is None:
@@ -221,7 +225,6 @@ class Scanner:
                     note, undated = UNDATED.format(since=entry.since), True
             if severity < self.min_severity:
                 continue
-            start, end = (back[cand.start], back[cand.end - 1] + 1) if back else (cand.start, cand.end)
             if folded is not text or back:
                 note = normalised_note(text[start:end], folded[start:end], squeezed[cand.start : cand.end]) + note
             spans.append((start, end, entry, severity, note, undated))

@@ -14,7 +14,7 @@ from typing import overload
 from errscan.lexicon.notes import note
 from errscan.lexicon.schema import Entry
 
-METHODS = ("pinyin", "stroke", "omit", "transpose")
+METHODS = ("pinyin", "stroke", "omit", "transpose", "insert")
 
 
 class Entries(Sequence[Entry]):

@@ -38,7 +38,7 @@ CONFUSION_DIR = Path(__file__).resolve().parent.parent / "data" / "confusion"
 CONFUSION_FILES = ("same_pinyin.txt", "same_stroke.txt")
 COMMON = 3500  # substitutes are drawn from this many most frequent characters
 PER_POSITION = {"pinyin": 3, "stroke": 2}  # at most this many alikes per character, the most frequent first
-RULES_VERSION = 1  # bump when the generation rules change: it is part of the cache key
+RULES_VERSION = 2  # bump when the generation rules change: it is part of the cache key
 # Single characters that glue to anything in running text: a variant that is words joined by one of
 # these (中华人民 + 和 + 国际) can be correct text.
 FUNCTION = frozenset(
@@ -51,7 +51,7 @@ FUNCTION = frozenset(
 class Variant:
     match: str
     canonical: str
-    method: str  # pinyin | stroke | omit | transpose
+    method: str  # pinyin | stroke | omit | transpose | insert
     position: int  # 0-based index of the changed character in the canonical name
     char: str = ""  # the substituted character
 
@@ -213,6 +213,14 @@ def variants(name: str, spec: GenerateSpec, confusion: Confusion) -> list[Varian
     return list(out.values())
 
 
+def insertions(canon: Canonical) -> list[Variant]:
+    """The name with a word its `insert:` forbids written inside it (习近平总书记新时代中国特色社会主义思想)."""
+    return [
+        Variant(canon.name[:at] + word + canon.name[at:], canon.name, "insert", at, word)
+        for at, words in canon.insert for word in words
+    ]
+
+
 def generate(lists: list[WordList], known: Iterable[str] = (), words: Words | None = None) -> dict[str, Result]:
     """Generated entries for every canonical list, keyed by list path, with drop counts by reason.
 
@@ -231,7 +239,7 @@ def generate(lists: list[WordList], known: Iterable[str] = (), words: Words | No
     for wl in canon_lists:
         for canon in wl.canonical:
             assert wl.spec is not None
-            for var in variants(canon.name, canon.spec or wl.spec, confusion):
+            for var in variants(canon.name, canon.spec or wl.spec, confusion) + insertions(canon):
                 made.setdefault(var.match, []).append((wl, canon, var))
 
     inside = _inside_correct(list(made), words.words)
@@ -242,9 +250,9 @@ def generate(lists: list[WordList], known: Iterable[str] = (), words: Words | No
             reason = "ambiguous"
         elif match in canon.exclude:
             reason = "excluded"
-        elif match in inside:
+        elif var.method != "insert" and match in inside:  # an insertion is named by hand: never dropped as words
             reason = "word"
-        elif words.reads_as_words(match):
+        elif var.method != "insert" and words.reads_as_words(match):
             reason = "reads"
         else:
             result.entries.append(Entry(

@@ -276,7 +276,15 @@ def _make_canonical(where: str, lineno: int, raw: object) -> tuple[Canonical | N
         spec, errs = _spec(where, lineno, raw["generate"])
         if errs:
             return None, errs
-    return Canonical(name, lineno, exclude, note.strip(), bnd, spec), []
+    raw_insert = raw.get("insert") or {}
+    insert = []
+    for prefix, words in raw_insert.items() if isinstance(raw_insert, dict) else [(None, None)]:
+        got = _strings(words)
+        if not isinstance(prefix, str) or not got or not name.startswith(prefix) or len(prefix) >= len(name):
+            return err("`insert` maps a beginning of the name to the words never written after it "
+                       "({习近平: [总书记, 同志]})")
+        insert.append((len(prefix), got))
+    return Canonical(name, lineno, exclude, note.strip(), bnd, spec, tuple(insert)), []
 
 
 def _strings(value: object) -> tuple[str, ...] | None:

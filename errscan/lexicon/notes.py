@@ -16,4 +16,6 @@ def note(name: str, method: str, i: int, char: str) -> str:
         return head + f"第{i + 1}字“{name[i]}”误作{KIND_ZH[method]}“{char}”"
     if method == "omit":
         return head + f"漏第{i + 1}字“{name[i]}”"
+    if method == "insert":
+        return head + f"固定表述，“{name[:i]}”与“{name[i:]}”之间不加“{char}”"
     return head + f"第{i + 1}、{i + 2}字“{name[i:i + 2]}”颠倒"

@@ -28,7 +28,7 @@ EXAMPLE_KEYS = {"bad", "good"}
 # A canonical list (header `generate:`): its entries are correct names, and errscan generates their slips.
 SUBSTITUTIONS = ("pinyin", "stroke")
 GENERATE_KEYS = {"substitute", "omit", "transpose", "min_length", "omit_min_length"}
-CANONICAL_KEYS = {"name", "exclude", "note", "boundary", "generate"}
+CANONICAL_KEYS = {"name", "exclude", "note", "boundary", "generate", "insert"}
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,8 @@ class Canonical:
     note: str = ""  # what the name is (a post, an organ's full name); shown by `errscan explain`
     boundary: str = ""  # "" = the list's
     spec: GenerateSpec | None = None  # None = the list's
+    # words never written inside the name, by where: ((3, ("总书记", "同志")),) = not after its first 3 characters
+    insert: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
 
 @dataclass
