@@ -454,12 +454,21 @@ def explain(
     term: Annotated[str, typer.Argument(help="要解释的词语。")],
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
+    as_of: Annotated[
+        Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY）：按当时的职务核对姓名。")
+    ] = None,
 ) -> None:
-    """说明一个词语为什么会（或不会）被报告：来自哪个词表、哪个规范名称和规则。"""
+    """说明一个词语为什么会（或不会）被报告：来自哪个词表、哪个规范名称和规则，或职务登记。"""
     from errscan.detectors.privacy import mask_text
+    from errscan.docdate import parse_date
     from errscan.explain import explain as explain_term
 
-    print(mask_text(explain_term(_lexicon(lists, no_builtin), term)))  # the term is echoed: never a number in full
+    if as_of is not None:
+        try:
+            parse_date(as_of)
+        except ValueError:
+            raise _fail(f"--as-of 不是日期：{as_of}（应为 YYYY-MM-DD、YYYY-MM 或 YYYY）") from None
+    print(mask_text(explain_term(_lexicon(lists, no_builtin), term, as_of)))  # the term is echoed: masked
 
 
 @lists_app.command("show")

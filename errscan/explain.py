@@ -17,15 +17,17 @@ def find_entry(lex: Lexicon, term: str) -> Entry | None:
     return lex.entries[hit[0]] if hit else None
 
 
-def explain(lex: Lexicon, term: str) -> str:
-    """A Chinese explanation of how errscan treats `term`."""
+def explain(lex: Lexicon, term: str, as_of: str | None = None) -> str:
+    """A Chinese explanation of how errscan treats `term` (`as_of`: the document's date, for posts and names)."""
     term = term.strip()
     if not term:
         return "请给出要解释的词语。"
     entry = find_entry(lex, term)
     if entry is not None:
         return _explain_entry(lex, entry)
-    lines = []
+    lines = _posts(term, as_of)
+    if lines:
+        return "\n".join(lines)
     if term in lex.canonical:
         list_id, note = lex.canonical[term]
         made = sum(1 for e in _generated(lex) if e.origin == term)
@@ -138,3 +140,30 @@ def _near_canonical(lex: Lexicon, term: str) -> str:
         elif len(name) == len(term) + 1 and any(name[:i] + name[i + 1 :] == term for i in range(len(name))):
             return name
     return ""
+
+
+def _posts(term: str, as_of: str | None) -> list[str]:
+    """What the register of posts says of a term holding a post or a leader's name (errscan/posts.py)."""
+    import errscan.posts as posts
+    from errscan.docdate import parse_date
+
+    reg = posts.load()
+    titled = [reg.by_title[m.group()] for m in reg.title_re.finditer(term)]
+    named = [n for n in reg.longest_first if n in term]
+    if not titled and not named:
+        return []
+    date = parse_date(as_of) if as_of else None
+    when = f"文稿日期 {as_of}" if as_of else "未给出文稿日期（--as-of），按今天核对"
+    lines = []
+    for said in posts.find(term, date):
+        fix = f" 建议：{'、'.join(said.suggestions)}。" if said.suggestions else ""
+        lines.append(f"“{term[said.start:said.end]}”（{when}）：{said.message}{fix}规则 {said.rule}。")
+    if not lines:
+        lines.append(f"“{term}”（{when}）：职务与姓名相符，不会被报告。")
+    chosen = titled or [p for p in reg.posts.values() if any(p.of(n) for n in named)]
+    for name in dict.fromkeys(p.name for p in chosen):
+        post = reg.posts[name]
+        shown = [t for t in post.holders if t.hi.year >= 2002 or any(t.name == n for n in named)]
+        lines.append(f"职务登记：{post.name}——" + "；".join(f"{t.name} {t.span()}" for t in shown) + "。")
+    lines.append("登记来源：" + "；".join("".join(s.split()) for s in reg.sources))  # folded YAML lines
+    return lines

@@ -71,6 +71,8 @@ class Scanner:
         show_pii: bool = False,
         fuzzy: bool = True,
         lm: bool = True,
+        posts: bool = True,
+        registers: Sequence[str] = (),
         normalize: bool = True,
         window: int = WINDOW,
         cache: bool = True,
@@ -84,6 +86,8 @@ class Scanner:
         self.show_pii = show_pii
         self.fuzzy = fuzzy  # approximate matching of names, formulations, divisions and idioms (fuzzy.py)
         self.lm = lm  # the character language model's suspects (lm.py), where its model is shipped
+        self.posts = posts  # leaders' posts and names against the document's date (posts.py)
+        self.registers = tuple(registers)  # an office's own registers of posts, after the built-in one
         self.normalize = normalize
         self.window = window
 
@@ -146,7 +150,20 @@ class Scanner:
         hits = [h for h in detect_privacy(folded) if h.severity >= self.min_severity] if self.privacy else []
         deadline.check()
         near = [d for d in self._detected(folded, suspects) if d.severity >= self.min_severity]
+        if self.posts:
+            said = [d for d in self._posts(folded, doc_date) if d.severity >= self.min_severity]
+            if said:  # the register knows the name and the post: before a near-miss of the same words
+                near = said + [d for d in near if not any(s.start < d.end and d.start < s.end for s in said)]
         return spans, hits, near
+
+    def _posts(self, text: str, doc_date: Callable[[], DateRange | None]) -> list[Detected]:
+        """Leaders' names with their posts, their dates and their order (posts.py)."""
+        import errscan.posts as posts
+
+        return [
+            Detected(s.start, s.end, s.suggestions, s.rule, "posts", "serious", s.severity, s.message)
+            for s in posts.find(text, doc_date, posts.load(self.registers))
+        ]
 
     def _suspects(self, text: str) -> Callable[[], list]:
         """The language model's suspects in text, begun (lm.start); nothing where the model is off or absent."""

@@ -100,6 +100,7 @@ class Scanners:
                 lexicon=self.lexicon(config.lists, config.builtin), allow=config.allow,
                 as_of=config.as_of.range if config.as_of else None, privacy=config.privacy, show_pii=self.show_pii,
                 fuzzy=config.fuzzy and config.builtin, lm=config.lm,  # fuzzy's sets are the built-in lists
+                posts=config.posts, registers=tuple(str(p) for p in config.registers),
             )
         return self._scanners[key]
 

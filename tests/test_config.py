@@ -194,7 +194,7 @@ def test_empty_config_is_defaults(tmp_path: Path):
 def test_unknown_key_names_line(tmp_path: Path):
     assert errors(tmp_path, "allow: [a]\n\ndisabel: [typo]\n") == [
         (3, "未知的配置项 'disabel'（可用：lists, builtin, allow, allow_regex, disable, severity, fail_on, "
-            "min_severity, exclude, privacy, as_of, fuzzy, lm）")
+            "min_severity, exclude, privacy, as_of, fuzzy, lm, posts, registers）")
     ]
 
 

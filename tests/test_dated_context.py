@@ -63,8 +63,12 @@ def test_a_title_inside_the_name_of_the_thought_is_a_serious_error(scanner: Scan
     assert "“习近平”与“新时代中国特色社会主义思想”之间不加“总书记”" in got[0].message
     assert found(scanner, "学习习近平同志法治思想。") == [
         (2, "习近平同志法治思想", "protected-formulations/习近平同志法治思想", "error")]
-    for good in ("深入学习贯彻习近平新时代中国特色社会主义思想。", "习近平总书记关于新时代中国特色社会主义思想的重要论述",
-                 "学习习近平经济思想和习近平法治思想。", "习近平总书记强调，要坚持新时代中国特色社会主义思想。"):
+    for good in (
+        "深入学习贯彻习近平新时代中国特色社会主义思想。",
+        "习近平总书记关于新时代中国特色社会主义思想的重要论述",
+        "学习习近平经济思想和习近平法治思想。",
+        "习近平总书记强调，要坚持新时代中国特色社会主义思想。",
+    ):
         assert found(scanner, good) == [], good
 
 
