@@ -18,7 +18,6 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from errscan.docdate import DateRange
@@ -28,24 +27,43 @@ __all__ = ["REGISTER", "Register", "Said", "find", "load"]
 
 REGISTER = Path(__file__).resolve().parent / "data" / "register" / "posts.yaml"
 LATEST = dt.date.max
-PAST = re.compile(r"(?:原|时任|前|已故|首任|老|历任|曾任|先后任)[“\"]?$")
-YEAR = re.compile(  # 2015年, 1 9 9 8 年 (a PDF's spaced digits), 一九六四年
-    r"(?<![\d〇○零一二三四五六七八九])((?:1 ?9|2 ?0) ?\d ?\d|[一二][九〇○零][〇○零一二三四五六七八九]{2})\s*年")
-DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" "9")
-AROUND = 3000  # characters either side: the passage an undated mention belongs to
-FORMER = re.compile(r"期间|时期|当年|那时|曾经|生前|逝世|去世|纪念|缅怀|诞辰|追思|遗志|领导下")
 SENTENCE = "。！？；\n"
 CLAUSE = SENTENCE + "，：,:（）()“”"
 HAN = r"[\u3400-\u9fff]"
-CHAIN = re.compile(rf"{HAN}{{2,6}}(?:、{HAN}{{2,4}})+")
+PATTERNS = {  # compiled on first use (a clean draft's check never needs most of them)
+    "past": r"(?:原|时任|前|已故|首任|老|历任|曾任|先后任)[“\"]?$",
+    # 2015年, 1 9 9 8 年 (a PDF's spaced digits), 一九六四年
+    "year": r"(?<![\d〇○零一二三四五六七八九])((?:1 ?9|2 ?0) ?\d ?\d|[一二][九〇○零][〇○零一二三四五六七八九]{2})\s*年",
+    "former": r"期间|时期|当年|那时|曾经|生前|逝世|去世|纪念|缅怀|诞辰|追思|遗志|领导下",
+    "chain": rf"{HAN}{{2,6}}(?:、{HAN}{{2,4}})+",
+}
+DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
+AROUND = 3000  # characters either side: the passage an undated mention belongs to
+
+
+@functools.cache
+def _re(name: str) -> re.Pattern[str]:
+    return re.compile(PATTERNS[name])
+
+
 UNDATED = "（未能确定文稿日期，可用 --as-of 指定日期）"
+FORMAT = 2  # of the cached register: bump when Register's fields change
 
 
-@dataclass(frozen=True)
 class Tenure:
-    name: str
-    lo: dt.date
-    hi: dt.date  # LATEST: holds it now
+    """Who held a post from when to when (hi LATEST: holds it now). Plain classes here: dataclasses and named
+    tuples compile code when defined, which a draft's check would pay for at every start."""
+
+    __slots__ = ("hi", "lo", "name")
+
+    def __init__(self, name: str, lo: dt.date, hi: dt.date):
+        self.name, self.lo, self.hi = name, lo, hi
+
+    def __repr__(self) -> str:
+        return f"Tenure({self.name!r}, {self.lo}, {self.hi})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return Tenure, (self.name, self.lo, self.hi)
 
     def overlaps(self, lo: dt.date, hi: dt.date) -> bool:
         return self.lo <= hi and lo <= self.hi
@@ -54,13 +72,11 @@ class Tenure:
         return f"{self.lo.isoformat()}至{'今' if self.hi == LATEST else self.hi.isoformat()}"
 
 
-@dataclass
 class Post:
-    name: str
-    titles: tuple[str, ...]
-    short: tuple[str, ...]
-    single: bool
-    holders: list[Tenure] = field(default_factory=list)
+    def __init__(self, name: str, titles: tuple[str, ...], short: tuple[str, ...], single: bool,
+                 holders: list[Tenure] | None = None):
+        self.name, self.titles, self.short, self.single = name, titles, short, single
+        self.holders = holders if holders is not None else []
 
     @property
     def since(self) -> dt.date:
@@ -74,19 +90,16 @@ class Post:
         return [t for t in self.holders if t.name == name]
 
 
-@dataclass(frozen=True)
 class Term:
-    term: str
-    lo: dt.date
-    hi: dt.date
-    order: tuple[str, ...]
+    """A Politburo Standing Committee: its term, its dates and its members in order."""
+
+    def __init__(self, term: str, lo: dt.date, hi: dt.date, order: tuple[str, ...]):
+        self.term, self.lo, self.hi, self.order = term, lo, hi, order
 
 
-@dataclass
 class Register:
-    posts: dict[str, Post]
-    standing: list[Term]
-    sources: list[str]
+    def __init__(self, posts: dict[str, Post], standing: list[Term], sources: list[str]):
+        self.posts, self.standing, self.sources = posts, standing, sources
 
     @functools.cached_property
     def names(self) -> frozenset[str]:
@@ -124,16 +137,15 @@ class Register:
         return re.compile(f"({names})({shorts})")
 
 
-@dataclass(frozen=True)
 class Said:
     """One finding: where, what to write instead, how sure, why."""
 
-    start: int
-    end: int
-    suggestions: tuple[str, ...]
-    rule: str
-    severity: Severity
-    message: str
+    __slots__ = ("end", "message", "rule", "severity", "start", "suggestions")
+
+    def __init__(self, start: int, end: int, suggestions: tuple[str, ...], rule: str, severity: Severity,
+                 message: str):
+        self.start, self.end, self.suggestions = start, end, suggestions
+        self.rule, self.severity, self.message = rule, severity, message
 
 
 def _date(value: object, where: str) -> dt.date:
@@ -185,14 +197,28 @@ def merge(registers: Sequence[Register]) -> Register:
 
 @functools.lru_cache(maxsize=8)
 def load(extra: tuple[str, ...] = ()) -> Register:
-    """The built-in register, then an office's own files."""
+    """The built-in register, then an office's own files; parsed once, then read from the cache folder (a
+    pickle keyed on the files' content: a draft's check does not pay for YAML)."""
+    import hashlib
+
+    from errscan.lexicon.compile import _cache_dir, read_pickle, write_pickle
+
+    paths = (str(REGISTER), *extra)
+    blobs = [Path(path).read_bytes() for path in paths]
+    digest = hashlib.sha256(f"{FORMAT}".encode())
+    for blob in blobs:
+        digest.update(len(blob).to_bytes(8, "little") + blob)
+    cache_file = _cache_dir() / f"register-{digest.hexdigest()[:32]}.pickle"
+    got = read_pickle(cache_file)
+    if isinstance(got, Register):
+        return got
     import yaml
 
-    regs = []
-    for path in (str(REGISTER), *extra):
-        with open(path, encoding="utf-8") as fh:
-            regs.append(parse(yaml.safe_load(fh) or {}, path))
-    return merge(regs)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    reg = merge([parse(yaml.load(blob.decode("utf-8"), Loader=loader) or {}, path)  # a safe loader
+                 for path, blob in zip(paths, blobs, strict=True)])
+    write_pickle(cache_file, reg, keep=4)
+    return reg
 
 
 # --- the checks -----------------------------------------------------------------------------------------------
@@ -221,23 +247,23 @@ def _sentence_years(text: str, start: int) -> list[int]:
     left = start
     while left > max(0, start - 60) and text[left - 1] not in SENTENCE:
         left -= 1
-    return [int(m.group(1)) for m in YEAR.finditer(text, left, start)]
+    return [int(m.group(1)) for m in _re("year").finditer(text, left, start)]
 
 
 def _in_past(text: str, start: int, tenures: Iterable[Tenure], anywhere: bool = False) -> bool:
     """Written about the past: 原/时任… right before, a word of former times in the sentence (期间, 纪念…), or a
     year of the sentence within the tenure; `anywhere`: a year within AROUND characters will do (an undated
     text that speaks of that period, a short title used in remembrance)."""
-    if PAST.search(text[max(0, start - 3):start]):
+    if _re("past").search(text[max(0, start - 3):start]):
         return True
     left = start
     while left > max(0, start - 60) and text[left - 1] not in SENTENCE:
         left -= 1
-    if FORMER.search(text, left, start):
+    if _re("former").search(text, left, start):
         return True
     tenures = list(tenures)
     lo, hi = (max(0, start - AROUND), start + AROUND) if anywhere else (left, start)
-    years = {_year(m) for m in YEAR.finditer(text, lo, hi)}
+    years = {_year(m) for m in _re("year").finditer(text, lo, hi)}
     return any(t.lo.year <= y <= t.hi.year for y in years for t in tenures)
 
 
@@ -420,7 +446,7 @@ def _chain_candidates(text: str, reg: Register) -> Iterable[re.Match[str]]:
         hi = m.end()
         while hi < len(text) and text[hi] not in CLAUSE:
             hi += 1
-        yield from CHAIN.finditer(text, lo, hi)
+        yield from _re("chain").finditer(text, lo, hi)
 
 
 def _order(text: str, spans: list[tuple[int, int]], names: list[str], date: DateRange | None,
