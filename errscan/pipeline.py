@@ -157,13 +157,19 @@ class Scanner:
         return spans, hits, near
 
     def _posts(self, text: str, doc_date: Callable[[], DateRange | None]) -> list[Detected]:
-        """Leaders' names with their posts, their dates and their order (posts.py)."""
+        """Leaders' names with their posts, their dates and their order (posts.py); fallen officials with the
+        posts they held (fallen.py)."""
+        import errscan.fallen as fallen
         import errscan.posts as posts
 
-        return [
+        out = [
             Detected(s.start, s.end, s.suggestions, s.rule, "posts", "serious", s.severity, s.message)
             for s in posts.find(text, doc_date, posts.load(self.registers))
         ]
+        for start, end, suggestions, rule, severity, msg in fallen.find(text, doc_date):
+            if not any(d.start < end and start < d.end for d in out):
+                out.append(Detected(start, end, suggestions, rule, "posts", "serious", severity, msg))
+        return out
 
     def _suspects(self, text: str) -> Callable[[], list]:
         """The language model's suspects in text, begun (lm.start); nothing where the model is off or absent."""

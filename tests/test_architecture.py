@@ -25,7 +25,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_version", "model", "posmap", "contract", "deadline", "snapshots"),
     # 1: the parts of a scan, and packaged data
     (
-        "normalize", "docdate", "history", "posts", "data", "web", "detectors", "readers", "lexicon", "match", "verify",
+        "normalize", "docdate", "history", "posts", "fallen",
+        "data", "web", "detectors", "readers", "lexicon", "match", "verify",
         "suppress", "similar", "fuzzy", "lm", "words", "_lmscan", "_fuzzscan", "_wordscan",
     ),
     # 2: a scan put together
