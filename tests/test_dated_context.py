@@ -77,3 +77,29 @@ def test_belt_and_road_strategy_is_judged_by_the_date(scanner: Scanner) -> None:
     assert found(scanner, text, as_of="2014-06-01") == []  # the term of 2013-2014
     assert found(scanner, text, as_of="2016-01-01") == [(2, "“一带一路”战略", "usage/“一带一路”战略", "error")]
     assert found(scanner, text) == [(2, "“一带一路”战略", "usage/“一带一路”战略", "info")]  # undated: a hint
+
+
+def test_divisions_renamed_since_2000_are_judged_by_the_date(scanner: Scanner) -> None:
+    text = "海门市人民政府办公室关于印发通知。"
+    assert found(scanner, text, as_of="2021-01-01") == [(0, "海门市", "outdated-divisions/海门市", "warning")]
+    assert found(scanner, text, as_of="2019-01-01") == []  # before 国函〔2020〕79号 (2020-06-05)
+    assert found(scanner, text) == [(0, "海门市", "outdated-divisions/海门市", "info")]
+    assert found(scanner, "撤销海门市，设立南通市海门区。", as_of="2021-01-01") == []  # the change itself
+    assert found(scanner, "北京市大兴县人民政府", as_of="2005-01-01")[0][1:] == (
+        "大兴县", "outdated-divisions/大兴县", "warning")
+    got = Scanner(as_of="2021-01-01").scan_text(text)[0]
+    assert got.suggestions == ("海门区",) and "2020年撤销（国函〔2020〕79号，江苏省），今属南通市海门区" in got.message
+
+
+def test_the_divisions_list_rebuilds_the_same() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root.parent / "shared" / "data" / "division-changes").is_dir():
+        pytest.skip("needs ../shared")
+    target = root / "wordlists" / "outdated-divisions.yaml"
+    before = target.read_bytes()
+    subprocess.run([sys.executable, str(root / "tools" / "build_division_changes.py")], check=True, capture_output=True)
+    assert target.read_bytes() == before
