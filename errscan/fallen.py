@@ -16,13 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from errscan.docdate import DateRange, parse_date
+from errscan.history import sentence
 from errscan.model import Severity
 
 __all__ = ["FALLEN", "Fallen", "find", "load"]
 
 FALLEN = Path(__file__).resolve().parent / "data" / "register" / "fallen.tsv"
 SENIOR = frozenset({"3", "4", "national"})  # ranks whose bare name is worth a hint
-SENTENCE = "。！？；\n"
 
 
 class Fallen:
@@ -106,9 +106,4 @@ def find(text: str, date: DateRange | Callable[[], DateRange | None] | None, pat
 
 
 def _about_the_case(text: str, start: int, end: int) -> bool:
-    lo, hi = start, end
-    while lo > max(0, start - 80) and text[lo - 1] not in SENTENCE:
-        lo -= 1
-    while hi < min(len(text), end + 80) and text[hi] not in SENTENCE:
-        hi += 1
-    return bool(_case_words().search(text, lo, hi))
+    return bool(_case_words().search(text, *sentence(text, start, end, 80)))

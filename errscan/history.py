@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["historical"]
+__all__ = ["historical", "sentence"]
 
 SENTENCE = "。！？；\n"
 # words of change or of former times shortly before the name, in its clause (时任国家计委副主任, 不再保留…)
@@ -32,12 +32,7 @@ def historical(text: str, start: int, end: int, since_year: int) -> bool:
     """Whether the name at text[start:end], outdated since `since_year`, is written about the past here: a word
     of change or of former times before or after it in its clause, or years in its sentence before the name, all
     of them up to the change (他1998年至2003年任…), none of them the start of a period up to now (2018年以来)."""
-    left = start
-    while left > max(0, start - LOOK) and text[left - 1] not in SENTENCE:
-        left -= 1
-    right = end
-    while right < min(len(text), end + LOOK) and text[right] not in SENTENCE:
-        right += 1
+    left, right = sentence(text, start, end)
     before, after = text[left:start], text[end:right]
     if BEFORE.search(before) or AFTER.search(after):
         return True
@@ -45,3 +40,14 @@ def historical(text: str, start: int, end: int, since_year: int) -> bool:
     return bool(years) and all(
         int(m.group(1)) <= since_year and not ONGOING.match(before, m.end()) for m in years
     )
+
+
+def sentence(text: str, start: int, end: int, look: int = LOOK) -> tuple[int, int]:
+    """Where the sentence around text[start:end] begins and ends, at most `look` characters either side."""
+    left = start
+    while left > max(0, start - look) and text[left - 1] not in SENTENCE:
+        left -= 1
+    right = end
+    while right < min(len(text), end + look) and text[right] not in SENTENCE:
+        right += 1
+    return left, right

@@ -21,13 +21,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from errscan.docdate import DateRange
+from errscan.history import SENTENCE, sentence
 from errscan.model import Severity
 
 __all__ = ["REGISTER", "Register", "Said", "find", "load"]
 
 REGISTER = Path(__file__).resolve().parent / "data" / "register" / "posts.yaml"
 LATEST = dt.date.max
-SENTENCE = "。！？；\n"
 CLAUSE = SENTENCE + "，：,:（）()“”"
 HAN = r"[\u3400-\u9fff]"
 PATTERNS = {  # compiled on first use (a clean draft's check never needs most of them)
@@ -243,22 +243,13 @@ def find(
     return out
 
 
-def _sentence_years(text: str, start: int) -> list[int]:
-    left = start
-    while left > max(0, start - 60) and text[left - 1] not in SENTENCE:
-        left -= 1
-    return [int(m.group(1)) for m in _re("year").finditer(text, left, start)]
-
-
 def _in_past(text: str, start: int, tenures: Iterable[Tenure], anywhere: bool = False) -> bool:
     """Written about the past: 原/时任… right before, a word of former times in the sentence (期间, 纪念…), or a
     year of the sentence within the tenure; `anywhere`: a year within AROUND characters will do (an undated
     text that speaks of that period, a short title used in remembrance)."""
     if _re("past").search(text[max(0, start - 3):start]):
         return True
-    left = start
-    while left > max(0, start - 60) and text[left - 1] not in SENTENCE:
-        left -= 1
+    left = sentence(text, start, start, 60)[0]
     if _re("former").search(text, left, start):
         return True
     tenures = list(tenures)
