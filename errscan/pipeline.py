@@ -73,6 +73,7 @@ class Scanner:
         lm: bool = True,
         posts: bool = True,
         registers: Sequence[str] = (),
+        register: object = None,
         normalize: bool = True,
         window: int = WINDOW,
         cache: bool = True,
@@ -88,6 +89,7 @@ class Scanner:
         self.lm = lm  # the character language model's suspects (lm.py), where its model is shipped
         self.posts = posts  # leaders' posts and names against the document's date (posts.py)
         self.registers = tuple(registers)  # an office's own registers of posts, after the built-in one
+        self.register = register  # posts.Register already loaded (Runner), else loaded from `registers` on use
         self.normalize = normalize
         self.window = window
 
@@ -164,7 +166,7 @@ class Scanner:
 
         out = [
             Detected(s.start, s.end, s.suggestions, s.rule, "posts", "serious", s.severity, s.message)
-            for s in posts.find(text, doc_date, posts.load(self.registers))
+            for s in posts.find(text, doc_date, self.register or posts.load(self.registers))  # type: ignore[arg-type]
         ]
         for start, end, suggestions, rule, severity, msg in fallen.find(text, doc_date):
             if not any(d.start < end and start < d.end for d in out):

@@ -195,10 +195,13 @@ def merge(registers: Sequence[Register]) -> Register:
     return Register(posts, [t for r in registers for t in r.standing], [s for r in registers for s in r.sources])
 
 
-@functools.lru_cache(maxsize=8)
-def load(extra: tuple[str, ...] = ()) -> Register:
-    """The built-in register, then an office's own files; parsed once, then read from the cache folder (a
-    pickle keyed on the files' content: a draft's check does not pay for YAML)."""
+_LOADED: dict[str, Register] = {}  # by content digest: the files are read each time, parsed once
+
+
+def load(extra: Sequence[str] = ()) -> Register:
+    """The built-in register, then an office's own files, as they are now; parsed once, then read from the cache
+    folder (a pickle keyed on the files' content: a draft's check does not pay for YAML). ValueError (or OSError)
+    for a file that cannot be read as a register, naming it."""
     import hashlib
 
     from errscan.lexicon.compile import _cache_dir, read_pickle, write_pickle
@@ -208,16 +211,26 @@ def load(extra: tuple[str, ...] = ()) -> Register:
     digest = hashlib.sha256(f"{FORMAT}".encode())
     for blob in blobs:
         digest.update(len(blob).to_bytes(8, "little") + blob)
-    cache_file = _cache_dir() / f"register-{digest.hexdigest()[:32]}.pickle"
+    key = digest.hexdigest()[:32]
+    if key in _LOADED:
+        return _LOADED[key]
+    cache_file = _cache_dir() / f"register-{key}.pickle"
     got = read_pickle(cache_file)
     if isinstance(got, Register):
+        _LOADED[key] = got
         return got
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    reg = merge([parse(yaml.load(blob.decode("utf-8"), Loader=loader) or {}, path)  # a safe loader
-                 for path, blob in zip(paths, blobs, strict=True)])
+    regs = []
+    for path, blob in zip(paths, blobs, strict=True):
+        try:
+            regs.append(parse(yaml.load(blob.decode("utf-8"), Loader=loader) or {}, path))  # a safe loader
+        except (yaml.YAMLError, UnicodeDecodeError, AttributeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}：不是有效的职务登记文件（{type(exc).__name__}）") from None
+    reg = merge(regs)
     write_pickle(cache_file, reg, keep=4)
+    _LOADED[key] = reg
     return reg
 
 

@@ -65,7 +65,21 @@ class Scanners:
     ):
         self.cache, self.show_pii, self.wrap = cache, show_pii, wrap  # wrap: e.g. an audit worker's hit recorder
         self._lexicons: dict[tuple[tuple[str, ...], bool], Lexicon] = {}
+        self._registers: dict[tuple[str, ...], Any] = {}  # an office's registers of posts, by their paths
         self._scanners: dict[tuple[object, ...], Scanner] = {}
+
+    def register(self, paths: Sequence[Path]) -> Any:
+        """An office's registers of posts after the built-in one (posts.Register), read once per run. Raises
+        ConfigError for one that cannot be read."""
+        key = tuple(str(p) for p in paths)
+        if key not in self._registers:
+            import errscan.posts as posts
+
+            try:
+                self._registers[key] = posts.load(key)
+            except (OSError, ValueError) as exc:
+                raise ConfigError([(key[0], 0, f"职务登记文件无法读取：{exc}")]) from None
+        return self._registers[key]
 
     def seed(self, lists: Sequence[Path], builtin: bool, lex: Lexicon) -> None:
         """Take a Lexicon already compiled (Runner.thaw) for these lists: they are not read again."""
@@ -101,6 +115,7 @@ class Scanners:
                 as_of=config.as_of.range if config.as_of else None, privacy=config.privacy, show_pii=self.show_pii,
                 fuzzy=config.fuzzy and config.builtin, lm=config.lm,  # fuzzy's sets are the built-in lists
                 posts=config.posts, registers=tuple(str(p) for p in config.registers),
+                register=self.register(config.registers) if config.posts and config.registers else None,
             )
         return self._scanners[key]
 
@@ -141,7 +156,9 @@ class Runner:
         lex = self.scanners.lexicon(config.lists, config.builtin)
         automaton = _automaton_bytes(lex.automaton)
         lex = replace(lex, automaton=None, entries=tuple(lex.entries))  # the entries read now, not from a cache
-        return pickle.dumps((config, lex, automaton, self.scanners.show_pii, self.report_unused), protocol=5)
+        registers = self.scanners.register(config.registers) if config.posts and config.registers else None
+        return pickle.dumps((config, lex, automaton, registers, self.scanners.show_pii, self.report_unused),
+                            protocol=5)
 
     @classmethod
     def thaw(cls, data: bytes) -> Runner:
@@ -149,10 +166,12 @@ class Runner:
         import pickle
         from dataclasses import replace
 
-        config, lex, automaton, show_pii, report_unused = pickle.loads(data)  # bytes from errscan's own folder
+        config, lex, automaton, registers, show_pii, report_unused = pickle.loads(data)  # errscan's own folder
         runner = cls(show_pii=show_pii, report_unused=report_unused)
         runner._here = config
         runner.scanners.seed(config.lists, config.builtin, replace(lex, automaton=_automaton_of(automaton)))
+        if registers is not None:
+            runner.scanners._registers[tuple(str(p) for p in config.registers)] = registers
         return runner
 
     def skips(self, path: Path | str, *, named: bool, force_exclude: bool = False) -> bool:

@@ -42,6 +42,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import errscan.deadline as deadline
 from errscan._version import __version__
+from errscan.config import ConfigError
 from errscan.contract import documents_dict, finding_model
 from errscan.detectors.privacy import mask_text
 from errscan.model import FAIL_ON, SHOWN, Document, Report
@@ -220,6 +221,8 @@ def _load_error(exc: Exception) -> tuple[str, list[str]]:
         return f"词表有 {len(exc.errors)} 处错误，未重新加载，仍使用原词表", [str(e) for e in exc.errors]
     if isinstance(exc, OSError):
         return "无法读取词表，未重新加载，仍使用原词表", [f"{exc.filename or ''}: {exc.strerror or exc}"]
+    if isinstance(exc, ConfigError):  # settings, or an office's register of posts
+        return "配置有误，未重新加载，仍使用原词表", [_scrub(f"{w}: {m}") for w, _, m in exc.errors]
     return "重新加载词表失败，仍使用原词表", [type(exc).__name__]
 
 

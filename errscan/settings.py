@@ -196,15 +196,15 @@ class _Methods:
 
     def key(self, known: Iterable[Path] = ()) -> str:
         """A digest of everything that changes a document's result (findings, what is shown, its verdict), the
-        list files' sizes and mtimes included: the audit keys its cache on it, so editing a `.errscan.yaml` or an
-        office list re-checks the files under it. `known`: list files whose changes the caller follows itself,
-        entry by entry (the audit's own lists), left out of the digest."""
+        list files' and registers' sizes and mtimes included: the audit keys its cache on it, so editing a
+        `.errscan.yaml`, an office list or an office register re-checks the files under it. `known`: list files
+        whose changes the caller follows itself, entry by entry (the audit's own lists), left out of the digest."""
         h = hashlib.blake2b(digest_size=12)
         for k in KEYS:
             if k.name != "exclude":  # the walk's business, not a document's
                 h.update(f"{k.name}={_hashable(getattr(self, k.name))!r}\n".encode("utf-8", "surrogatepass"))
         skip = {str(p) for p in known}
-        for p in self.lists:  # type: ignore[attr-defined]
+        for p in (*self.lists, *self.registers):  # type: ignore[attr-defined]  # an office's register too
             if str(p) not in skip:
                 h.update(_tree_digest(Path(p)).encode("utf-8", "surrogatepass"))
         return h.hexdigest()

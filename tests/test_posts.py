@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 from pathlib import Path
 
+import pytest
 import yaml
 
 from errscan.docdate import parse_date
@@ -174,3 +175,46 @@ def test_explain_says_why_who_held_the_post_then_and_the_source(tmp_path: Path) 
         "“国务院总理李强”（文稿日期 2024）：职务与姓名相符，不会被报告。")
     bad = explain("国务院总理李强", "--as-of", "昨天")
     assert bad.returncode == 2 and "--as-of 不是日期：昨天" in bad.stderr
+
+
+COUNTY = ("source: 本县人民代表大会公告\nposts:\n  县长:\n    titles: [城关县县长]\n    single: true\n    holders:\n"
+          "      - {{name: {old}, from: 2021-10-20, to: 2024-01-10}}\n      - {{name: {new}, from: 2024-01-10}}\n")
+
+
+def _county(tmp_path: Path, old: str = "张三丰", new: str = "李四海") -> Path:
+    reg = tmp_path / "本县领导.yaml"
+    reg.write_text(COUNTY.format(old=old, new=new), encoding="utf-8")
+    (tmp_path / ".errscan.yaml").write_text("registers: [本县领导.yaml]\nas_of: 2025-06-01\n", encoding="utf-8")
+    return reg
+
+
+def test_a_broken_register_fails_the_run_and_an_edited_one_changes_the_key(tmp_path: Path) -> None:
+    from errscan.config import ConfigError
+
+    reg = _county(tmp_path)
+    runner = Runner(show_pii=False)
+    config = runner.config_for(tmp_path / "稿件.txt")
+    before = config.key()
+    runner.scanners.get(config)
+    reg.write_text(COUNTY.format(old="张三丰", new="王五"), encoding="utf-8")
+    import os
+
+    os.utime(reg, ns=(1, 10**18))  # a different mtime, whatever the clock
+    assert Runner(show_pii=False).config_for(tmp_path / "稿件.txt").key() != before  # the audit re-checks
+    reg.write_text("posts: [[[", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        Runner(show_pii=False).scanners.get(Runner(show_pii=False).config_for(tmp_path / "稿件.txt"))
+    assert "职务登记文件无法读取" in str(caught.value) and "本县领导.yaml" in str(caught.value)
+
+
+def test_a_frozen_runner_keeps_the_register_it_was_built_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reg = _county(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    runner = Runner(show_pii=False)
+    frozen = runner.freeze()
+    reg.write_text(COUNTY.format(old="赵六", new="钱七"), encoding="utf-8")  # edited after the reload
+    thawed = Runner.thaw(frozen)
+    got = thawed.check(Document("城关县县长张三丰主持召开会议。"), "<text>")
+    assert [(f.text, f.suggestions[:1]) for f in got.findings] == [("城关县县长张三丰", ("城关县县长李四海",))]
+    fresh = Runner(show_pii=False).check(Document("城关县县长张三丰主持召开会议。"), "<text>")
+    assert [f.text for f in fresh.findings] == []  # the edited register no longer knows him
