@@ -23,9 +23,9 @@ _CN = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0
 
 _D = r"[0-9０-９]"
 _C = r"[〇○零一二三四五六七八九十]"
-_YMD = (
-    rf"(?P<y>{_D}{{4}}|{_C}{{4}})\s*(?:年|[-./])\s*(?P<m>{_D}{{1,2}}|{_C}{{1,3}})\s*(?:月|[-./])"
-    rf"\s*(?P<d>{_D}{{1,2}}|{_C}{{1,3}})\s*日?"
+_YMD = (  # digits may be spaced out, as PDFs' text has them: 1 9 9 8 年3 月5 日
+    rf"(?P<y>{_D}(?: ?{_D}){{3}}|{_C}{{4}})\s*(?:年|[-./])\s*(?P<m>{_D}(?: ?{_D})?|{_C}{{1,3}})\s*(?:月|[-./])"
+    rf"\s*(?P<d>{_D}(?: ?{_D})?|{_C}{{1,3}})\s*日?"
 )
 
 
@@ -44,7 +44,7 @@ DateRange = tuple[dt.date, dt.date]
 
 
 def _number(s: str) -> int:
-    s = s.translate(_FULLWIDTH)
+    s = s.translate(_FULLWIDTH).replace(" ", "")
     if s.isdigit():
         return int(s)
     if "十" in s:  # 十, 十二, 二十, 二十一, 三十

@@ -304,6 +304,8 @@ def _titled(text: str, date: DateRange | None, reg: Register, today: dt.date) ->
     for i, m in enumerate(matches):
         post = reg.by_title[m.group()]
         pos = m.end()
+        while pos < min(len(text), m.end() + 2) and text[pos] in " \u3000":
+            pos += 1  # a signature line: 国务院总理　温家宝
         # the titles of a chain before the name: 中共中央总书记、国家主席、中央军委主席习近平
         chain = [m]
         j = i

@@ -131,6 +131,7 @@ def test_windows_give_the_same_findings_as_one_pass() -> None:
         ("——2010年3月5日在会议上\n正文", "2018-12-24", "2018-12-24"),  # a page's metadata beats a heading
         ("发布日期：2018-12-24\n正文", None, "2018-12-24"),
         ("国办发〔1996〕32号\n正文", None, "1996-01-01"),
+        ("1998年政府工作报告\n——1 9 9 8 年3 月5 日在第九届全国人民代表大会第一次会议上\n", None, "1998-03-05"),  # PDF
     ],
 )
 def test_document_date_prefers_the_text_s_own_date(text: str, published: str | None, expected: str) -> None:

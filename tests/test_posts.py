@@ -83,6 +83,12 @@ def test_without_a_date_a_past_holder_is_a_hint_and_a_name_that_never_held_it_an
     assert said("国务院总理李克强作政府工作报告，回顾2015年的工作。") == []  # the text speaks of his years
 
 
+def test_a_signature_line_spaces_its_title_from_the_name() -> None:
+    assert said("国务院总理　温家宝", "2025-01-01")[0][2:] == (
+        "国务院总理\u3000温家宝", ("国务院总理李强", "时任国务院总理温家宝"), "ERROR")
+    assert said("国务院总理　温家宝", "2010-03-05") == []
+
+
 def test_the_titles_of_a_chain_are_each_checked() -> None:
     assert said("中共中央总书记、国家主席、中央军委主席习近平") == []
     assert said("中共中央总书记、国家主席、中央军委主席胡锦涛", "2025-01-01") == [
