@@ -834,7 +834,9 @@ def serve(
         settings = uvicorn.Config(
             "errscan.server:app_from_env", factory=True, host=host, port=port, workers=workers,
             access_log=access_log,  # off by default (0.5 ms a request); method, path and status only, never a text
-            server_header=False, timeout_worker_healthcheck=60,  # a worker loads lists and jieba before it is ready
+            # uvicorn pings each worker (a thread of its own answers, even while the lists load) and waits this long
+            # for the answer; a worker that just crashed can cost one full wait before it is replaced
+            server_header=False, timeout_worker_healthcheck=30,  # a cold cache: the lists, jieba, the fuzzy index
             http="errscan.serve_protocol:HeadTimedProtocol",  # a request's head within its deadline
         )
         if workers > 1:

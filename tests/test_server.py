@@ -729,7 +729,9 @@ def test_workers_take_the_validated_lists_without_restarting(tmp_path: Path) -> 
         assert children(proc.pid) == workers  # reloads restart nothing
 
         os.kill(workers[0], signal.SIGKILL)  # a crash: uvicorn starts another worker while the file is broken
-        wait_for(lambda: len(children(proc.pid)) == 2 and workers[0] not in children(proc.pid), 60, proc)
+        # uvicorn may notice the crash only after one healthcheck wait (30 s): its ping to a worker killed a moment
+        # before finds no answer, not a closed pipe
+        wait_for(lambda: len(children(proc.pid)) == 2 and workers[0] not in children(proc.pid), 90, proc)
         wait_for(lambda: all(call(port, "GET", "/healthz").status == 200 for _ in range(8)), 60, proc)
         assert answers_all(port, ("甲乙丁",), 8)
         assert {call(port, "GET", "/healthz").json["generation"] for _ in range(8)} == {7}
