@@ -89,7 +89,7 @@ class Scanner:
         self.lm = lm  # the character language model's suspects (lm.py), where its model is shipped
         self.posts = posts  # leaders' posts and names against the document's date (posts.py)
         self.registers = tuple(registers)  # an office's own registers of posts, after the built-in one
-        self.register = register  # posts.Register already loaded (Runner), else loaded from `registers` on use
+        self.register = register  # posts.Register already loaded (Runner), else loaded from `registers` at first use
         self.normalize = normalize
         self.window = window
 
@@ -164,9 +164,11 @@ class Scanner:
         import errscan.fallen as fallen
         import errscan.posts as posts
 
+        if self.register is None:  # read once per Scanner, not per document
+            self.register = posts.load(self.registers)
         out = [
             Detected(s.start, s.end, s.suggestions, s.rule, "posts", "serious", s.severity, s.message)
-            for s in posts.find(text, doc_date, self.register or posts.load(self.registers))  # type: ignore[arg-type]
+            for s in posts.find(text, doc_date, self.register)  # type: ignore[arg-type]
         ]
         for start, end, suggestions, rule, severity, msg in fallen.find(text, doc_date):
             if not any(d.start < end and start < d.end for d in out):

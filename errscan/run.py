@@ -78,7 +78,8 @@ class Scanners:
             try:
                 self._registers[key] = posts.load(key)
             except (OSError, ValueError) as exc:
-                raise ConfigError([(key[0], 0, f"职务登记文件无法读取：{exc}")]) from None
+                where = key[0] if key else "errscan/data/register/posts.yaml"
+                raise ConfigError([(where, 0, f"职务登记文件无法读取：{exc}")]) from None
         return self._registers[key]
 
     def seed(self, lists: Sequence[Path], builtin: bool, lex: Lexicon) -> None:
@@ -115,7 +116,7 @@ class Scanners:
                 as_of=config.as_of.range if config.as_of else None, privacy=config.privacy, show_pii=self.show_pii,
                 fuzzy=config.fuzzy and config.builtin, lm=config.lm,  # fuzzy's sets are the built-in lists
                 posts=config.posts, registers=tuple(str(p) for p in config.registers),
-                register=self.register(config.registers) if config.posts and config.registers else None,
+                register=self.register(config.registers) if config.posts else None,
             )
         return self._scanners[key]
 
@@ -156,7 +157,7 @@ class Runner:
         lex = self.scanners.lexicon(config.lists, config.builtin)
         automaton = _automaton_bytes(lex.automaton)
         lex = replace(lex, automaton=None, entries=tuple(lex.entries))  # the entries read now, not from a cache
-        registers = self.scanners.register(config.registers) if config.posts and config.registers else None
+        registers = self.scanners.register(config.registers) if config.posts else None
         return pickle.dumps((config, lex, automaton, registers, self.scanners.show_pii, self.report_unused),
                             protocol=5)
 
