@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from errscan.docdate import DateRange, parse_date
-from errscan.history import sentence
+from errscan.history import former, sentence
 from errscan.model import Severity
 
 __all__ = ["FALLEN", "Fallen", "find", "load"]
@@ -89,7 +89,7 @@ def find(text: str, date: DateRange | Callable[[], DateRange | None] | None, pat
                         None)
             if post is not None:
                 start = m.start() - len(post)
-                if re.search(r"(?:原|时任|前)$", text[max(0, start - 2):start]):
+                if former(text, start):
                     break
                 severity = Severity.ERROR if date is not None else Severity.INFO
                 lead = "严重错误" if date is not None else "疑似"

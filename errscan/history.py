@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["historical", "sentence"]
+__all__ = ["former", "historical", "sentence"]
 
 SENTENCE = "。！？；\n"
 # words of change or of former times shortly before the name, in its clause (时任国家计委副主任, 不再保留…)
@@ -51,3 +51,11 @@ def sentence(text: str, start: int, end: int, look: int = LOOK) -> tuple[int, in
     while right < min(len(text), end + look) and text[right] not in SENTENCE:
         right += 1
     return left, right
+
+
+_FORMER = re.compile(r"(?:原|时任|前|已故|首任|老|历任|曾任|先后任)[“\"]?$")
+
+
+def former(text: str, start: int) -> bool:
+    """Whether a post written at `start` is marked as a former one right before it (原, 时任, 已故 …)."""
+    return _FORMER.search(text, max(0, start - 3), start) is not None

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from errscan.docdate import DateRange
-from errscan.history import SENTENCE, sentence
+from errscan.history import SENTENCE, former, sentence
 from errscan.model import Severity
 
 __all__ = ["REGISTER", "Register", "Said", "find", "load"]
@@ -31,7 +31,6 @@ LATEST = dt.date.max
 CLAUSE = SENTENCE + "，：,:（）()“”"
 HAN = r"[\u3400-\u9fff]"
 PATTERNS = {  # compiled on first use (a clean draft's check never needs most of them)
-    "past": r"(?:原|时任|前|已故|首任|老|历任|曾任|先后任)[“\"]?$",
     # 2015年, 1 9 9 8 年 (a PDF's spaced digits), 一九六四年
     "year": r"(?<![\d〇○零一二三四五六七八九])((?:1 ?9|2 ?0) ?\d ?\d|[一二][九〇○零][〇○零一二三四五六七八九]{2})\s*年",
     "former": r"期间|时期|当年|那时|曾经|生前|逝世|去世|纪念|缅怀|诞辰|追思|遗志|领导下",
@@ -260,7 +259,7 @@ def _in_past(text: str, start: int, tenures: Iterable[Tenure], anywhere: bool = 
     """Written about the past: 原/时任… right before, a word of former times in the sentence (期间, 纪念…), or a
     year of the sentence within the tenure; `anywhere`: a year within AROUND characters will do (an undated
     text that speaks of that period, a short title used in remembrance)."""
-    if _re("past").search(text[max(0, start - 3):start]):
+    if former(text, start):
         return True
     left = sentence(text, start, start, 60)[0]
     if _re("former").search(text, left, start):
