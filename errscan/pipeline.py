@@ -160,9 +160,10 @@ class Scanner:
 
     def _posts(self, text: str, doc_date: Callable[[], DateRange | None]) -> list[Detected]:
         """Leaders' names with their posts, their dates and their order (posts.py); fallen officials with the
-        posts they held (fallen.py)."""
+        posts they held (fallen.py); formulations written without their quotation marks (quoted.py)."""
         import errscan.fallen as fallen
         import errscan.posts as posts
+        import errscan.quoted as quoted
 
         if self.register is None:  # read once per Scanner, not per document
             self.register = posts.load(self.registers)
@@ -173,6 +174,8 @@ class Scanner:
         for start, end, suggestions, rule, severity, msg in fallen.find(text, doc_date):
             if not any(d.start < end and start < d.end for d in out):
                 out.append(Detected(start, end, suggestions, rule, "posts", "serious", severity, msg))
+        for start, end, suggestions, rule, severity, msg in quoted.find(text):
+            out.append(Detected(start, end, suggestions, rule, "formulations", "usage", severity, msg))
         return out
 
     def _suspects(self, text: str) -> Callable[[], list]:

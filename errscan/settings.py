@@ -63,7 +63,7 @@ KEYS: tuple[Key, ...] = (
     Key("as_of", "date", None, "文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧名称是否过时", scan=True),
     Key("fuzzy", "bool", True, "是否近似匹配：国名、机构名、区划名、重要表述和成语写错一个字也能发现", scan=True),
     Key("lm", "bool", True, "是否用统计语言模型提示疑似错字（提示级别）", scan=True),
-    Key("posts", "bool", True, "是否按文稿日期核对领导人的职务与姓名、姓名错字和排序", scan=True),
+    Key("posts", "bool", True, "是否按文稿日期核对领导人的职务与姓名、姓名错字和排序，以及固有表述的引号", scan=True),
     Key("registers", "paths", (), "追加的职务任职登记文件（格式同内置登记，相对于配置文件）", scan=True),
 )
 BY_NAME = {k.name: k for k in KEYS}

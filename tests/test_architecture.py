@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_version", "model", "posmap", "contract", "deadline", "snapshots"),
     # 1: the parts of a scan, and packaged data
     (
-        "normalize", "docdate", "history", "posts", "fallen",
+        "normalize", "docdate", "history", "posts", "fallen", "quoted",
         "data", "web", "detectors", "readers", "lexicon", "match", "verify",
         "suppress", "similar", "fuzzy", "lm", "words", "_lmscan", "_fuzzscan", "_wordscan",
     ),

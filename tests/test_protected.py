@@ -13,6 +13,7 @@ from errscan.lexicon import ListLoadError, builtin_dir, load_lexicon
 from errscan.lexicon.generate import Words, generate, variants
 from errscan.lexicon.load import list_files, load_list
 from errscan.lexicon.schema import GenerateSpec
+from errscan.quoted import FORMULATIONS
 
 CORPUS = SHARED / "corpus" / "clean"
 
@@ -65,7 +66,9 @@ def test_every_canonical_name_scans_clean(scanner: Scanner) -> None:
     names = [c.name for p in list_files(builtin_dir()) for c in load_list(p, builtin=True).canonical]
     assert len(names) > 800
     flagged = [(n, f.rule) for n in names for f in scanner.scan_text(n)]
-    assert flagged == []
+    # a slogan written bare (一带一路, 增强四个意识) wants its quotation marks, nothing else (test_quoted.py)
+    assert [(n, r) for n, r in flagged if not r.startswith("quoted/")] == []
+    assert {r for _, r in flagged} <= {f"quoted/{name}" for name in FORMULATIONS}
 
 
 def test_hand_written_entry_wins_over_its_generated_duplicate() -> None:
