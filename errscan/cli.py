@@ -162,6 +162,10 @@ def check(
     force_exclude: Annotated[
         bool, typer.Option("--force-exclude", help="明确给出的文件也按配置的 exclude 排除（用于提交前钩子）。")
     ] = False,
+    annotate: Annotated[
+        bool, typer.Option("--annotate", help="为 Word、Excel 文件另存一份审校稿（通知.审校.docx）：每处问题一条批注，"
+                                              "可自动改正的同时作为修订；原文件不动。")
+    ] = False,
 ) -> None:
     """检查文稿。退出码：0 无问题；1 有达到 --fail-on 级别的问题；2 用法、配置或词表错误；3 有文件无法读取。"""
     from errscan.fetch import is_url
@@ -181,8 +185,39 @@ def check(
         results, errors, skipped = _check_inputs(runner, args, stdin_filename, kind.value if kind else None,
                                                  force_exclude)
 
+    if annotate:
+        errors += _annotate(runner, results)
     report = report_of(results, errors, skipped, time.perf_counter() - started, runner.config_for(None))
     _emit(report, fmt, color, output, report.failed)
+
+
+def _annotate(runner, results) -> list:  # type: ignore[no-untyped-def]
+    """`check --annotate`: each Word or Excel file's annotated copy written beside it; what could not be."""
+    from errscan.annotate import annotate_checked, annotated_path, write_new
+    from errscan.inputs import read_path
+    from errscan.model import InputError
+    from errscan.readers.text import ReadError
+
+    errors = []
+    for checked in results:
+        path = Path(checked.path)
+        if checked.metadata.get("kind") not in ("docx", "xlsx") or not path.is_file():
+            continue
+        target = annotated_path(path)
+        try:
+            data, outcome = annotate_checked(runner, checked, read_path(path))
+            write_new(target, data)
+        except (ReadError, OSError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            errors.append(InputError(checked.path, f"无法写审校稿 {target.name}：{why}"))
+            continue
+        said = f"批注 {outcome.comments} 条" + (f"，修订 {outcome.revisions} 处" if outcome.revisions else "")
+        if outcome.skipped:
+            said += f"；{len(outcome.skipped)} 处未能加批注"
+        if outcome.lost:
+            said += f"；注意：审校稿中没有原文件的{outcome.lost}"
+        sys.stderr.write(f"已写审校稿 {target}（{said}）\n")
+    return errors
 
 
 def _check_inputs(runner, args: list[str], stdin_filename: str | None, kind: str | None, force_exclude: bool):  # type: ignore[no-untyped-def]
@@ -316,7 +351,13 @@ def fix(
     diff: Annotated[
         bool, typer.Option("--diff", help="只显示将作的修改（unified diff，其中的个人信息以掩码显示），不改动文件。")
     ] = False,
-    write: Annotated[bool, typer.Option("--write", help="直接改正文件（保留编码和换行符，原子写入）。")] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="直接改正文件（保留编码和换行符；Word 文件保留每段文字的格式；原子写入）。")
+    ] = False,
+    tracked: Annotated[
+        bool, typer.Option("--tracked", help="Word 文件的改正写成修订，可在 Word、WPS 中逐条接受或拒绝"
+                                             "（其他文件同 --write）。")
+    ] = False,
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
     allow: Annotated[Optional[list[str]], typer.Option(help="不改动的词语（可重复）。")] = None,
@@ -326,17 +367,17 @@ def fix(
     no_cache: NoCacheOpt = False,
     config_file: ConfigOpt = None,
 ) -> None:
-    """自动改正只有唯一建议、且词表允许自动修改的问题（纯文本、Markdown、HTML）。
+    """自动改正只有唯一建议、且词表允许自动修改的问题（纯文本、Markdown、HTML、Word）。不加选项时只显示将作的修改。
 
-    退出码：0 无需修改或已全部改正；1（--diff）有可改正之处；2 用法错误；3 有文件无法读取或写入。
+    退出码：0 无需修改或已全部改正；1（显示修改时）有可改正之处；2 用法错误；3 有文件无法读取或写入。
     """
     from errscan.fix import fix_paths
 
-    if diff == write:
-        raise _fail("请指定 --diff 或 --write 之一")
+    if diff + write + tracked > 1:
+        raise _fail("--diff、--write、--tracked 只能选一个")
     with _settings_errors():
         runner = _runner(config_file, no_cache=no_cache, lists=lists, no_builtin=no_builtin, allow=allow, as_of=as_of)
-        code = fix_paths(paths, runner, "diff" if diff else "write")
+        code = fix_paths(paths, runner, "write" if write else "tracked" if tracked else "diff")
     if code:
         raise typer.Exit(code)
 

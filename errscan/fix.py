@@ -1,4 +1,7 @@
-"""`errscan fix`: apply the one safe replacement of each finding to plain-text, Markdown and HTML files.
+"""`errscan fix`: apply the one safe replacement of each finding to plain-text, Markdown, HTML and Word files.
+
+Word files are edited in their runs (annotate.py): --write replaces the text keeping each run's formatting,
+--tracked makes each fix a tracked change (修订) to accept or reject in Word or WPS.
 
 Only findings with `finding.fix` set are applied (the entry has exactly one suggestion and its list allows
 auto-fix). Edits are made on the file's bytes: everything outside the replaced spans, its encoding (UTF-8 with
@@ -235,8 +238,8 @@ def fix_paths(
     from errscan.inputs import expand
 
     err = stderr or sys.stderr
-    if mode not in ("diff", "write"):
-        err.write("errscan: 请指定 --diff 或 --write 之一\n")
+    if mode not in ("diff", "write", "tracked"):
+        err.write("errscan: 请指定 --diff、--write 或 --tracked 之一\n")
         return EXIT_USAGE
     for arg in paths:
         if arg != "-" and not Path(arg).exists():
@@ -247,7 +250,7 @@ def fix_paths(
         if source.path is not None and runner.skips(source.path, named=not source.in_directory):
             continue
         run.one(source)
-    if mode == "write" and list(paths) != ["-"]:
+    if mode in ("write", "tracked") and list(paths) != ["-"]:
         run.summary(run.out if "-" not in paths else err)
     if run.failed:
         return EXIT_UNREADABLE
@@ -265,11 +268,16 @@ class _FixRun:
         err = self.err
         try:
             data = read_path(source.path) if source.path else bounded_read(self.stdin or sys.stdin.buffer)
-            if source.in_directory and (looks_binary(data) or sniff(data, source.name) not in KINDS):
-                return  # images, Word files … met while walking a folder
+            kind = sniff(data, source.name)
+            if kind == "docx" and source.path is not None:
+                self.word(source, data)
+                return
+            if source.in_directory and (looks_binary(data) or kind not in KINDS):
+                return  # images, PDF files … met while walking a folder
             p = plan(data, self.runner, source.name, source.path)
         except Unsupported as exc:
-            err.write(f"errscan: 跳过 {source.name}：只能修改纯文本、Markdown 和 HTML 文件（此文件为 {exc}）\n")
+            err.write(f"errscan: 跳过 {source.name}：只能修改纯文本、Markdown、HTML 和 Word（.docx）文件"
+                      f"（此文件为 {exc}）\n")
             return
         except ReadError as exc:
             err.write(f"errscan: 无法读取 {source.name}：{exc}\n")
@@ -297,6 +305,43 @@ class _FixRun:
                 self.changed_files, self.changes = self.changed_files - 1, self.changes - len(p.edits)
                 return
             _describe(source.name, p, self.out)
+
+    def word(self, source: Source, data: bytes) -> None:
+        """A Word file: its safe fixes shown as a diff of its text, made in its runs (--write, formatting kept),
+        or made as tracked changes (--tracked) that Word and WPS accept or reject one by one."""
+        from errscan.annotate import fix_docx
+
+        name, err = source.name, self.err
+        try:
+            doc = read(data, name, "docx")
+            findings = self.runner.check(doc, name, source.path).shown
+            new, outcome = fix_docx(data, findings, tracked=self.mode == "tracked")
+        except ReadError as exc:
+            err.write(f"errscan: 无法读取 {name}：{exc}\n")
+            self.failed = True
+            return
+        for f, why in outcome.skipped:
+            err.write(f"{name}:{f.line}:{f.column}: “{f.text}”{why} [{f.rule}]\n")
+        fixable = sum(1 for f in findings if f.fix is not None and f.fix != f.text)
+        self.manual += len(findings) - fixable + len(outcome.skipped)
+        if not outcome.revisions:
+            return
+        self.changed_files, self.changes = self.changed_files + 1, self.changes + outcome.revisions
+        if self.mode == "diff":
+            self.out.write(mask_text(unified_diff(name, doc.text, read(new, name, "docx").text)))
+            return
+        try:
+            write_atomic(source.path, new, data)  # type: ignore[arg-type]
+        except OSError as exc:
+            err.write(f"errscan: 无法写入 {name}：{exc.strerror or exc}\n")
+            self.failed = True
+            self.changed_files, self.changes = self.changed_files - 1, self.changes - outcome.revisions
+            return
+        how = "处修订" if self.mode == "tracked" else "处"
+        self.out.write(f"已修改 {name}（{outcome.revisions} {how}）：\n")
+        for f in sorted(findings):
+            if f.fix is not None and f.fix != f.text and all(f is not g for g, _ in outcome.skipped):
+                self.out.write(f"  {f.line}:{f.column}  “{f.text}” → “{f.fix}”  [{f.rule}]\n")
 
     def to_stdout(self, new: bytes, p: Plan) -> None:
         """The fixed standard input, in its own encoding where stdout takes bytes."""

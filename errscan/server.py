@@ -31,7 +31,7 @@ from base64 import b64encode
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, Optional, TypeVar
 
 from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exception_handlers import http_exception_handler
@@ -49,6 +49,8 @@ from errscan.model import FAIL_ON, SHOWN, Document, Report
 from errscan.run import Checked, Runner
 from errscan.settings import BY_NAME, KEYS, Invalid, merge
 from errscan.snapshots import Snapshots
+
+_T = TypeVar("_T")
 
 __all__ = ["MAX_BODY", "TIME_LIMIT", "app_from_env", "create_app", "runner_factory", "serve"]
 
@@ -350,6 +352,36 @@ def answer(checked: Checked, doc: Document, opts: Options, started: float, with_
     return json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
 
 
+ANNOTATED_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _annotated(checked: Checked, opts: Options, data: bytes, name: str) -> Response:
+    """The uploaded Word or Excel file with its findings as comments and its safe fixes as tracked changes
+    (annotate.py); the verdict and the counts in headers."""
+    from urllib.parse import quote
+
+    from errscan.annotate import annotate_checked
+
+    kind = checked.metadata.get("kind", "")
+    if kind not in ANNOTATED_TYPES:
+        raise _invalid(("query", "annotate"), f"只有 Word（.docx）和 Excel（.xlsx）文件可以返回审校稿，此文件为 {kind}")
+    blob, outcome = annotate_checked(opts.runner, checked, data)
+    suffix = Path(name).suffix if Path(name).suffix.lower() in (".docx", ".docm", ".xlsx", ".xlsm") else f".{kind}"
+    target = _scrub(f"{Path(name).stem}.审校{suffix}")
+    return Response(blob, media_type=ANNOTATED_TYPES[kind], headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(target)}",
+        "X-Errscan-Verdict": "fail" if checked.failed else "pass",
+        "X-Errscan-Findings": str(len(checked.shown)),
+        "X-Errscan-Comments": str(outcome.comments),
+        "X-Errscan-Revisions": str(outcome.revisions),
+        "Access-Control-Expose-Headers": "X-Errscan-Verdict, X-Errscan-Findings, X-Errscan-Comments, "
+                                         "X-Errscan-Revisions",
+    })
+
+
 def _json(body: bytes, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type="application/json")
 
@@ -441,7 +473,8 @@ DESCRIPTION = """errscan 的检查服务：发布前检查（CMS 调用）和供
 
 - `POST /v1/check`：JSON `{"text": ...}` 或 `{"html": ...}`，返回与 `errscan check --format json` 相同的结果，
   另有 `verdict`（pass/fail，按 `fail_on`，默认 warning）。
-- `POST /v1/check/file`：上传 Word、PDF、Excel、网页或文本文件（multipart，字段名 file）。
+- `POST /v1/check/file`：上传 Word、PDF、Excel、网页或文本文件（multipart，字段名 file）；`?annotate=true`
+  对 Word、Excel 文件返回审校稿（批注和修订），结论和数目在 `X-Errscan-Verdict`、`X-Errscan-Findings` 等响应头中。
 - 个人信息在结果中打码；文稿不记录、不保存。
 - 错误：413 请求过大；422 请求格式错误或文件无法读取；503 检查超时（可重试）。
 """
@@ -488,7 +521,7 @@ class Service:
             if hup:
                 asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
 
-    async def limited(self, fn: Callable[[], bytes]) -> bytes:
+    async def limited(self, fn: Callable[[], _T]) -> _T:
         """Run `fn` in a thread within the time limit; 503 with Retry-After when over it.
 
         At most `heavy` checks run at once (more would only share the cores and the memory); a request waits
@@ -503,7 +536,7 @@ class Service:
         left = self.time_limit - (time.monotonic() - started)
         loop = asyncio.get_running_loop()
 
-        def run() -> bytes:
+        def run() -> _T:
             began = time.monotonic()
             try:
                 with deadline.within(left):
@@ -607,6 +640,10 @@ class Service:
         disable: Annotated[Optional[str], Form(description="逗号分隔；" + _help("disable"))] = None,
         lists: Annotated[Optional[str], Form(description="逗号分隔的词表 id；默认全部")] = None,
         with_text: Annotated[bool, Query(description="同时返回读出的正文（网页用它显示标注）")] = False,
+        annotate: Annotated[
+            bool, Query(description="返回审校稿而不是 JSON：Word、Excel 文件，每处问题一条批注，"
+                                    "可自动改正的同时作为修订")
+        ] = False,
     ) -> Response:
         # POST /v1/check/file: an uploaded file, with the options as form fields
         started = time.perf_counter()
@@ -617,16 +654,19 @@ class Service:
         name = file.filename or "upload"
         shown = _scrub(name)  # the answer names the file as sent, a personal number in the name masked
 
-        def job() -> bytes:
+        def job() -> bytes | Response:
             from errscan.readers import read
 
             doc = read(data, name)
+            if annotate:
+                return _annotated(opts.scan(doc, shown), opts, data, name)
             return answer(opts.scan(doc, shown), doc, opts, started, with_text)
 
         try:
-            return _json(await self.limited(job))
+            got = await self.limited(job)
         except _read_error() as exc:
             raise HTTPException(422, _scrub(f"无法检查 {name}：{exc}")) from None
+        return got if isinstance(got, Response) else _json(got)
 
     async def healthz(self) -> dict[str, object]:
         # GET /healthz: the lists' sizes and the reload generation

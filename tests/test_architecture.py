@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 3: what to scan with, and one run of it
     ("settings", "config", "run"),
     # 4: the commands
-    ("fix", "fetch", "crawl", "inputs", "explain", "reporters", "audit", "server", "serve_protocol"),
+    ("annotate", "fix", "fetch", "crawl", "inputs", "explain", "reporters", "audit", "server", "serve_protocol"),
     # 5: the command line, and the package's top level, which re-exports and may import anything
     ("cli", "__main__", "__init__"),
 )

@@ -238,16 +238,21 @@ def test_clean_input_and_exit_codes(tmp_path: Path, scanner: Runner):
     assert code == 3 and "无法读取" in err
 
 
-def test_directory_skips_non_text_and_word_given_explicitly(tmp_path: Path, scanner: Runner):
-    from readers_fixtures import make_docx
+def test_directory_fixes_text_and_word_skips_old_word_given_explicitly(tmp_path: Path, scanner: Runner):
+    from readers_fixtures import make_doc, make_docx
+
+    from errscan.readers import read
 
     (tmp_path / "a.docx").write_bytes(make_docx())
     (tmp_path / "b.txt").write_text("再接再励", encoding="utf-8")
-    code, _, err = run(scanner, [str(tmp_path)], "write")
+    (tmp_path / "c.doc").write_bytes(make_doc("一但发现问题"))
+    code, out, err = run(scanner, [str(tmp_path)], "write")
     assert (code, err) == (0, "")
     assert (tmp_path / "b.txt").read_text(encoding="utf-8") == "再接再厉"
-    code, _, err = run(scanner, [str(tmp_path / "a.docx")], "write")
-    assert code == 0 and "只能修改纯文本、Markdown 和 HTML 文件" in err
+    assert "表格里的再接再厉" in read((tmp_path / "a.docx").read_bytes(), "a.docx").text  # in its runs
+    assert "共修改 2 个文件 6 处" in out
+    code, _, err = run(scanner, [str(tmp_path / "c.doc")], "write")
+    assert code == 0 and "只能修改纯文本、Markdown、HTML 和 Word（.docx）文件（此文件为 doc）" in err
 
 
 def test_write_keeps_mode_and_symlink(tmp_path: Path, scanner: Runner):

@@ -233,6 +233,26 @@ def test_check_docx_upload(port: int) -> None:
         assert text[f["offset"] : f["offset"] + f["length"]] == f["text"]
 
 
+def test_an_uploaded_word_file_comes_back_annotated_on_request(port: int) -> None:
+    import zipfile
+    from urllib.parse import quote
+
+    data = docx_bytes("关于做好工作的通知", f"我们要再接再励，电话{PHONE}。")
+    a = upload(port, "通知.docx", data, query="?annotate=true", fail_on="error", lists="core,privacy")
+    assert a.status == 200, a.body
+    assert a.headers["content-type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert a.headers["content-disposition"] == f"attachment; filename*=UTF-8''{quote('通知.审校.docx')}"
+    assert (a.headers["x-errscan-verdict"], a.headers["x-errscan-findings"], a.headers["x-errscan-comments"]) == (
+        "fail", "2", "2")
+    with zipfile.ZipFile(io.BytesIO(a.body)) as z:
+        said = z.read("word/comments.xml").decode("utf-8")
+    assert said.count("<w:comment ") == 2 and "规则：core/再接再励" in said and PHONE not in said
+    pdf = upload(port, "a.pdf", b"%PDF-1.4 not really", query="?annotate=true")
+    assert pdf.status == 422
+    text = upload(port, "a.txt", "再接再励".encode(), query="?annotate=true")
+    assert text.status == 422 and "只有 Word（.docx）和 Excel（.xlsx）文件可以返回审校稿" in text.body.decode()
+
+
 def test_personal_data_masked_whatever_the_lists_and_in_titles(port: int) -> None:
     """with_text and a lists filter that leaves privacy out (lists=core), and a Word title holding a mobile number:
     neither the text nor the documents' metadata carries the number."""

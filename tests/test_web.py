@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,3 +138,23 @@ def test_upload_a_word_file(base: str, browser: WebDriver, tmp_path: Path) -> No
     assert browser.find_element(By.ID, "text").get_attribute("value") == "关于做好年度工作的通知\n我们要再接再励。\n"
     assert marks(browser) == [("再接再励", "sev-warning")]
     assert "第 2 段" in browser.find_element(By.CSS_SELECTOR, "#findings li.finding").text
+
+    # the annotated copy: the uploaded file with a comment and a tracked change, downloaded
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    button = browser.find_element(By.ID, "annotated")
+    assert button.is_displayed() and button.text == "下载审校稿"
+    button.click()
+    wait(browser, lambda d: d.find_element(By.ID, "status").text.startswith("已下载"))
+    assert browser.find_element(By.ID, "status").text == (
+        "已下载“通知.审校.docx”：批注 1 条，修订 1 处（在 Word 或 WPS 中逐条接受或拒绝）。")
+    target = downloads / "通知.审校.docx"
+    wait(browser, lambda d: target.exists() and zipfile.is_zipfile(target))
+    with zipfile.ZipFile(target) as z:
+        body = z.read("word/document.xml").decode("utf-8")
+        said = z.read("word/comments.xml").decode("utf-8")
+    assert "<w:delText xml:space=\"preserve\">再接再励</w:delText>" in body and "再接再厉" in body
+    assert "规则：typo/再接再励" in said
+    browser.find_element(By.ID, "clear").click()
+    assert not browser.find_element(By.ID, "annotated").is_displayed()

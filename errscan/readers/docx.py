@@ -30,11 +30,14 @@ _NOTE_SKIP = frozenset({"separator", "continuationSeparator", "continuationNotic
 MAX_DEPTH = 64  # tables in tables, text boxes in text boxes
 
 
-def paragraph_text(p) -> tuple[str, list]:  # type: ignore[no-untyped-def]
-    """The text of a w:p (runs joined), and the text boxes anchored in it (read separately)."""
+def paragraph_text(p, pieces: list | None = None) -> tuple[str, list]:  # type: ignore[no-untyped-def]
+    """The text of a w:p (runs joined), and the text boxes anchored in it (read separately). `pieces`, when
+    given, receives (element, offset in the paragraph's text, its text) for each w:t and special character, so
+    that a place in the text can be found in the XML again (annotate.py)."""
     parts: list[str] = []
     boxes: list = []
     stack = list(reversed(p))
+    size = 0
     while stack:
         el = stack.pop()
         tag = el.tag
@@ -43,19 +46,30 @@ def paragraph_text(p) -> tuple[str, list]:  # type: ignore[no-untyped-def]
         if tag == T:
             if el.text:
                 parts.append(el.text)
+                if pieces is not None:
+                    pieces.append((el, size, el.text))
+                    size += len(el.text)
         elif tag == TXBX:
             boxes.append(el)
         elif tag in _CHARS:
             parts.append(_CHARS[tag])
+            if pieces is not None:
+                pieces.append((el, size, _CHARS[tag]))
+                size += len(_CHARS[tag])
         elif len(el):
             stack.extend(reversed(el))
     return "".join(parts).replace("\r", " ").replace("\n", " "), boxes
 
 
 class _Walker:
-    def __init__(self) -> None:
+    """`record`, when given, receives (w:p element, offset of its line in the text, its pieces, the part it is
+    in: "document" for the body and its text boxes, else header, footer, footnotes or endnotes)."""
+
+    def __init__(self, record: list | None = None) -> None:
         self.out = Builder()
-        self.boxes: list[tuple[object, dict[str, object]]] = []
+        self.boxes: list[tuple[object, dict[str, object], str]] = []
+        self.record = record
+        self.part = "document"
 
     def container(self, root, place: dict[str, object], count: bool = False, depth: int = 0) -> None:  # type: ignore[no-untyped-def]
         """The paragraphs and tables of a body, header, note, cell or text box, in order."""
@@ -68,10 +82,14 @@ class _Walker:
             tag = el.tag
             if tag == P:
                 paragraphs += 1
-                text, boxes = paragraph_text(el)
+                pieces: list | None = None
+                if self.record is not None:
+                    pieces = []
+                    self.record.append((el, self.out.size, pieces, self.part))
+                text, boxes = paragraph_text(el, pieces)
                 here = {**place, "paragraph": paragraphs} if count else place
                 self.out.add(text, here)
-                self.boxes.extend((box, here) for box in boxes)
+                self.boxes.extend((box, here, self.part) for box in boxes)
             elif tag == TBL:
                 tables += 1
                 self.table(el, place, tables, depth)
@@ -98,7 +116,7 @@ class _Walker:
     def textboxes(self) -> None:
         number = 0
         while self.boxes:  # text boxes found in text boxes are appended and read in turn
-            box, anchor = self.boxes.pop(0)
+            box, anchor, self.part = self.boxes.pop(0)  # type: ignore[misc]
             number += 1
             if number > 10_000:
                 raise ReadError("Word 文件结构异常（文本框过多），未检查")
@@ -138,8 +156,8 @@ def _natural(name: str) -> tuple[int, str]:
     return (int(digits) if digits else 0, name)
 
 
-def _parts(document) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
-    """(kind, root element) of the headers, footers, footnotes and endnotes, in part-name order."""
+def _parts(document) -> list[tuple[str, object, object]]:  # type: ignore[no-untyped-def]
+    """(kind, root element, part) of the headers, footers, footnotes and endnotes, in part-name order."""
     found = []
     for rel in document.part.rels.values():
         if rel.is_external:
@@ -151,11 +169,17 @@ def _parts(document) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def
     result = []
     for _, kind, part in sorted(found, key=lambda f: (_ORDER[f[1]], _natural(f[0]))):
         root = part.element if hasattr(part, "element") else _parse(part.blob)
-        result.append((kind, root))
+        result.append((kind, root, part))
     return result
 
 
 def read(data: bytes) -> Document:
+    return walk(data)[0]
+
+
+def walk(data: bytes, record: list | None = None):  # type: ignore[no-untyped-def]
+    """(the Document, python-docx's document, [(part, root)] of the parts python-docx keeps as bytes: an edit
+    of such a root is saved only by writing it back) of a .docx; `record` as for _Walker."""
     check(data, "Word ")
     try:
         import docx
@@ -170,10 +194,11 @@ def read(data: bytes) -> Document:
         raise
     except Exception as exc:
         raise ReadError(f"Word 文件已损坏或不是 .docx 文档，无法读取（{type(exc).__name__}）") from None
-    walker = _Walker()
+    walker = _Walker(record)
     walker.container(document.element.body, {}, count=True)
     counts: dict[str, int] = {}
-    for kind, root in parts:
+    for kind, root, _ in parts:
+        walker.part = kind
         counts[kind] = counts.get(kind, 0) + 1
         if kind in ("footnotes", "endnotes"):
             number = 0
@@ -190,4 +215,5 @@ def read(data: bytes) -> Document:
     props = document.core_properties
     if props.title:
         metadata["title"] = props.title
-    return Document(text, "docx", metadata, locator)
+    blobs = [(part, root) for _, root, part in parts if not hasattr(part, "element")]
+    return Document(text, "docx", metadata, locator), document, blobs
