@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -52,6 +53,40 @@ CATEGORY_ZH = {
 
 def category_zh(category: str) -> str:
     return CATEGORY_ZH.get(category, category)
+
+
+PART_ZH = {"header": "页眉", "footer": "页脚", "footnotes": "脚注", "endnotes": "尾注", "textbox": "文本框",
+           "comments": "批注"}
+
+
+def where_zh(location: Mapping[str, object] | Iterable[tuple[str, object]]) -> str:
+    """Where a person finds a finding in its file, in Chinese: 第3页第12行, 工作表“花名册”C2, 第9段,
+    表1第2行第3列, 页眉第1段, 脚注2, 文本框1（在第5段）; "" where the file has no such places (plain text,
+    a web page: its line and column say it)."""
+    loc = dict(location.items() if isinstance(location, Mapping) else location)
+    out = []
+    part = str(loc.get("part", ""))
+    if part in ("footnotes", "endnotes"):
+        out.append(f"{PART_ZH[part]}{loc.get('note', '')}")
+    elif part == "textbox":
+        anchor = loc.get("anchor")
+        at = where_zh(anchor) if isinstance(anchor, Mapping) else ""
+        out.append(f"文本框{loc.get('textbox', '')}" + (f"（在{at}）" if at else ""))
+    elif part:
+        number = loc.get(part)
+        out.append(PART_ZH.get(part, part) + (str(number) if isinstance(number, int) and number > 1 else ""))
+    if "sheet" in loc:
+        out.append(f"工作表“{loc['sheet']}”{loc.get('cell', '')}")
+    if "page" in loc:
+        out.append(f"第{loc['page']}页" + (f"第{loc['line']}行" if "line" in loc else ""))
+    if "table" in loc and "sheet" not in loc:
+        out.append(f"表{loc['table']}第{loc.get('row', '?')}行第{loc.get('cell', '?')}列")
+        for inner in loc.get("nested") or ():  # type: ignore[attr-defined]
+            if isinstance(inner, Mapping):
+                out.append(f"中的表{inner.get('table')}第{inner.get('row')}行第{inner.get('cell')}列")
+    if "paragraph" in loc and part != "textbox":
+        out.append(f"第{loc['paragraph']}段")
+    return "".join(out)
 
 
 @dataclass(frozen=True, order=True)

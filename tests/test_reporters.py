@@ -167,6 +167,7 @@ def test_sarif_docx_location_in_properties(report: Report):
     table = next(r for r in results if r["properties"].get("location", {}).get("table"))
     assert table["properties"] == {
         "category": "typo", "suggestions": ["再接再厉"], "location": {"table": 1, "row": 2, "cell": 3},
+        "where": "表1第2行第3列",
     }
     assert all("fixes" not in r for r in results)  # a region of extracted text is no span of the .docx file
     assert all("charOffset" not in r["locations"][0]["physicalLocation"]["region"] for r in results)
@@ -242,9 +243,9 @@ def test_csv_reads_back_as_the_findings(report: Report):
         ]
         assert row[11] == ""  # `check` has no department
     table = next(r for r in body if r[0] == "c.docx" and r[10].startswith("表"))
-    assert table[10] == "表 1，行 2，单元格 3"
+    assert table[10] == "表1第2行第3列"
     textbox = next(r for r in body if r[0] == "c.docx" and "文本框" in r[10])
-    assert textbox[10] == "部分 textbox，文本框 1，锚定于 （段 4）"
+    assert textbox[10] == "文本框1（在第4段）"
     (err,) = rows[1 + len(report.findings) :]
     assert err[:7] == ["d.txt", "", "", "无法检查", "", "", ""]
     assert err[7] == report.errors[0].message
@@ -305,7 +306,7 @@ def test_check_csv_and_audit_csv_have_the_same_rows(tmp_path: Path):
     findings = [r for r in audit_rows[1:] if r[3] != "无法检查"]
     assert {r[11] for r in findings} == {ROOT}
     assert [r[0] for r in audit_rows[1:] if r[3] == "无法检查"] == [str(arc / "d.docx")]
-    assert any(r[10] == "表 1，行 2，单元格 3" for r in findings)
+    assert any(r[10] == "表1第2行第3列" for r in findings)
 
 
 # --- lists ------------------------------------------------------------------------------------------------------
@@ -383,3 +384,42 @@ def test_write_report_failure_leaves_the_old_file(tmp_path: Path, report: Report
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
     with pytest.raises(OSError):
         write_report("json", report, tmp_path / "missing" / "out.json")
+
+
+@pytest.mark.parametrize(("location", "said"), [
+    ({"page": 3, "line": 12}, "第3页第12行"),
+    ({"sheet": "花名册", "cell": "C2"}, "工作表“花名册”C2"),
+    ({"paragraph": 9}, "第9段"),
+    ({"table": 1, "row": 2, "cell": 3}, "表1第2行第3列"),
+    ({"table": 1, "row": 2, "cell": 1, "nested": [{"table": 1, "row": 1, "cell": 2}]},
+     "表1第2行第1列中的表1第1行第2列"),
+    ({"part": "header", "header": 1, "paragraph": 1}, "页眉第1段"),
+    ({"part": "footer", "footer": 2, "paragraph": 1}, "页脚2第1段"),
+    ({"part": "header", "header": 1, "table": 1, "row": 1, "cell": 2}, "页眉表1第1行第2列"),
+    ({"part": "footnotes", "note": 2}, "脚注2"),
+    ({"part": "endnotes", "note": 1}, "尾注1"),
+    ({"part": "textbox", "textbox": 1, "anchor": {"paragraph": 5}}, "文本框1（在第5段）"),
+    ({}, ""),
+])
+def test_locations_are_said_as_a_person_finds_them(location: dict, said: str) -> None:  # type: ignore[type-arg]
+    from errscan.model import where_zh
+
+    assert where_zh(location) == said
+
+
+def test_the_terminal_report_points_into_sheets_and_pages(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active["B7"] = "一但发现问题"
+    book.save(tmp_path / "花名册.xlsx")
+    (tmp_path / "稿.txt").write_text("第一行\n再接再励\n", encoding="utf-8")
+    args = [sys.executable, "-m", "errscan", "check", str(tmp_path / "花名册.xlsx"), str(tmp_path / "稿.txt")]
+    got = subprocess.run(args, capture_output=True, text=True, encoding="utf-8")
+    lines = got.stdout.splitlines()
+    assert any(line.startswith("  工作表“说明”B7 警告 错别字") for line in lines), got.stdout
+    assert any(line.startswith("  2:1      警告 错别字") for line in lines), got.stdout  # a text file: 行:列

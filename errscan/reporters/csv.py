@@ -15,25 +15,12 @@ import io
 from collections.abc import Iterable, Mapping
 from typing import IO
 
-from errscan.model import Report, Severity, category_zh
+from errscan.model import Report, Severity, category_zh, where_zh
 
 HEADER = ("文件", "行", "列", "级别", "类别", "问题文字", "建议", "说明", "上下文", "规则", "位置", "部门")
 BOM = "\ufeff"
 UNREADABLE = "无法检查"
 SUGGESTION_SEP = "、"
-LOCATION_ZH = {
-    "page": "页",
-    "paragraph": "段",
-    "line": "行",
-    "table": "表",
-    "row": "行",
-    "cell": "单元格",
-    "sheet": "工作表",
-    "part": "部分",
-    "note": "注",
-    "textbox": "文本框",
-    "anchor": "锚定于",
-}
 _FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
 _SEVERITY_ZH = {s.label: s.zh for s in Severity}
 
@@ -45,11 +32,8 @@ def cell(value: object) -> str:
 
 
 def location(where: Mapping[str, object] | Iterable[tuple[str, object]]) -> str:
-    """Where a person finds it, in Chinese: 表 1，行 2，单元格 3 (a finding's "location"; "" for plain text)."""
-    items = where.items() if isinstance(where, Mapping) else where
-    return "，".join(
-        f"{LOCATION_ZH.get(k, k)} " + (f"（{location(v)}）" if isinstance(v, Mapping) else str(v)) for k, v in items
-    )
+    """Where a person finds it, in Chinese: 表1第2行第3列, 第3页第12行 (model.where_zh; "" for plain text)."""
+    return where_zh(where)
 
 
 def suggestions(values: Iterable[object]) -> str:

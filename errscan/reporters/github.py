@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from errscan.model import Finding, Report, Severity
+from errscan.model import Finding, Report, Severity, where_zh
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -37,7 +37,8 @@ def line(f: Finding) -> str:
     else:
         props += [("col", f.column), ("endColumn", f.column + f.length)]
     props.append(("title", f.rule))
-    return command(COMMAND[f.severity], props, f.message)
+    where = where_zh(f.location)  # a Word or PDF file's line is the reader's: say the page or paragraph too
+    return command(COMMAND[f.severity], props, f"{where}：{f.message}" if where else f.message)
 
 
 def render(report: Report, out: IO[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import IO
 
-from errscan.model import Finding, Report, Severity, category_zh
+from errscan.model import Finding, Report, Severity, category_zh, where_zh
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -25,15 +25,20 @@ def _snippet(f: Finding):
 
 
 def render(report: Report, out: IO[str], color: bool | None = None) -> None:
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.text import Text
 
     console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
-    for path, group in groupby(report.findings, key=lambda f: f.path):
+    for path, grouped in groupby(report.findings, key=lambda f: f.path):
         console.print(Text(path, style="bold underline"))
-        for f in group:
+        group = list(grouped)
+        # 第3页第12行, 工作表“花名册”C2, 表1第2行第3列; a text file: 行:列. Padded to the file's widest, in cells
+        wheres = [where_zh(f.location) or f"{f.line}:{f.column}" for f in group]
+        width = min(max(8, *(cell_len(w) for w in wheres)), 16)
+        for f, where in zip(group, wheres, strict=True):
             line = Text("  ")
-            line.append(f"{f.line}:{f.column}".ljust(8) + " ", style="dim")
+            line.append(where + " " * max(1, width - cell_len(where) + 1), style="dim")
             line.append(f"{f.severity.zh} ", style=STYLE[f.severity])
             line.append(f"{category_zh(f.category)}  ")
             line.append_text(_snippet(f))

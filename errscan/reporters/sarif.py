@@ -16,7 +16,7 @@ import re
 from typing import IO
 from urllib.parse import quote
 
-from errscan.model import Finding, Report, Severity, category_zh
+from errscan.model import Finding, Report, Severity, category_zh, where_zh
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -117,6 +117,7 @@ def result(f: Finding, kind: str, rule_index: int) -> dict[str, object]:
     props: dict[str, object] = {"category": f.category, "suggestions": list(f.suggestions)}
     if f.location:
         props["location"] = dict(f.location)
+        props["where"] = where_zh(f.location)  # 第3页第12行, 工作表“花名册”C2
     res["properties"] = props
     return res
 
