@@ -57,7 +57,7 @@ NoBuiltinOpt = Annotated[bool, typer.Option("--no-builtin", help="不使用内�
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="输出格式。")]
 AllowOpt = Annotated[Optional[list[str]], typer.Option(help="不报告的词语（可重复）。")]
 AsOfOpt = Annotated[
-    Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧机构名称是否过时。")
+    Optional[str], typer.Option("--as-of", help="文稿日期（如 2025-03-10、2025年3月10日），决定旧名称是否过时。")
 ]
 NoPrivacyOpt = Annotated[bool, typer.Option("--no-privacy", help="不检查身份证号、手机号、银行卡号等个人信息。")]
 ShowPiiOpt = Annotated[
@@ -106,6 +106,8 @@ def _emit(report, fmt: Format, color: bool | None, output: Path | None, failed: 
             write_report(fmt.value, report, output)
         except OSError as exc:
             raise _fail(f"无法写入 {output}：{exc.strerror or exc}") from None
+        n = len(report.findings)
+        sys.stderr.write(f"报告已写入 {output}（{report.files} 个文件，{n} 处问题）\n")
     if fmt != Format.pretty:
         for err in report.errors:
             sys.stderr.write(f"errscan: 无法检查 {err.path}：{err.message}\n")
@@ -124,7 +126,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号。")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="显示版本号。")
     ] = False,
 ) -> None:
     pass
@@ -317,14 +319,32 @@ def serve(
     except ImportError as exc:
         raise _fail(f"errscan serve 需要服务组件：pip install 'errscan[server]'（缺少 {exc.name}）") from None
     given = _given(lists=lists, no_builtin=no_builtin, allow=allow)
+    _port_free(host, port)
     with _settings_errors():  # broken settings or lists stop here (exit 2); the compiled cache speeds each worker
         runner = _runner(config_file, lists=lists, no_builtin=no_builtin, allow=allow)
         runner.scanners.get(runner.config_for(None))
+    shown = f"[{host}]" if ":" in host else ("127.0.0.1" if host in ("0.0.0.0", "") else host)
+    sys.stderr.write(f"errscan 检查服务已启动：网页 http://{shown}:{port}/ ，接口 POST http://{shown}:{port}/v1/check"
+                     f"（文档 http://{shown}:{port}/docs）；按 Ctrl+C 停止。\n")
     run_server(
         host, port, workers, config=config_file, given={k: v for k, v in given.items() if v is not None},
         max_body=int(max_body_mb * 1024 * 1024), time_limit=time_limit, reload_token=reload_token,
         access_log=access_log, runner=runner,
     )
+
+
+def _port_free(host: str, port: int) -> None:
+    """A port another program holds is a usage error in Chinese (exit 2), not uvicorn's traceback."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise _fail(f"无法在 {host}:{port} 上启动：{'端口已被占用' if exc.errno in (98, 48) else exc.strerror}"
+                        f"（可用 --port 换一个端口）") from None
 
 
 @app.command("config")
@@ -362,7 +382,7 @@ def fix(
     no_builtin: NoBuiltinOpt = False,
     allow: Annotated[Optional[list[str]], typer.Option(help="不改动的词语（可重复）。")] = None,
     as_of: Annotated[
-        Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY）。")
+        Optional[str], typer.Option("--as-of", help="文稿日期（如 2025-03-10、2025年3月10日、2025-03）。")
     ] = None,
     no_cache: NoCacheOpt = False,
     config_file: ConfigOpt = None,
@@ -496,7 +516,7 @@ def explain(
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
     as_of: Annotated[
-        Optional[str], typer.Option("--as-of", help="文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY）：按当时的职务核对姓名。")
+        Optional[str], typer.Option("--as-of", help="文稿日期（如 2025-03-10、2025年3月10日）：按当时的职务核对姓名。")
     ] = None,
 ) -> None:
     """说明一个词语为什么会（或不会）被报告：来自哪个词表、哪个规范名称和规则，或职务登记。"""
@@ -508,7 +528,7 @@ def explain(
         try:
             parse_date(as_of)
         except ValueError:
-            raise _fail(f"--as-of 不是日期：{as_of}（应为 YYYY-MM-DD、YYYY-MM 或 YYYY）") from None
+            raise _fail(f"--as-of 不是日期：{as_of}（应为 2025-03-10、2025年3月10日 这样的日期）") from None
     print(mask_text(explain_term(_lexicon(lists, no_builtin), term, as_of)))  # the term is echoed: masked
 
 

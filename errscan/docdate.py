@@ -94,9 +94,16 @@ def find_date(text: str, published: str | None = None) -> DateRange | None:
     return None
 
 
+_GIVEN = re.compile(r"(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?|月)?|年)?")
+
+
 def parse_date(value: str) -> DateRange:
-    """YYYY-MM-DD, YYYY-MM or YYYY as the range of days it covers. Raises ValueError."""
-    parts = [int(p) for p in value.strip().split("-")]
+    """A date as a person writes it — 2025-03-10, 2025/03/10, 2025.3.10, 2025年3月10日; 2025-03, 2025年3月;
+    2025, 2025年 — as the range of days it covers. Raises ValueError."""
+    m = _GIVEN.fullmatch(value.strip())
+    if m is None:
+        raise ValueError(f"not a date: {value!r}")
+    parts = [int(p) for p in m.groups() if p is not None]
     if len(parts) == 3:
         day = dt.date(*parts)
         return day, day

@@ -38,7 +38,7 @@ def fail_threshold(level: str) -> int:
 
 
 CATEGORY_ZH = {
-    "serious": "严重错误",
+    "serious": "政治性差错",  # names of the state, its organs and leaders, formulations: not a severity word
     "sensitive": "敏感词",
     "typo": "错别字",
     "variant": "异形词",

@@ -60,7 +60,7 @@ KEYS: tuple[Key, ...] = (
     Key("min_severity", "shown", Severity.INFO, "只显示此级别及以上的问题；不影响是否通过", request=True),
     Key("exclude", "globs", (), "不检查的路径（glob，相对于配置文件所在目录，写法同 .gitignore）"),
     Key("privacy", "bool", True, "是否检查身份证号、手机号、银行卡号等个人信息", scan=True),
-    Key("as_of", "date", None, "文稿日期（YYYY-MM-DD、YYYY-MM 或 YYYY），决定旧名称是否过时", scan=True),
+    Key("as_of", "date", None, "文稿日期（如 2025-03-10、2025年3月10日、2025-03），决定旧名称是否过时", scan=True),
     Key("fuzzy", "bool", True, "是否近似匹配：国名、机构名、区划名、重要表述和成语写错一个字也能发现", scan=True),
     Key("lm", "bool", True, "是否用统计语言模型提示疑似错字（提示级别）", scan=True),
     Key("posts", "bool", True, "是否按文稿日期核对领导人的职务与姓名、姓名错字和排序，以及固有表述的引号", scan=True),
@@ -141,7 +141,7 @@ def parse_as_of(value: Any, name: str = "as_of") -> AsOf | None:
             return AsOf(text.strip(), parse_date(text))
         except (ValueError, TypeError):
             pass
-    raise Invalid(f"{name} 应为日期 YYYY-MM-DD、YYYY-MM 或 YYYY，不是 {value!r}")
+    raise Invalid(f"{name} 应为 2025-03-10、2025/03/10、2025年3月10日、2025-03 或 2025 这样的日期，不是 {value!r}")
 
 
 def _paths(value: Any, name: str) -> tuple[Path, ...]:

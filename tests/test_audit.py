@@ -328,7 +328,7 @@ def png_colors(png: bytes) -> set[tuple[int, int, int]]:
 def test_usage_errors(tmp_path: Path) -> None:
     devnull = io.StringIO()
     assert run_audit([str(tmp_path / "missing")], AuditOptions(out=tmp_path / "o"), stderr=devnull) == 2
-    assert run_audit([str(tmp_path)], AuditOptions(out=tmp_path / "o", as_of="2019/3"), stderr=devnull) == 2
+    assert run_audit([str(tmp_path)], AuditOptions(out=tmp_path / "o", as_of="2019/13"), stderr=devnull) == 2
     assert run_audit([str(tmp_path)], AuditOptions(out=tmp_path / "o", builtin=False), stderr=devnull) == 2
 
 

@@ -212,3 +212,96 @@ def test_installed_package_runs_from_elsewhere(tmp_path: Path) -> None:
     out = run("check", "-f", "json", str(REPO / "examples" / "draft.txt"), cwd=tmp_path)
     assert out.returncode == 1
     assert json.loads(out.stdout)["findings"]
+
+
+# --- a terminal that behaves (issue 17) ---------------------------------------------------------------------
+
+
+def _in_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, str]:
+    """stdout and stderr of errscan run with both on a pseudo-terminal, as a clerk's shell runs it."""
+    import os
+    import pty
+
+    out_master, out_slave = pty.openpty()
+    err_master, err_slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "errscan", *args], cwd=cwd, stdout=out_slave, stderr=err_slave,
+                            env={**os.environ, **env})
+    os.close(out_slave)
+    os.close(err_slave)
+    got: dict[int, bytes] = {out_master: b"", err_master: b""}
+    for fd in got:
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got[fd] += chunk
+        os.close(fd)
+    proc.wait(120)
+    return got[out_master].decode("utf-8"), got[err_master].decode("utf-8")
+
+
+def test_without_colour_the_wrong_term_is_marked_and_no_color_is_honoured(tmp_path: Path) -> None:
+    (tmp_path / "稿.txt").write_text("我们要再接再励。\n", encoding="utf-8")
+    piped = run("check", "稿.txt", cwd=tmp_path)
+    assert "  1:4      警告 错别字  我们要【再接再励】。  → 再接再厉  [typo/再接再励]" in piped.stdout
+    assert "\x1b[" not in piped.stdout
+    coloured, _ = _in_a_terminal(["check", "稿.txt"], tmp_path, {})
+    assert "\x1b[33m" in coloured and "【再接再励】" not in coloured  # a terminal: the colour marks it
+    plain, _ = _in_a_terminal(["check", "稿.txt"], tmp_path, {"NO_COLOR": "1"})
+    assert "\x1b[33m" not in plain and "【再接再励】" in plain
+    forced, _ = _in_a_terminal(["check", "稿.txt", "--color"], tmp_path, {"NO_COLOR": "1"})
+    assert "\x1b[33m" in forced  # the flag wins over the environment
+
+
+def test_a_first_run_says_it_is_compiling_the_lists(tmp_path: Path) -> None:
+    (tmp_path / "稿.txt").write_text("再接再励\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    _, first = _in_a_terminal(["check", "稿.txt"], tmp_path, {"ERRSCAN_CACHE_DIR": str(cache)})
+    assert "正在编译词表" in first
+    _, second = _in_a_terminal(["check", "稿.txt"], tmp_path, {"ERRSCAN_CACHE_DIR": str(cache)})
+    assert "正在编译词表" not in second
+
+
+def test_each_finding_says_its_suggestion_once_and_one_severity_word(tmp_path: Path) -> None:
+    (tmp_path / "稿.txt").write_text("中华人民共合国\n", encoding="utf-8")
+    lines = run("check", "稿.txt", cwd=tmp_path).stdout.splitlines()
+    assert lines[1].startswith("  1:1      错误 政治性差错  【中华人民共合国】  → 中华人民共和国")
+    assert lines[2].strip().startswith("政治性差错：“中华人民共合国”。") and "建议改为" not in lines[2]
+
+
+@pytest.mark.parametrize("given", ["2025-03-10", "2025/03/10", "2025.3.10", "2025年3月10日"])
+def test_as_of_takes_the_ways_dates_are_written(tmp_path: Path, given: str) -> None:
+    (tmp_path / "稿.txt").write_text("国务院总理李克强出席会议。\n", encoding="utf-8")
+    got = run("check", "--as-of", given, "--format", "json", "稿.txt", cwd=tmp_path)
+    assert [f["rule"] for f in json.loads(got.stdout)["findings"]] == ["posts/国务院总理/李克强"], got.stderr
+    bad = run("check", "--as-of", "三月十日", "稿.txt", cwd=tmp_path)
+    assert bad.returncode == 2 and "2025年3月10日" in bad.stderr
+
+
+def test_version_output_and_port_messages(tmp_path: Path) -> None:
+    import socket
+
+    from errscan import __version__
+
+    assert run("-V", cwd=tmp_path).stdout == f"errscan {__version__}\n"
+    (tmp_path / "稿.txt").write_text("再接再励\n", encoding="utf-8")
+    wrote = run("check", "稿.txt", "-o", "报告.json", "-f", "json", cwd=tmp_path)
+    assert wrote.stderr == "报告已写入 报告.json（1 个文件，1 处问题）\n" and (tmp_path / "报告.json").exists()
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        busy = run("serve", "--port", str(port), cwd=tmp_path)
+    assert busy.returncode == 2
+    assert busy.stderr == f"errscan: 无法在 127.0.0.1:{port} 上启动：端口已被占用（可用 --port 换一个端口）\n"
+
+
+def test_summary_rows_keep_one_order(tmp_path: Path) -> None:
+    (tmp_path / "稿.txt").write_text("一但、布署、再接再励；笔划、联接；中华人民共合国\n", encoding="utf-8")
+    tables = {run("check", "稿.txt", cwd=tmp_path).stdout.split("汇总")[1].split("✗")[0] for _ in range(3)}
+    assert len(tables) == 1
+    rows = [line.split("│")[1].strip() for line in next(iter(tables)).splitlines() if line.startswith("│")]
+    assert rows[:3] == ["政治性差错", "错别字", "异形词"]

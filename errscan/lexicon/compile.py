@@ -106,10 +106,20 @@ def load_lexicon(
         rebuild = lambda: compile_lists([load_list(p, builtin=b) for p, b in sources]).entries  # noqa: E731
         lex.entries = DeferredEntries(cache_file.with_suffix(".entries"), size, rebuild)
         return _with_paths(lex, sources)
+    if cache_file is not None and _interactive():  # a first run, or the lists changed: say why it takes a while
+        sys.stderr.write("errscan：正在编译词表（首次运行或词表有改动时需要几秒，之后直接使用缓存）……\n")
+        sys.stderr.flush()
     lex = compile_lists([load_list(path, builtin=b) for path, b in sources])
     if cache_file is not None:
         _write_cache(cache_file, lex)
     return lex
+
+
+def _interactive() -> bool:
+    try:
+        return os.isatty(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _with_paths(lex: Lexicon, sources: list[tuple[Path, bool]]) -> Lexicon:

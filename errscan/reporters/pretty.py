@@ -10,18 +10,27 @@ from errscan.model import Finding, Report, Severity, category_zh, where_zh
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def _snippet(f: Finding):
+def _snippet(f: Finding, plain: bool = False):
+    """The finding's context with its text highlighted; without colour (a pipe, -o, NO_COLOR) in 【】."""
     from rich.text import Text
 
     at = f.context.find(f.text)
     snippet = Text()
+    marked = f"【{f.text}】" if plain else f.text
     if at == -1:  # context normalised away a tab or CR inside the match: show the match alone
-        snippet.append(f.text, style=f"reverse {STYLE[f.severity]}")
+        snippet.append(marked, style=f"reverse {STYLE[f.severity]}")
         return snippet
     snippet.append(f.context[:at])
-    snippet.append(f.text, style=f"reverse {STYLE[f.severity]}")
+    snippet.append(marked, style=f"reverse {STYLE[f.severity]}")
     snippet.append(f.context[at + len(f.text) :])
     return snippet
+
+
+def _said(f: Finding) -> str:
+    """The message, without the suggestion the line above already shows (“，建议改为“部署”” once is enough)."""
+    if not f.suggestions:
+        return f.message
+    return f.message.replace("，建议改为" + "或".join(f"“{s}”" for s in f.suggestions), "", 1)
 
 
 def render(report: Report, out: IO[str], color: bool | None = None) -> None:
@@ -29,7 +38,10 @@ def render(report: Report, out: IO[str], color: bool | None = None) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
+    # --color/--no-color win; otherwise NO_COLOR (no-color.org) and whether `out` is a terminal decide
+    console = Console(file=out, force_terminal=color, no_color=None if color is None else not color, highlight=False,
+                      soft_wrap=True)
+    plain = console.no_color or console.color_system is None
     for path, grouped in groupby(report.findings, key=lambda f: f.path):
         console.print(Text(path, style="bold underline"))
         group = list(grouped)
@@ -41,13 +53,13 @@ def render(report: Report, out: IO[str], color: bool | None = None) -> None:
             line.append(where + " " * max(1, width - cell_len(where) + 1), style="dim")
             line.append(f"{f.severity.zh} ", style=STYLE[f.severity])
             line.append(f"{category_zh(f.category)}  ")
-            line.append_text(_snippet(f))
+            line.append_text(_snippet(f, plain))
             if f.suggestions:
                 line.append("  → ", style="dim")
                 line.append(" / ".join(f.suggestions), style="green")
             line.append(f"  [{f.rule}]", style="dim")
             console.print(line)
-            console.print(Text("          " + f.message, style="dim"))
+            console.print(Text("          " + _said(f), style="dim"))
         console.print()
     for err in report.errors:
         console.print(Text.assemble(("无法检查 ", "bold red"), (err.path, "bold"), f"：{err.message}"))
@@ -65,7 +77,10 @@ def _table(report: Report):
     counts: dict[tuple[str, Severity], int] = {}
     for f in report.findings:
         counts[(f.category, f.severity)] = counts.get((f.category, f.severity), 0) + 1
-    categories = sorted({c for c, _ in counts}, key=lambda c: -max(s for cc, s in counts if cc == c))
+    def rank(c: str) -> tuple[int, int, str]:  # the gravest first, then the most frequent; the same every run
+        return (-max(s for cc, s in counts if cc == c), -sum(n for (cc, _), n in counts.items() if cc == c), c)
+
+    categories = sorted({c for c, _ in counts}, key=rank)
     for s in levels:
         total = sum(n for (_, sv), n in counts.items() if sv == s)
         table.add_column(s.zh, justify="right", style=STYLE[s], footer=str(total))
