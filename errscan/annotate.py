@@ -25,17 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from errscan.detectors.privacy import mask_text
-from errscan.model import Finding, category_zh
+from errscan.model import PART_ZH, Finding, category_zh
 from errscan.readers.docx import T, W, paragraph_text, walk
 from errscan.readers.text import ReadError
 
-__all__ = ["AUTHOR", "Outcome", "annotate", "annotate_checked", "annotated_path", "fix_docx", "write_new"]
+__all__ = ["AUTHOR", "Outcome", "annotate", "annotate_checked", "annotated_path", "fix_docx"]
 
 AUTHOR = "errscan"
 R, RPR, DEL_TEXT = W + "r", W + "rPr", W + "delText"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
-PART_ZH = {"header": "页眉", "footer": "页脚", "footnotes": "脚注", "endnotes": "尾注"}
+OTHER_PARTS = ("header", "footer", "footnotes", "endnotes")  # the parts the reader walks besides the body
 # containers in which a run may be wrapped in w:del / w:ins (a tracked change inside another one is not made)
 _REVISABLE = frozenset({W + "p", W + "hyperlink", W + "smartTag", W + "sdtContent", W + "customXml", W + "fldSimple"})
 
@@ -75,23 +75,6 @@ def annotate_checked(runner: object, checked: object, data: bytes, *, revisions:
                     sources=sources)
 
 
-def write_new(target: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a temporary file beside it, then renamed over it."""
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".errscan")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _first_clause(text: str) -> str:
     text = " ".join(text.split())
     for stop in "；;。":
@@ -117,11 +100,12 @@ def comment_text(f: Finding, sources: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _where(f: Finding) -> str:
+def _part(f: Finding) -> str:
+    """页眉, 页脚2, 脚注3: the part of the file a finding outside the body is in."""
     loc = dict(f.location)
-    part = PART_ZH.get(str(loc.get("part", "")), str(loc.get("part", "")))
-    number = loc.get(str(loc.get("part", ""))) or loc.get("note")
-    return f"{part}{'' if number in (None, 1) else number}"
+    part = str(loc.get("part", ""))
+    number = loc.get(part) or loc.get("note")
+    return PART_ZH.get(part, part) + ("" if number in (None, 1) else str(number))
 
 
 class _DocxEdit:
@@ -212,7 +196,7 @@ class _DocxEdit:
         for f in sorted(findings, key=lambda f: (-f.offset, f.length)):
             placed = self._paragraph(f)
             if placed is None:
-                if dict(f.location).get("part") in PART_ZH:
+                if dict(f.location).get("part") in OTHER_PARTS:
                     elsewhere.append(f)
                     if revisions and self._fix(f, tracked=True) is None:
                         out.revisions += 1  # the fix made in place; the comment at the start says so
@@ -250,7 +234,7 @@ class _DocxEdit:
             out.skipped += [(f, "页眉、页脚或注释中的问题无处加批注（正文没有文字），未加批注") for f in findings]
             return
         lines = ["以下问题在页眉、页脚或脚注中（Word 不能在这些位置加批注）："]
-        lines += [f"{_where(f)}“{f.text}”：{comment_text(f, sources)}" for f in findings]
+        lines += [f"{_part(f)}“{f.text}”：{comment_text(f, sources)}" for f in findings]
         self._comment(runs[0], runs[-1], "\n".join(lines))
         out.comments += len(findings)
 
@@ -258,7 +242,7 @@ class _DocxEdit:
         """A finding's safe fix made in whichever part it is in; None, or why not (Chinese)."""
         if f.fix is None or f.fix == f.text:
             return "没有唯一的安全改法"
-        placed = self._paragraph(f, ("document", *PART_ZH))
+        placed = self._paragraph(f, ("document", *OTHER_PARTS))
         runs = self._runs(*placed) if placed is not None else None
         if runs is None:
             return "在文件中找不到可修改的原文，未修改"

@@ -195,7 +195,8 @@ def check(
 
 def _annotate(runner, results) -> list:  # type: ignore[no-untyped-def]
     """`check --annotate`: each Word or Excel file's annotated copy written beside it; what could not be."""
-    from errscan.annotate import annotate_checked, annotated_path, write_new
+    from errscan.annotate import annotate_checked, annotated_path
+    from errscan.fix import write_atomic
     from errscan.inputs import read_path
     from errscan.model import InputError
     from errscan.readers.text import ReadError
@@ -208,7 +209,7 @@ def _annotate(runner, results) -> list:  # type: ignore[no-untyped-def]
         target = annotated_path(path)
         try:
             data, outcome = annotate_checked(runner, checked, read_path(path))
-            write_new(target, data)
+            write_atomic(target, data, None)
         except (ReadError, OSError) as exc:
             why = getattr(exc, "strerror", None) or exc
             errors.append(InputError(checked.path, f"无法写审校稿 {target.name}：{why}"))

@@ -183,23 +183,27 @@ def unified_diff(name: str, old: str, new: str) -> str:
     return "".join(lines)
 
 
-def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
-    """Replace the file's content by data, if it still holds `expected`; a symlink's target is written."""
+def write_atomic(path: Path, data: bytes, expected: bytes | None) -> None:
+    """Replace the file's content by data, if it still holds `expected`; a symlink's target is written.
+    `expected` None: a file written anew whatever is there (an annotated copy, 通知.审校.docx)."""
     target = path.resolve()
-    st = target.stat()
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".errscan-fix")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        try:
-            os.chown(tmp, st.st_uid, st.st_gid)
-        except OSError:
-            pass  # not ours to give away: the file keeps our ownership
-        if target.read_bytes() != expected:
-            raise OSError("文件在修改期间被其他程序改动，未写入")
+        if expected is None:
+            os.chmod(tmp, 0o666 & ~_umask())
+        else:
+            st = target.stat()
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except OSError:
+                pass  # not ours to give away: the file keeps our ownership
+            if target.read_bytes() != expected:
+                raise OSError("文件在修改期间被其他程序改动，未写入")
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -207,6 +211,12 @@ def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _describe(name: str, p: Plan, out: IO[str]) -> None:
