@@ -11,17 +11,17 @@ from typing import Annotated, Optional
 
 import typer
 
+from errscan import clihelp
 from errscan._version import __version__
 from errscan.model import FAIL_ON, SHOWN
 from errscan.reporters import FORMATS
 
-app = typer.Typer(
-    add_completion=False,
+app = clihelp.app(
     no_args_is_help=True,
     help="errscan：检查中文文稿中的严重错误、敏感词、错别字和过时表述。",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-lists_app = typer.Typer(help="查看和测试词表。", no_args_is_help=True)
+lists_app = clihelp.app(help="查看和测试词表。", no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
 
 EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 1, 2, 3
@@ -132,9 +132,11 @@ def main(
     pass
 
 
-@app.command()
+@app.command(cls=clihelp.ZhCommand)
 def check(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="文件、目录，或 - 表示标准输入；默认当前目录。")] = None,
+    paths: Annotated[
+        Optional[list[str]], typer.Argument(metavar="路径", help="文件、目录，或 - 表示标准输入；默认当前目录。")
+    ] = None,
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
     fmt: FormatOpt = Format.pretty,
@@ -295,7 +297,7 @@ def _settings_errors() -> Iterator[None]:
         raise _fail(f"词表有 {len(exc.errors)} 处错误，未执行检查") from None
 
 
-@app.command()
+@app.command(cls=clihelp.ZhCommand)
 def serve(
     host: Annotated[str, typer.Option(help="监听地址；默认只接受本机连接。")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口。")] = 8000,
@@ -348,9 +350,11 @@ def _port_free(host: str, port: int) -> None:
                         f"（可用 --port 换一个端口）") from None
 
 
-@app.command("config")
+@app.command("config", cls=clihelp.ZhCommand)
 def config_cmd(
-    path: Annotated[Optional[Path], typer.Argument(help="文件或目录（默认当前目录）：显示对它生效的配置。")] = None,
+    path: Annotated[
+        Optional[Path], typer.Argument(metavar="路径", help="文件或目录（默认当前目录）：显示对它生效的配置。")
+    ] = None,
     show: Annotated[bool, typer.Option("--show", help="显示合并后的配置（YAML，可复制到 .errscan.yaml）。")] = False,
     config_file: ConfigOpt = None,
 ) -> None:
@@ -366,9 +370,11 @@ def config_cmd(
         raise _fail("配置文件有误") from None
 
 
-@app.command()
+@app.command(cls=clihelp.ZhCommand)
 def fix(
-    paths: Annotated[list[str], typer.Argument(help="文件、目录，或 - 表示标准输入（结果写到标准输出）。")],
+    paths: Annotated[
+        list[str], typer.Argument(metavar="路径", help="文件、目录，或 - 表示标准输入（结果写到标准输出）。")
+    ],
     diff: Annotated[
         bool, typer.Option("--diff", help="只显示将作的修改（unified diff，其中的个人信息以掩码显示），不改动文件。")
     ] = False,
@@ -408,9 +414,9 @@ class Engine(str, Enum):
     dask = "dask"
 
 
-@app.command()
+@app.command(cls=clihelp.ZhCommand)
 def audit(
-    paths: Annotated[list[str], typer.Argument(help="要审计的目录或文件（也可以是 fsspec 网址）。")],
+    paths: Annotated[list[str], typer.Argument(metavar="路径", help="要审计的目录或文件（也可以是 fsspec 网址）。")],
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="并行进程数（默认：全部核心）。")] = None,
     out: Annotated[
         Path, typer.Option("--out", "-o", help="输出目录：findings.jsonl、summary.json、findings.csv、report.html。")
@@ -457,9 +463,9 @@ def audit(
         raise typer.Exit(code)
 
 
-@app.command()
+@app.command(cls=clihelp.ZhCommand)
 def crawl(
-    url: Annotated[str, typer.Argument(help="起始网址（http:// 或 https://）。")],
+    url: Annotated[str, typer.Argument(metavar="网址", help="起始网址（http:// 或 https://）。")],
     depth: Annotated[int, typer.Option("--depth", min=0, help="跟随链接的层数（0 表示只检查起始页）。")] = 2,
     max_pages: Annotated[
         int, typer.Option("--max-pages", min=1, help="最多请求的网址数（网页、附件和失效链接）。")
@@ -511,9 +517,9 @@ def crawl(
     _emit(report, fmt, color, None, report.failed)
 
 
-@app.command()
+@app.command(cls=clihelp.ZhCommand)
 def explain(
-    term: Annotated[str, typer.Argument(help="要解释的词语。")],
+    term: Annotated[str, typer.Argument(metavar="词语", help="要解释的词语。")],
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
     as_of: Annotated[
@@ -533,7 +539,7 @@ def explain(
     print(mask_text(explain_term(_lexicon(lists, no_builtin), term, as_of)))  # the term is echoed: masked
 
 
-@lists_app.command("show")
+@lists_app.command("show", cls=clihelp.ZhCommand)
 def lists_show(
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
@@ -549,7 +555,7 @@ def lists_show(
         lists_reporter.render_json(lex, sys.stdout)
 
 
-@lists_app.command("test")
+@lists_app.command("test", cls=clihelp.ZhCommand)
 def lists_test(lists: ListsOpt = None, no_builtin: NoBuiltinOpt = False, config_file: ConfigOpt = None) -> None:
     """用每个条目的正例和反例检验词表：反例必须报出该条目，正例不得报出。"""
     from errscan.run import test_examples
@@ -558,7 +564,8 @@ def lists_test(lists: ListsOpt = None, no_builtin: NoBuiltinOpt = False, config_
         failures, checked = test_examples(_runner(config_file, lists=lists, no_builtin=no_builtin))
     for failure in failures:
         print(failure)
-    print(f"{checked - len(failures)} passed, {len(failures)} failed")
+    verdict = "✗" if failures else "✓"
+    print(f"{verdict} 检验了 {checked} 个例句：{checked - len(failures)} 个通过，{len(failures)} 个未通过。")
     if failures:
         raise typer.Exit(EXIT_FINDINGS)
 

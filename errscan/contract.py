@@ -17,7 +17,8 @@ SEVERITIES = tuple(s.label for s in sorted(Severity, reverse=True))  # error, wa
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One field of a JSON object: its name, JSON type (string, integer, string[], object), what it means."""
+    """One field of a JSON object: its name, JSON type (string, integer, string[], object; string?: a string
+    or null), what it means."""
 
     name: str
     type: str
@@ -46,6 +47,10 @@ FINDING_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("context", "string", "上下文：问题文字前后的原文", "the surrounding text"),
     FieldSpec("location", "object", "在文档中的位置，如页、段、表格单元格；纯文本为空对象",
               "where in the document: page, paragraph, table cell …; {} for plain text"),
+    FieldSpec("fix", "string?", "可放心自动替换的改法（errscan fix 与网页“全部采纳”所用），"
+              "替换 offset 起 length 个码位；"
+              "没有则为 null", "the safe replacement `errscan fix` applies to the length code points at offset; "
+              "null when there is none"),
 )
 FINDING_KEYS = tuple(f.name for f in FINDING_FIELDS)
 
@@ -71,7 +76,8 @@ def finding_model() -> Any:
 
     from pydantic import Field, create_model
 
-    types: dict[str, Any] = {"string": str, "integer": int, "string[]": list[str], "object": dict[str, object]}
+    types: dict[str, Any] = {"string": str, "string?": str | None, "integer": int, "string[]": list[str],
+                             "object": dict[str, object]}
     fields: dict[str, Any] = {}
     for spec in FINDING_FIELDS:
         kind = Literal[spec.choices] if spec.choices else types[spec.type]  # type: ignore[valid-type]

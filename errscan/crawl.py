@@ -29,6 +29,7 @@ from errscan.fetch import (
     OffsiteRedirect,
     fetch,
     quote_url,
+    readable_url,
     to_document,
     visible_offset,
 )
@@ -460,9 +461,10 @@ def dead_link_finding(error: CrawlError) -> Finding:
     shown = link.text or link.href
     head = error.message if error.message.startswith("链接失效") else f"链接无法访问（{error.message}）"
     return Finding(
-        path=error.referrer, offset=link.offset, length=link.length, line=link.line, column=link.column, text=shown,
+        path=readable_url(error.referrer), offset=link.offset, length=link.length, line=link.line,
+        column=link.column, text=shown,
         suggestions=(), rule="link/broken", list_id="links", category="link", severity=Severity.ERROR,
-        message=f"{head}：{error.url}", context=shown, location=(("href", link.href),),
+        message=f"{head}：{readable_url(error.url)}", context=shown, location=(("href", link.href),),
     )
 
 
@@ -488,6 +490,7 @@ def run_crawl(
     config = runner.config_for(None)
 
     def on_page(url: str, doc: Document) -> None:
+        url = readable_url(url)  # the report names it as a person reads it: …/附件/名单.docx
         order.setdefault(url, len(order))
         results.append(runner.check(doc, url, None, config=config))
         documents.append((url, results[-1].metadata))
@@ -504,8 +507,8 @@ def run_crawl(
         if err.kind == "broken" and err.link is not None and err.referrer is not None:
             dead.append(dead_link_finding(err))
         else:
-            where = f"（链接来自 {err.referrer}）" if err.referrer else ""
-            errors.append(InputError(err.url, err.message + where))
+            where = f"（链接来自 {readable_url(err.referrer)}）" if err.referrer else ""
+            errors.append(InputError(readable_url(err.url), err.message + where))
     if not result.fetched and result.skipped_robots:
         errors.append(InputError(start_url, "robots.txt 不允许抓取此网址（可用 --no-robots 忽略）"))
     if dead:  # the dead links under the same config: filtered, shown and judged like any document's findings

@@ -8,6 +8,7 @@ HTTP status where there is one and a Chinese message for the clerk.
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.parse
 import zlib
@@ -245,6 +246,30 @@ def _opener(limit: int, follow: Callable[[str], bool] | None, watch: _Watch | No
             return super().redirect_request(req, fp, code, msg, headers, newurl)
 
     return urllib.request.build_opener(Redirects(), Plain(), Secure())
+
+
+def readable_url(url: str) -> str:
+    """The URL as a person reads it in a report: percent-escapes of non-ASCII text decoded (…/附件/名单.docx)
+    and an IDNA host in Unicode. Escapes of ASCII characters (%20, %2F, %3F) and of anything invisible or not
+    UTF-8 are kept, so it still names the same resource and pastes into a browser."""
+    def decode(m: re.Match[str]) -> str:
+        try:
+            text = bytes.fromhex(m.group().replace("%", "")).decode("utf-8")
+        except ValueError:
+            return m.group()
+        return text if text.isprintable() and not any(c.isspace() for c in text) else m.group()
+
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc
+    if "xn--" in host.lower():
+        try:
+            host = ".".join(p.encode("ascii").decode("idna") if p.lower().startswith("xn--") else p
+                            for p in host.split("."))
+        except UnicodeError:
+            host = parts.netloc
+    path = re.sub(r"(?:%[89A-Fa-f][0-9A-Fa-f])+", decode, parts.path)
+    query = re.sub(r"(?:%[89A-Fa-f][0-9A-Fa-f])+", decode, parts.query)
+    return urllib.parse.urlunsplit((parts.scheme, host, path, query, parts.fragment))
 
 
 def quote_url(url: str) -> str:

@@ -17,7 +17,7 @@ class Severity(IntEnum):
         try:
             return cls[name.strip().upper()]
         except KeyError:
-            raise ValueError(f"unknown severity {name!r} (error, warning, info)") from None
+            raise ValueError(f"未知的级别 {name!r}（可用：error、warning、info）") from None
 
     @property
     def label(self) -> str:
@@ -128,6 +128,7 @@ class Finding:
             "message": self.message,
             "context": self.context,
             "location": dict(self.location),
+            "fix": self.fix,
         }
 
     def fingerprint(self) -> str:

@@ -289,7 +289,8 @@ def test_examples(runner: Runner) -> tuple[list[str], int]:
             checked += 1
             rules = [f.rule for f in runner.check(Document(text), "<例句>", config=config).findings]
             if want and entry.rule not in rules:
-                failures.append(f"{entry.rule}（第 {entry.line} 行）：反例未报出：{text!r} → {rules}")
+                said = "、".join(rules) if rules else "无"
+                failures.append(f"{entry.rule}（第 {entry.line} 行）：反例未报出：“{text}”（报出的是：{said}）")
             elif not want and entry.rule in rules:
-                failures.append(f"{entry.rule}（第 {entry.line} 行）：正例被误报：{text!r}")
+                failures.append(f"{entry.rule}（第 {entry.line} 行）：正例被误报：“{text}”")
     return failures, checked

@@ -31,7 +31,7 @@ from base64 import b64encode
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Literal, Optional, TypeVar
+from typing import Annotated, Any, Literal, Optional, TypeVar
 
 from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exception_handlers import http_exception_handler
@@ -326,6 +326,38 @@ def _scrub(text: str) -> str:
     return _DIGITS.sub(lambda m: m[0][:3] + "*" * (len(m[0]) - 7) + m[0][-4:], mask_text(text))
 
 
+# pydantic's error types, said in Chinese; {…} are the error's ctx fields. The field names stay in `loc`.
+MSG_ZH = {
+    "missing": "缺少此项", "extra_forbidden": "未知的字段", "json_invalid": "JSON 格式错误",
+    "string_type": "应为字符串", "string_unicode": "应为字符串", "int_type": "应为整数", "int_parsing": "应为整数",
+    "int_from_float": "应为整数", "float_type": "应为数字", "float_parsing": "应为数字",
+    "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false", "list_type": "应为列表",
+    "dict_type": "应为 JSON 对象", "model_type": "应为 JSON 对象", "model_attributes_type": "应为 JSON 对象",
+    "literal_error": "应为以下之一：{expected}", "enum": "应为以下之一：{expected}",
+    "greater_than": "应大于 {gt}", "greater_than_equal": "应不小于 {ge}", "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}", "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符", "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "date_from_datetime_parsing": "应为日期，如 2025-03-10", "date_parsing": "应为日期，如 2025-03-10",
+    "date_type": "应为日期，如 2025-03-10",
+}
+
+
+def _msg_zh(error: dict[str, Any]) -> str:
+    """One validation error's message in Chinese (a ValueError of ours is Chinese already)."""
+    kind, ctx = str(error.get("type", "")), error.get("ctx") or {}
+    if kind == "value_error":
+        return str(ctx.get("error", error.get("msg", ""))).removeprefix("Value error, ")
+    template = MSG_ZH.get(kind)
+    if template is None:
+        return str(error.get("msg", ""))
+    fields = {k: str(v).replace(" or ", "、").replace("', '", "'、'") for k, v in ctx.items()}
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError):
+        return template.split("：")[0]
+
+
 def _invalid(loc: tuple[str, ...], msg: str) -> HTTPException:
     """A 422; the message may name what the request gave (a list id), never a number in it in full."""
     return HTTPException(422, [{"loc": list(loc), "msg": _scrub(msg), "type": "value_error"}])
@@ -601,7 +633,7 @@ class Service:
     async def invalid_request(self, request: Request, exc: RequestValidationError) -> JSONResponse:
         """422 with where and what only: pydantic's `input` would echo the text back."""
         errors = [{"loc": [_scrub(x) if isinstance(x, str) else x for x in e.get("loc", ())],  # a JSON key too
-                   "msg": _scrub(str(e.get("msg", ""))), "type": e.get("type", "")} for e in exc.errors()]
+                   "msg": _scrub(_msg_zh(e)), "type": e.get("type", "")} for e in exc.errors()]
         return JSONResponse({"detail": errors, "message": "请求格式不正确，未检查"}, status_code=422)
 
     async def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:

@@ -21,8 +21,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / PACKAGE
 # "lexicon" covers errscan.lexicon and everything under it; the most specific name wins. A name whose
 # module does not exist (yet) is fine; a module that no name covers fails the test: place it here.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # 0: plain values, the JSON contract, the version, a deadline, a folder of published bytes
-    ("_version", "model", "posmap", "contract", "deadline", "snapshots"),
+    # 0: plain values, the JSON contract, the version, a deadline, a folder of published bytes, text widths
+    ("_version", "model", "posmap", "contract", "deadline", "snapshots", "textwidth"),
     # 1: the parts of a scan, and packaged data
     (
         "normalize", "docdate", "history", "posts", "fallen", "quoted",
@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 4: the commands
     ("annotate", "fix", "fetch", "crawl", "inputs", "explain", "reporters", "audit", "server", "serve_protocol"),
     # 5: the command line, and the package's top level, which re-exports and may import anything
-    ("cli", "__main__", "__init__"),
+    ("cli", "clihelp", "__main__", "__init__"),
 )
 
 

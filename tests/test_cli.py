@@ -46,8 +46,9 @@ def test_json_contract_and_exit_1(tmp_path: Path, draft: Path) -> None:
     ]
     assert set(doc["findings"][0]) == {
         "path", "line", "column", "offset", "length", "text", "suggestions", "rule", "list", "category",
-        "severity", "message", "context", "location",
+        "severity", "message", "context", "location", "fix",
     }
+    assert [f["fix"] for f in doc["findings"]] == ["部署", "再接再厉", "中华人民共和国"]
     assert doc["documents"] == {"draft.txt": {"kind": "text", "encoding": "utf-8"}}
     assert doc["summary"]["by_severity"] == {"error": 1, "warning": 2, "info": 0}
     assert doc["summary"]["files"] == 1 and doc["summary"]["errors"] == []
@@ -114,7 +115,7 @@ def test_bad_list_exit_2_names_file_and_line(tmp_path: Path, draft: Path) -> Non
     bad.write_text("id: b\ncategory: typo\nentries:\n  - [ok, 好]\n  - match: ''\n", encoding="utf-8")
     out = run("check", "--list", str(bad), str(draft), cwd=tmp_path)
     assert out.returncode == 2
-    assert f"{bad}:5: empty match" in out.stderr
+    assert f"{bad}:5: match 为空" in out.stderr
 
 
 def test_unreadable_input_is_never_clean(tmp_path: Path, draft: Path) -> None:
@@ -203,8 +204,8 @@ def test_lists_test_catches_a_wrong_example(tmp_path: Path) -> None:
     )
     out = run("lists", "test", "--no-builtin", "--list", str(bad), cwd=tmp_path)
     assert out.returncode == 1
-    assert "b/既使（第 4 行）：正例被误报：'既使失败也不怕'" in out.stdout
-    assert "1 passed, 1 failed" in out.stdout
+    assert "b/既使（第 4 行）：正例被误报：“既使失败也不怕”" in out.stdout
+    assert out.stdout.splitlines()[-1] == "✗ 检验了 2 个例句：1 个通过，1 个未通过。"
 
 
 def test_installed_package_runs_from_elsewhere(tmp_path: Path) -> None:

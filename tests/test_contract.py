@@ -33,7 +33,7 @@ def test_declaration_is_the_to_dict_keys(findings: list) -> None:
     for f in findings:
         assert tuple(f.to_dict()) == FINDING_KEYS
     assert all(spec.zh and spec.en for spec in FINDING_FIELDS)
-    assert {spec.type for spec in FINDING_FIELDS} <= {"string", "integer", "string[]", "object"}
+    assert {spec.type for spec in FINDING_FIELDS} <= {"string", "string?", "integer", "string[]", "object"}
 
 
 def test_model_fields_in_order(findings: list) -> None:

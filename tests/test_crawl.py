@@ -323,13 +323,14 @@ def test_findings_located_in_pages_and_attachments(full, site) -> None:
     p2 = site["files"][P2].decode("utf-8")
     slip = found[(base + P2, "core/再接再励")]  # reached through the redirect: reported at its final URL
     assert (slip.line, slip.column) == line_col(p2, "再接再励")
-    docx_slip = found[(base + DOCX, "core/再接再励")]
+    assert DOCX == "/files/%E9%80%9A%E7%9F%A5.docx" and (base + DOCX, "core/再接再励") not in found
+    docx_slip = found[(base + "/files/通知.docx", "core/再接再励")]  # named as a person reads it
     assert (docx_slip.line, docx_slip.column, dict(docx_slip.location)) == (2, 5, {"paragraph": 2})
     xlsx_slip = found[(base + "/files/table.xlsx", "core/中华人民共合国")]
     assert dict(xlsx_slip.location) == {"sheet": "统计", "cell": "B3"}
     docs = dict(full["outcome"].documents)
     assert docs[base + GBK]["encoding"] == "gb18030"  # from the Content-Type header
-    assert docs[base + DOCX]["kind"] == "docx"
+    assert docs[base + "/files/通知.docx"]["kind"] == "docx"
     assert "国务院" in docs[base + P3].get("title", "") or docs[base + P3]["kind"] == "html"
     # the page order of the crawl, each page's findings by position, its dead links among them
     paths = [f.path for f in full["outcome"].findings]

@@ -54,7 +54,7 @@ def test_finding_fields(core: Scanner) -> None:
         "path": "a.txt", "line": 2, "column": 4, "offset": 7, "length": 4, "text": "再接再励",
         "suggestions": ["再接再厉"], "rule": "core/再接再励", "list": "core", "category": "typo",
         "severity": "warning", "message": "错别字：“再接再励”，建议改为“再接再厉”。“厉”同“砺”。",
-        "context": "我们要再接再励，继续。", "location": {},
+        "context": "我们要再接再励，继续。", "location": {}, "fix": "再接再厉",
     }
     assert f.fingerprint() == core.scan_text("插入一行\n一二三\n我们要再接再励，继续。", path="a.txt")[0].fingerprint()
 

@@ -29,17 +29,18 @@ def errors_of(path: Path, builtin: bool = False) -> list[str]:
 @pytest.mark.parametrize(
     ("body", "line", "text"),
     [
-        (HEADER + "  - [再接再励, 再接再厉]\n  - match: ''\n", 6, "empty match"),
-        (HEADER + "  - [布署, 部署]\n  - [布署, 部署]\n", 6, "already listed at line 5"),
-        (HEADER + "  - match: 布署\n    sugest: 部署\n", 5, "unknown key 'sugest'"),
-        (HEADER + "  - [部署, 部署]\n", 5, "equals its own suggestion"),
-        (HEADER + "  - match: 既使\n    unless: [即使]\n", 5, "must be longer than and contain"),
-        (HEADER + "  - match: 截止\n    followed_by: '(\\d'\n", 5, "bad regular expression"),
-        (HEADER + "  - match: 国土资源部\n    since: 2018年\n", 5, "`since` takes a date"),
-        (HEADER + "  - match: a\n    severity: fatal\n", 5, "unknown severity"),
-        (HEADER + "  - match: a\n    boundary: token\n", 5, "unknown boundary"),
-        (HEADER + "  - [a, b\n", 6, "YAML error"),
-        ("id: t\ncategory: typo\ncolour: red\nentries: []\n", 3, "unknown key 'colour' in list header"),
+        (HEADER + "  - [再接再励, 再接再厉]\n  - match: ''\n", 6, "match 为空"),
+        (HEADER + "  - [布署, 部署]\n  - [布署, 部署]\n", 6, "'布署' 已在第 5 行列出"),
+        (HEADER + "  - match: 布署\n    sugest: 部署\n", 5, "条目中有未知的键 'sugest'（可用：autofix、boundary、"),
+        (HEADER + "  - [部署, 部署]\n", 5, "match '部署' 与它的建议相同"),
+        (HEADER + "  - match: 既使\n    unless: [即使]\n", 5, "`unless` 的上下文 '即使' 必须包含 '既使' 且比它长"),
+        (HEADER + "  - match: 截止\n    followed_by: '(\\d'\n", 5, "`followed_by`：正则表达式有误"),
+        (HEADER + "  - match: 国土资源部\n    since: 2018年\n", 5,
+         "`since` 应是日期 YYYY-MM 或 YYYY-MM-DD，不是 '2018年'"),
+        (HEADER + "  - match: a\n    severity: fatal\n", 5, "未知的级别 'fatal'（可用：error、warning、info）"),
+        (HEADER + "  - match: a\n    boundary: token\n", 5, "未知的 boundary 'token'（可用：default、word、any）"),
+        (HEADER + "  - [a, b\n", 6, "YAML 格式错误："),
+        ("id: t\ncategory: typo\ncolour: red\nentries: []\n", 3, "表头中有未知的键 'colour'"),
     ],
 )
 def test_validation_names_file_and_line(tmp_path: Path, body: str, line: int, text: str) -> None:
@@ -61,11 +62,28 @@ def test_quick_tsv_and_txt_lists(tmp_path: Path) -> None:
     txt = write(tmp_path, "某某违规词\n", "words.txt")
     scanner = Scanner([tsv, txt], builtin=False)
     found = [(f.rule, f.suggestions, f.category) for f in scanner.scan_text("做好布署，再接再励，某某违规词")]
-    assert found == [
-        ("office/布署", ("部署",), "custom"),
-        ("office/再接再励", ("再接再厉", "再接再砺"), "custom"),
-        ("words/某某违规词", (), "custom"),
+    assert found == [  # the category of a quick list is its file's name
+        ("office/布署", ("部署",), "office"),
+        ("office/再接再励", ("再接再厉", "再接再砺"), "office"),
+        ("words/某某违规词", (), "words"),
     ]
+
+
+def test_quick_list_category_and_severity_lines(tmp_path: Path) -> None:
+    named = write(tmp_path, "某某违规词\n", "本单位禁用词.txt")
+    said = write(tmp_path, "# 本单位的词表\n# 类别：领导姓名\n# 级别：错误\n张三丰\t张三\n# category: x\n", "a.tsv")
+    builtin = write(tmp_path, "# category: 错别字\n# severity: info\n布署\t部署\n", "b.txt")
+    scanner = Scanner([named, said, builtin], builtin=False)
+    found = [(f.rule, f.category, f.severity.label)
+             for f in scanner.scan_text("某某违规词，张三丰，布署")]
+    assert found == [  # a category line after the first entry is a comment like any other
+        ("本单位禁用词/某某违规词", "本单位禁用词", "warning"), ("a/张三丰", "领导姓名", "error"),
+        ("b/布署", "typo", "info"),  # a built-in category named in Chinese is that category
+    ]
+    bad = write(tmp_path, "# 级别：严重\n布署\n", "c.txt")
+    with pytest.raises(ListLoadError) as info:
+        load_list(bad)
+    assert [str(e) for e in info.value.errors] == [f"{bad}:1: 未知的级别 '严重'（可用：error、warning、info）"]
 
 
 def test_conflicting_builtin_entries_fail(tmp_path: Path) -> None:
@@ -73,8 +91,8 @@ def test_conflicting_builtin_entries_fail(tmp_path: Path) -> None:
     b = load_list(write(tmp_path, HEADER.replace("id: t", "id: b") + "  - [布署, 布置]\n", "b.yaml"), builtin=True)
     with pytest.raises(ListLoadError) as info:
         compile_lists([a, b])
-    expected = f"{tmp_path / 'b.yaml'}:5: '布署' conflicts with {tmp_path / 'a.yaml'}:5"
-    assert str(info.value.errors[0]).startswith(expected)
+    expected = f"{tmp_path / 'b.yaml'}:5: '布署' 与 {tmp_path / 'a.yaml'}:5 冲突（那里建议 部署）"
+    assert str(info.value.errors[0]) == expected
 
 
 def test_user_list_overrides_builtin(tmp_path: Path) -> None:

@@ -423,3 +423,35 @@ def test_the_terminal_report_points_into_sheets_and_pages(tmp_path: Path) -> Non
     lines = got.stdout.splitlines()
     assert any(line.startswith("  工作表“说明”B7 警告 错别字") for line in lines), got.stdout
     assert any(line.startswith("  2:1      警告 错别字") for line in lines), got.stdout  # a text file: 行:列
+
+
+def test_pretty_wraps_on_a_terminal_where_a_reader_expects(tmp_path: Path, core_scanner: Scanner,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 60 columns: no line wider, further lines indented by ten, the marked term and the rule never cut; a
+    pipe gets one line per finding (for grep)."""
+    import re
+
+    from errscan.reporters import pretty
+    from errscan.textwidth import width_of
+
+    text = "为贯彻落实中华人民共合国安全生产法，进一步压实责任，各单位要再接再励，把安全放在首位，确保万无一失。"
+    rep = build(tmp_path, core_scanner, {"a.txt": text.encode()})
+    monkeypatch.setenv("COLUMNS", "60")
+    out = io.StringIO()
+    pretty.render(rep, out, color=True)
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.getvalue().splitlines()]
+    body = lines[1:lines.index("")]
+    assert max(width_of(line) for line in body) <= 60
+    assert len(body) > 2 * len(rep.findings)  # it did wrap
+    starts = [i for i, line in enumerate(body) if re.match(r"  \d+:\d+ ", line)]
+    assert len(starts) == len(rep.findings)
+    assert all(line.startswith(" " * 10) for i, line in enumerate(body) if i not in starts)
+    flat = "".join(line.strip() for line in body)
+    for f in rep.findings:
+        assert any(f.text in line for line in body)  # the wrong text on one line
+        assert any(f"[{f.rule}]" in line for line in body)
+        assert f.context.replace(" ", "") in flat.replace(" ", "")
+    piped = io.StringIO()
+    pretty.render(rep, piped, color=False)
+    assert [line for line in piped.getvalue().splitlines() if re.match(r"  \d+:\d+ ", line)] == [
+        line for line in piped.getvalue().splitlines() if "[core/" in line]

@@ -156,6 +156,7 @@ def test_check_text_contract_and_verdict(port: int) -> None:
         "path": "通知.txt", "line": 1, "column": 4, "offset": 3, "length": 4, "text": "再接再励",
         "suggestions": ["再接再厉"], "rule": "core/再接再励", "list": "core", "category": "typo",
         "severity": "warning", "message": first["message"], "context": first["context"], "location": {},
+        "fix": "再接再厉",
     }
     assert "再接再厉" in first["message"]
     assert doc["summary"]["by_severity"] == {"error": 1, "warning": 1, "info": 1}
@@ -293,23 +294,26 @@ def test_unreadable_upload_is_422_in_chinese(port: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "where"),
+    ("body", "where", "msg"),
     [
-        (b'{"text": "abc"', ["body", 14]),  # malformed JSON
-        (b'["text"]', ["body"]),
-        (json.dumps({"txt": "再接再励"}).encode(), ["body", "txt"]),  # unknown field
-        (json.dumps({"text": "a", "html": "b"}).encode(), ["body"]),  # both
-        (json.dumps({}).encode(), ["body"]),  # neither
-        (json.dumps({"text": 5}).encode(), ["body", "text"]),
-        (json.dumps({"text": "a", "fail_on": "sometimes"}).encode(), ["body", "fail_on"]),
-        (json.dumps({"text": "a", "lists": "core"}).encode(), ["body", "lists"]),
+        (b'{"text": "abc"', ["body", 14], "JSON 格式错误"),  # malformed JSON
+        (b'["text"]', ["body"], "应为 JSON 对象"),
+        (json.dumps({"txt": "再接再励"}).encode(), ["body", "txt"], "未知的字段"),  # unknown field
+        (json.dumps({"text": "a", "html": "b"}).encode(), ["body"], "text 与 html 须给出且只给出其中一个"),  # both
+        (json.dumps({}).encode(), ["body"], "text 与 html 须给出且只给出其中一个"),  # neither
+        (json.dumps({"text": 5}).encode(), ["body", "text"], "应为字符串"),
+        (json.dumps({"text": "a", "fail_on": "sometimes"}).encode(), ["body", "fail_on"],
+         "应为以下之一：'error'、'warning'、'info'、'never'"),
+        (json.dumps({"text": "a", "lists": "core"}).encode(), ["body", "lists"], "应为列表"),
     ],
 )
-def test_bad_requests_are_422_with_details(port: int, body: bytes, where: list[object]) -> None:
+def test_bad_requests_are_422_with_details(port: int, body: bytes, where: list[object], msg: str) -> None:
+    """Where (the field names as sent) and what, in Chinese."""
     a = call(port, "POST", "/v1/check", body, {"Content-Type": "application/json"})
     assert a.status == 422
     assert a.json["message"] == "请求格式不正确，未检查"
     assert a.json["detail"][0]["loc"] == where
+    assert a.json["detail"][0]["msg"] == msg
     assert all(set(d) == {"loc", "msg", "type"} for d in a.json["detail"])  # the input is never echoed
 
 

@@ -20,7 +20,7 @@ from errscan.lexicon.load import builtin_dir, list_files, load_list
 from errscan.lexicon.schema import Entry, ListError, ListInfo, ListLoadError, WordList
 from errscan.normalize import fold
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 KEEP = 8  # compiled lexicons kept in the cache (one per combination of lists in use)
 
 
@@ -78,7 +78,7 @@ def _sources(user_lists: list[Path], builtin: bool) -> list[tuple[Path, bool]]:
     sources = [(p, True) for p in list_files(builtin_dir())] if builtin else []
     for path in user_lists:
         if not path.exists():
-            raise ListLoadError([ListError(str(path), 0, "list file or directory does not exist")])
+            raise ListLoadError([ListError(str(path), 0, "词表文件或目录不存在")])
         sources += [(p, False) for p in list_files(path)]
     return sources
 
@@ -151,8 +151,8 @@ def compile_lists(lists: list[WordList]) -> Lexicon:
                     if set(prev.suggest) != set(entry.suggest):
                         errors.append(ListError(
                             wl.info.path, entry.line,
-                            f"{entry.match!r} conflicts with {prev_info.path}:{prev.line} "
-                            f"(suggests {'/'.join(prev.suggest) or 'nothing'})",
+                            f"{entry.match!r} 与 {prev_info.path}:{prev.line} 冲突"
+                            f"（那里建议 {'/'.join(prev.suggest) or '无'}）",
                         ))
                     continue  # an identical duplicate: the first stands (the list lint reports it)
                 if not wl.info.builtin and prev_info.builtin:
@@ -207,7 +207,7 @@ def _generated(
                 continue
             if origin[c.name].builtin and wl.info.builtin:
                 errors.append(ListError(
-                    wl.info.path, c.line, f"canonical name {c.name!r} is flagged by {origin[c.name].path}:{prev.line}"
+                    wl.info.path, c.line, f"规范名称 {c.name!r} 被 {origin[c.name].path}:{prev.line} 报为错误"
                 ))
             elif origin[c.name].builtin:
                 del chosen[c.name]

@@ -21,7 +21,9 @@ correct names instead (``- 中华人民共和国`` or ``{name: …, exclude: [�
 when the lists are compiled (lexicon/generate.py).
 
 A quick list is one entry a line: ``wrong<TAB>suggestion[<TAB>note]`` or just ``wrong``;
-several suggestions are separated by ``|``; lines starting with ``#`` are comments.
+several suggestions are separated by ``|``; lines starting with ``#`` are comments. Comment lines before the
+first entry may name the category and the severity (``# 类别：本单位禁用词``, ``# 级别：错误``); the
+category is otherwise the file's name, which is how a report names it.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from errscan.lexicon.schema import (
     ListLoadError,
     WordList,
 )
-from errscan.model import Severity
+from errscan.model import CATEGORY_ZH, Severity
 
 DATE = re.compile(r"\d{4}-\d{2}(-\d{2})?")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -62,11 +64,11 @@ def load_list(path: Path, *, builtin: bool = False) -> WordList:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ListLoadError([ListError(str(path), 0, f"cannot read list: {exc.strerror}")]) from None
+        raise ListLoadError([ListError(str(path), 0, f"无法读取词表：{exc.strerror}")]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ListLoadError([ListError(str(path), 0, f"list is not UTF-8 ({exc.reason})")]) from None
+        raise ListLoadError([ListError(str(path), 0, f"词表不是 UTF-8 编码（{exc.reason}）")]) from None
     if path.suffix.lower() in YAML_SUFFIXES:
         return _load_yaml(path, text, builtin)
     return _load_quick(path, text, builtin)
@@ -88,10 +90,37 @@ class _Invalid(Exception):
     """An entry's first problem: the entry is left out and the message reported at its line."""
 
 
+QUICK_HEADER = re.compile(r"#\s*(category|类别|severity|级别)\s*[:：]\s*(\S.*?)\s*$", re.I)
+SEVERITY_WORDS = {s.zh: s.label for s in Severity}
+
+
+def _quick_header(where: str, text: str) -> tuple[str, Severity, list[ListError]]:
+    """A TXT/TSV list's category and severity: from comment lines before its first entry (`# 类别：本单位禁用词`,
+    `# 级别：错误`, or category/severity in English); the category defaults to the file's name. A built-in
+    category named in Chinese (错别字) is that category."""
+    category, severity, errors = Path(where).stem, Severity.WARNING, []
+    by_zh = {zh: key for key, zh in CATEGORY_ZH.items()}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        m = QUICK_HEADER.match(line.strip())
+        if not m:
+            continue
+        key, value = m.group(1).lower(), m.group(2)
+        if key in ("category", "类别"):
+            category = by_zh.get(value, value)
+        else:
+            try:
+                severity = Severity.parse(SEVERITY_WORDS.get(value, value))
+            except ValueError as exc:
+                errors.append(ListError(where, lineno, str(exc)))
+    return category, severity, errors
+
+
 def _load_quick(path: Path, text: str, builtin: bool) -> WordList:
-    errors: list[ListError] = []
     entries: list[Entry] = []
-    defaults = _Defaults(path.stem, "custom", Severity.WARNING, "default")
+    category, severity, errors = _quick_header(str(path), text)
+    defaults = _Defaults(path.stem, category, severity, "default")
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -107,7 +136,7 @@ def _load_quick(path: Path, text: str, builtin: bool) -> WordList:
     errors += _duplicates(str(path), entries)
     if errors:
         raise ListLoadError(errors)
-    info = ListInfo(defaults.list_id, "custom", Severity.WARNING, "", str(path), "", str(path), builtin, len(entries))
+    info = ListInfo(defaults.list_id, category, severity, "", str(path), "", str(path), builtin, len(entries))
     return WordList(info, entries)
 
 
@@ -120,7 +149,7 @@ def _load_yaml(path: Path, text: str, builtin: bool) -> WordList:
     entries_node = next(v for k, v in root.value if k.value == "entries")
     raw_entries = data["entries"] or []
     if not isinstance(raw_entries, list):
-        raise ListLoadError([ListError(where, key_lines["entries"], "`entries` must be a sequence")])
+        raise ListLoadError([ListError(where, key_lines["entries"], "`entries` 必须是列表")])
     spec = None
     if "generate" in data:
         spec, errs = _spec(where, key_lines["generate"], data["generate"])
@@ -158,9 +187,9 @@ def _parse_yaml(where: str, text: str) -> tuple[Any, dict[Any, Any]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
-        raise ListLoadError([ListError(where, line, f"YAML error: {getattr(exc, 'problem', exc)}")]) from None
+        raise ListLoadError([ListError(where, line, f"YAML 格式错误：{getattr(exc, 'problem', exc)}")]) from None
     if not isinstance(data, dict):
-        raise ListLoadError([ListError(where, 1, "a list file must be a mapping with a header and `entries`")])
+        raise ListLoadError([ListError(where, 1, "词表文件应是一个映射：表头各项加 `entries`")])
     return root, data
 
 
@@ -169,10 +198,10 @@ def _check_header_keys(where: str, data: dict[Any, Any], key_lines: dict[Any, in
     errors: list[ListError] = []
     for key in data:
         if key not in LIST_KEYS:
-            errors.append(ListError(where, key_lines.get(key, 1), f"unknown key {key!r} in list header"))
+            errors.append(ListError(where, key_lines.get(key, 1), f"表头中有未知的键 {key!r}"))
     for key in ("id", "category", "entries"):
         if key not in data:
-            errors.append(ListError(where, 1, f"missing header key {key!r}"))
+            errors.append(ListError(where, 1, f"表头缺少 {key!r}"))
     if errors:
         raise ListLoadError(errors)
 
@@ -184,7 +213,8 @@ def _header(
     errors: list[ListError] = []
     category = str(data["category"])
     if builtin and category not in CATEGORIES:
-        errors.append(ListError(where, key_lines["category"], f"unknown category {category!r}"))
+        message = f"未知的类别 {category!r}（可用：{'、'.join(CATEGORIES)}）"
+        errors.append(ListError(where, key_lines["category"], message))
     try:
         severity = Severity.parse(str(data.get("severity", "warning")))
     except ValueError as exc:
@@ -192,14 +222,15 @@ def _header(
         severity = Severity.WARNING
     boundary = str(data.get("boundary", "default"))
     if boundary not in BOUNDARIES:
-        errors.append(ListError(where, key_lines.get("boundary", 1), f"unknown boundary {boundary!r}"))
+        message = f"未知的 boundary {boundary!r}（可用：default、word、any）"
+        errors.append(ListError(where, key_lines.get("boundary", 1), message))
     autofix = data.get("autofix", True)
     if not isinstance(autofix, bool):
-        errors.append(ListError(where, key_lines["autofix"], "`autofix` takes true or false"))
+        errors.append(ListError(where, key_lines["autofix"], "`autofix` 只能是 true 或 false"))
     since = data.get("since", "")
     since = since.isoformat() if isinstance(since, datetime.date) else str(since)
     if since and not DATE.fullmatch(since):
-        message = f"`since` takes a date YYYY-MM or YYYY-MM-DD, not {since!r}"
+        message = f"`since` 应是日期 YYYY-MM 或 YYYY-MM-DD，不是 {since!r}"
         errors.append(ListError(where, key_lines["since"], message))
     return _Defaults(str(data["id"]), category, severity, boundary, since, autofix), errors
 
@@ -234,17 +265,17 @@ def _spec(where: str, lineno: int, raw: object) -> tuple[GenerateSpec | None, li
         raw = {}
     if not isinstance(raw, dict) or set(raw) - GENERATE_KEYS:
         keys = ", ".join(sorted(GENERATE_KEYS))
-        return None, [ListError(where, lineno, f"`generate` takes a mapping with keys {keys}")]
+        return None, [ListError(where, lineno, f"`generate` 应是映射，键可用 {keys}")]
     default = GenerateSpec()
     subs = _strings(raw.get("substitute", list(default.substitute)))
     if subs is None or set(subs) - set(SUBSTITUTIONS):
-        return None, [ListError(where, lineno, f"`substitute` takes a list of {', '.join(SUBSTITUTIONS)}")]
+        return None, [ListError(where, lineno, f"`substitute` 应是列表，取值可用 {'、'.join(SUBSTITUTIONS)}")]
     flags = {k: raw.get(k, getattr(default, k)) for k in ("omit", "transpose")}
     sizes = {k: raw.get(k, getattr(default, k)) for k in ("min_length", "omit_min_length")}
     if not all(isinstance(v, bool) for v in flags.values()):
-        return None, [ListError(where, lineno, "`omit` and `transpose` take true or false")]
+        return None, [ListError(where, lineno, "`omit` 和 `transpose` 只能是 true 或 false")]
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in sizes.values()):
-        return None, [ListError(where, lineno, "`min_length` and `omit_min_length` take a number of characters ≥ 2")]
+        return None, [ListError(where, lineno, "`min_length` 和 `omit_min_length` 应是不小于 2 的字数")]
     return GenerateSpec(substitute=subs, **flags, **sizes), []
 
 
@@ -255,22 +286,22 @@ def _make_canonical(where: str, lineno: int, raw: object) -> tuple[Canonical | N
     if isinstance(raw, str):
         raw = {"name": raw}
     if not isinstance(raw, dict):
-        return err("a canonical entry is a name, or a mapping with `name` and `exclude`")
+        return err("规范名称条目应是一个名称，或含 `name`、`exclude` 的映射")
     unknown = sorted(set(raw) - CANONICAL_KEYS)
     if unknown:
-        return err(f"unknown key {unknown[0]!r} in canonical entry ({', '.join(sorted(CANONICAL_KEYS))})")
+        return err(f"规范名称条目中有未知的键 {unknown[0]!r}（可用：{'、'.join(sorted(CANONICAL_KEYS))}）")
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip() or name != name.strip():
-        return err("a canonical entry needs a `name` without surrounding spaces")
+        return err("规范名称条目需要 `name`，且前后不能有空格")
     exclude = _strings(raw.get("exclude"))
     if exclude is None:
-        return err("`exclude` must be a string or a list of strings")
+        return err("`exclude` 应是字符串或字符串列表")
     note = raw.get("note") or ""
     if not isinstance(note, str):
-        return err("`note` must be a string")
+        return err("`note` 应是字符串")
     bnd = raw.get("boundary", "")
     if bnd and bnd not in BOUNDARIES:
-        return err(f"unknown boundary {bnd!r} (default, word, any)")
+        return err(f"未知的 boundary {bnd!r}（可用：default、word、any）")
     spec = None
     if "generate" in raw:
         spec, errs = _spec(where, lineno, raw["generate"])
@@ -311,26 +342,26 @@ def _entry(lineno: int, raw: object, defaults: _Defaults) -> Entry:
     fields = _entry_fields(raw)
     match = fields.get("match")
     if not isinstance(match, str) or not match.strip():
-        raise _Invalid("empty match")
+        raise _Invalid("match 为空")
     if match != match.strip():
-        raise _Invalid(f"match {match!r} has leading or trailing spaces")
+        raise _Invalid(f"match {match!r} 前后有空格")
     suggest, unless = _suggest_unless(fields, match)
     note = fields.get("note") or ""
     if not isinstance(note, str):
-        raise _Invalid("`note` must be a string")
+        raise _Invalid("`note` 应是字符串")
     try:
         severity = Severity.parse(fields["severity"]) if "severity" in fields else defaults.severity
     except (ValueError, AttributeError):
-        raise _Invalid(f"unknown severity {fields.get('severity')!r}") from None
+        raise _Invalid(f"未知的级别 {fields.get('severity')!r}（可用：error、warning、info）") from None
     boundary = fields.get("boundary", defaults.boundary)
     if boundary not in BOUNDARIES:
-        raise _Invalid(f"unknown boundary {boundary!r} (default, word, any)")
+        raise _Invalid(f"未知的 boundary {boundary!r}（可用：default、word、any）")
     bad, good = _examples(fields)
     rules = _context_rules(fields)
     since = _since(fields.get("since", defaults.since))
     autofix = fields.get("autofix", defaults.autofix)
     if not isinstance(autofix, bool):
-        raise _Invalid("`autofix` takes true or false")
+        raise _Invalid("`autofix` 只能是 true 或 false")
     return Entry(
         match=match, suggest=suggest, note=note.strip(), severity=severity, boundary=boundary, unless=unless,
         list_id=defaults.list_id, category=defaults.category, line=lineno, bad=bad, good=good, since=since,
@@ -342,13 +373,13 @@ def _entry_fields(raw: object) -> dict[Any, Any]:
     """An entry as a mapping: the compact form [match, suggest, note] spelled out; no unknown key."""
     if isinstance(raw, list):
         if not 1 <= len(raw) <= 3:
-            raise _Invalid("a compact entry is [match, suggest, note]")
+            raise _Invalid("简写条目的格式是 [match, suggest, note]")
         raw = dict(zip(("match", "suggest", "note"), raw, strict=False))
     if not isinstance(raw, dict):
-        raise _Invalid("an entry is a mapping or a compact [match, suggest, note]")
+        raise _Invalid("条目应是映射，或简写的 [match, suggest, note]")
     unknown = sorted(set(raw) - ENTRY_KEYS)
     if unknown:
-        raise _Invalid(f"unknown key {unknown[0]!r} in entry")
+        raise _Invalid(f"条目中有未知的键 {unknown[0]!r}（可用：{'、'.join(sorted(ENTRY_KEYS))}）")
     return raw
 
 
@@ -357,14 +388,14 @@ def _suggest_unless(fields: dict[Any, Any], match: str) -> tuple[tuple[str, ...]
     suggest = _strings(fields.get("suggest"))
     unless = _strings(fields.get("unless"))
     if suggest is None:
-        raise _Invalid("`suggest` must be a string or a list of strings")
+        raise _Invalid("`suggest` 应是字符串或字符串列表")
     if unless is None:
-        raise _Invalid("`unless` must be a string or a list of strings")
+        raise _Invalid("`unless` 应是字符串或字符串列表")
     if match in suggest:
-        raise _Invalid(f"match {match!r} equals its own suggestion")
+        raise _Invalid(f"match {match!r} 与它的建议相同")
     for u in unless:
         if match not in u or u == match:
-            raise _Invalid(f"`unless` context {u!r} must be longer than and contain {match!r}")
+            raise _Invalid(f"`unless` 的上下文 {u!r} 必须包含 {match!r} 且比它长")
     return suggest, unless
 
 
@@ -372,10 +403,10 @@ def _examples(fields: dict[Any, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]
     """The entry's (bad, good) examples."""
     examples = fields.get("examples") or {}
     if not isinstance(examples, dict) or set(examples) - EXAMPLE_KEYS:
-        raise _Invalid("`examples` takes {bad: [...], good: [...]}")
+        raise _Invalid("`examples` 的格式是 {bad: [...], good: [...]}")
     bad, good = _strings(examples.get("bad")), _strings(examples.get("good"))
     if bad is None or good is None:
-        raise _Invalid("examples must be strings")
+        raise _Invalid("examples 中应是字符串")
     return bad, good
 
 
@@ -385,12 +416,12 @@ def _context_rules(fields: dict[Any, Any]) -> dict[str, str]:
     for key in ("followed_by", "not_followed_by", "preceded_by", "not_preceded_by"):
         patterns = _strings(fields.get(key))
         if patterns is None:
-            raise _Invalid(f"`{key}` must be a regular expression or a list of them")
+            raise _Invalid(f"`{key}` 应是正则表达式或正则表达式列表")
         source = "|".join(f"(?:{p})" for p in patterns)
         try:
             re.compile(source)
         except re.error as exc:
-            raise _Invalid(f"`{key}`: bad regular expression ({exc})") from None
+            raise _Invalid(f"`{key}`：正则表达式有误（{exc}）") from None
         rules[key] = source
     return rules
 
@@ -399,7 +430,7 @@ def _since(value: object) -> str:
     """An entry's `since` (its own or the list's) as YYYY-MM or YYYY-MM-DD; "" for none."""
     since = value.isoformat() if isinstance(value, datetime.date) else str(value)
     if since and not DATE.fullmatch(since):
-        raise _Invalid(f"`since` takes a date YYYY-MM or YYYY-MM-DD, not {since!r}")
+        raise _Invalid(f"`since` 应是日期 YYYY-MM 或 YYYY-MM-DD，不是 {since!r}")
     return since
 
 
@@ -409,7 +440,7 @@ def _duplicates(where: str, entries: list[Entry] | list[Canonical]) -> list[List
     for e in entries:
         key = e.match if isinstance(e, Entry) else e.name
         if key in seen:
-            errors.append(ListError(where, e.line, f"{key!r} is already listed at line {seen[key]}"))
+            errors.append(ListError(where, e.line, f"{key!r} 已在第 {seen[key]} 行列出"))
         else:
             seen[key] = e.line
     return errors

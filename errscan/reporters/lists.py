@@ -7,6 +7,7 @@ from typing import IO
 
 from errscan.lexicon import Lexicon
 from errscan.model import category_zh
+from errscan.textwidth import clip, width_of, wrap
 
 PRIVACY = "privacy"  # the personal-data detector, named like a list
 
@@ -47,7 +48,14 @@ def render_pretty(lex: Lexicon, out: IO[str]) -> None:
 
     table = Table(title=f"已加载 {len(lex.lists)} 个词表，共 {len(lex.entries)} 条", title_justify="left")
     right = {"justify": "right"}
-    columns = (("编号", {}), ("类别", {}), ("级别", {}), ("条目", right), ("生成", right), ("来源", {"max_width": 40}))
+    console = Console(file=out, highlight=False)
+    # every column but the source keeps its width (rich would shrink them all alike at 80 columns)
+    idw = max([width_of(i.id if i.builtin else f"{i.id}（自定义）") for i in lex.lists] + [4])
+    catw = max([width_of(category_zh(i.category)) for i in lex.lists] + [4])
+    columns = (("编号", {"min_width": idw}), ("类别", {"min_width": catw}), ("级别", {"min_width": 4}),
+               ("条目", {**right, "min_width": 5}), ("生成", {**right, "min_width": 5}))
+    source_w = max(8, min(40, console.width - (idw + catw + 4 + 5 + 5) - 2 * 6 - 7))  # padding and borders
+    columns += (("来源", {"width": source_w}),)
     for name, kw in columns:
         table.add_column(name, no_wrap=True, overflow="ellipsis", **kw)
     for i in lex.lists:
@@ -56,13 +64,14 @@ def render_pretty(lex: Lexicon, out: IO[str]) -> None:
             ident += f"\n覆盖内置条目 {i.overrides} 条"
         # a canonical list's entries are correct names; its generated slips are what it reports
         generated = str(i.generated) if i.generated else ""
-        source = i.source.split("；")[0].split("\n")[0]  # the first source; the whole text is in the JSON
+        source = clip(i.source.split("；")[0].split("\n")[0], source_w)  # the first; the whole text: in the JSON
         table.add_row(ident, category_zh(i.category), i.severity.zh, str(i.entries), generated, source)
-    console = Console(file=out, highlight=False)
     console.print(table)
     counts = _by_category(lex)
-    ranked = sorted(counts.items(), key=lambda x: -x[1])
-    console.print("按类别：" + "，".join(f"{category_zh(c)} {n}" for c, n in ranked))
+    ranked = sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+    line = "按类别：" + "，".join(f"{category_zh(c)}\u00a0{n}" for c, n in ranked)
+    for part in wrap(line, console.width):
+        console.print(part.replace("\u00a0", " "), soft_wrap=True)
     made = sum(i.generated for i in lex.lists)
     if made:
         console.print(f"其中由规范名称自动生成的错误写法 {made} 条（“生成”列；“条目”列为规范名称数）。")

@@ -33,6 +33,29 @@ def _said(f: Finding) -> str:
     return f.message.replace("，建议改为" + "或".join(f"“{s}”" for s in f.suggestions), "", 1)
 
 
+INDENT = " " * 10  # a finding's second and further lines
+
+
+def _print_wrapped(console, line, keep: list[tuple[int, int]] | None = None) -> None:  # type: ignore[no-untyped-def]
+    """On a terminal, a long line is broken where a reader expects (between Chinese characters, at spaces,
+    never inside the marked term or the rule), and its further lines are indented; a pipe or a file gets one
+    line per finding, for grep."""
+    from rich.text import Text
+
+    from errscan.textwidth import line_spans
+
+    isatty = getattr(console.file, "isatty", None)
+    if not (console.is_terminal or (isatty is not None and isatty())):  # --no-color on a terminal wraps too
+        console.print(line)
+        return
+    spans = line_spans(line.plain, console.width, console.width - len(INDENT), keep or ())
+    for i, piece in enumerate(line.divide([a for a, _ in spans[1:]] + [len(line.plain)])):
+        if i >= len(spans):
+            break
+        piece.rstrip()
+        console.print(Text.assemble(INDENT, piece) if i else piece)
+
+
 def render(report: Report, out: IO[str], color: bool | None = None) -> None:
     from rich.cells import cell_len
     from rich.console import Console
@@ -53,13 +76,16 @@ def render(report: Report, out: IO[str], color: bool | None = None) -> None:
             line.append(where + " " * max(1, width - cell_len(where) + 1), style="dim")
             line.append(f"{f.severity.zh} ", style=STYLE[f.severity])
             line.append(f"{category_zh(f.category)}  ")
-            line.append_text(_snippet(f, plain))
+            snippet = _snippet(f, plain)
+            keep = [(len(line) + a.start, len(line) + a.end) for a in snippet.spans]  # the marked term whole
+            line.append_text(snippet)
             if f.suggestions:
                 line.append("  → ", style="dim")
                 line.append(" / ".join(f.suggestions), style="green")
+            keep.append((len(line) + 2, len(line) + 4 + len(f.rule)))
             line.append(f"  [{f.rule}]", style="dim")
-            console.print(line)
-            console.print(Text("          " + _said(f), style="dim"))
+            _print_wrapped(console, line, keep)
+            _print_wrapped(console, Text(INDENT + _said(f), style="dim"))
         console.print()
     for err in report.errors:
         console.print(Text.assemble(("无法检查 ", "bold red"), (err.path, "bold"), f"：{err.message}"))
