@@ -414,6 +414,30 @@ def _annotated(checked: Checked, opts: Options, data: bytes, name: str) -> Respo
     })
 
 
+def _fixed(checked: Checked, data: bytes, name: str) -> Response:
+    """The uploaded Word file with its safe fixes made in its runs (formatting kept), as `errscan fix --write`
+    would; what was fixed and what is left for a person in headers."""
+    from urllib.parse import quote
+
+    from errscan.annotate import fix_docx
+
+    kind = checked.metadata.get("kind", "")
+    if kind != "docx":
+        raise _invalid(("query", "fixed"), f"只有 Word（.docx）文件可以返回改正稿，此文件为 {kind}")
+    blob, outcome = fix_docx(data, checked.shown, tracked=False)
+    suffix = Path(name).suffix if Path(name).suffix.lower() in (".docx", ".docm") else ".docx"
+    target = _scrub(f"{Path(name).stem}.改{suffix}")
+    left = len(checked.shown) - outcome.revisions
+    return Response(blob, media_type=ANNOTATED_TYPES[kind], headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(target)}",
+        "X-Errscan-Verdict": "fail" if checked.failed else "pass",
+        "X-Errscan-Findings": str(len(checked.shown)),
+        "X-Errscan-Fixed": str(outcome.revisions),
+        "X-Errscan-Left": str(left),
+        "Access-Control-Expose-Headers": "X-Errscan-Verdict, X-Errscan-Findings, X-Errscan-Fixed, X-Errscan-Left",
+    })
+
+
 def _json(body: bytes, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type="application/json")
 
@@ -506,7 +530,8 @@ DESCRIPTION = """errscan 的检查服务：发布前检查（CMS 调用）和供
 - `POST /v1/check`：JSON `{"text": ...}` 或 `{"html": ...}`，返回与 `errscan check --format json` 相同的结果，
   另有 `verdict`（pass/fail，按 `fail_on`，默认 warning）。
 - `POST /v1/check/file`：上传 Word、PDF、Excel、网页或文本文件（multipart，字段名 file）；`?annotate=true`
-  对 Word、Excel 文件返回审校稿（批注和修订），结论和数目在 `X-Errscan-Verdict`、`X-Errscan-Findings` 等响应头中。
+  对 Word、Excel 文件返回审校稿（批注和修订），`?fixed=true` 对 Word 文件返回改正稿（可自动改正之处直接改正，
+  保留格式）；结论和数目在 `X-Errscan-Verdict`、`X-Errscan-Findings` 等响应头中。
 - 个人信息在结果中打码；文稿不记录、不保存。
 - 错误：413 请求过大；422 请求格式错误或文件无法读取；503 检查超时（可重试）。
 """
@@ -676,6 +701,9 @@ class Service:
             bool, Query(description="返回审校稿而不是 JSON：Word、Excel 文件，每处问题一条批注，"
                                     "可自动改正的同时作为修订")
         ] = False,
+        fixed: Annotated[
+            bool, Query(description="返回改正稿而不是 JSON：Word 文件，可自动改正之处直接改正（保留格式）")
+        ] = False,
     ) -> Response:
         # POST /v1/check/file: an uploaded file, with the options as form fields
         started = time.perf_counter()
@@ -690,8 +718,12 @@ class Service:
             from errscan.readers import read
 
             doc = read(data, name)
+            if annotate and fixed:
+                raise _invalid(("query", "fixed"), "annotate 与 fixed 只能选一个")
             if annotate:
                 return _annotated(opts.scan(doc, shown), opts, data, name)
+            if fixed:
+                return _fixed(opts.scan(doc, shown), data, name)
             return answer(opts.scan(doc, shown), doc, opts, started, with_text)
 
         try:

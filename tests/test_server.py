@@ -254,6 +254,27 @@ def test_an_uploaded_word_file_comes_back_annotated_on_request(port: int) -> Non
     assert text.status == 422 and "只有 Word（.docx）和 Excel（.xlsx）文件可以返回审校稿" in text.body.decode()
 
 
+def test_an_uploaded_word_file_comes_back_corrected_on_request(port: int) -> None:
+    """?fixed=true: the safe fixes made in the runs (the phone number, which has none, left for a person)."""
+    import docx
+    from urllib.parse import quote
+
+    data = docx_bytes("关于做好工作的通知", f"我们要再接再励，电话{PHONE}。")
+    a = upload(port, "通知.docx", data, query="?fixed=true", lists="core,privacy")
+    assert a.status == 200, a.body
+    assert a.headers["content-disposition"] == f"attachment; filename*=UTF-8''{quote('通知.改.docx')}"
+    assert (a.headers["x-errscan-verdict"], a.headers["x-errscan-findings"], a.headers["x-errscan-fixed"],
+            a.headers["x-errscan-left"]) == ("fail", "2", "1", "1")
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(a.body)).paragraphs]
+    assert paragraphs == ["关于做好工作的通知", f"我们要再接再厉，电话{PHONE}。"]
+    again = upload(port, "通知.改.docx", a.body, lists="core,privacy")
+    assert [f["rule"] for f in again.json["findings"]] == ["privacy/mobile"]
+    xlsx = upload(port, "a.txt", "再接再励".encode(), query="?fixed=true")
+    assert xlsx.status == 422 and "只有 Word（.docx）文件可以返回改正稿" in xlsx.body.decode()
+    both = upload(port, "通知.docx", data, query="?fixed=true&annotate=true")
+    assert both.status == 422 and "annotate 与 fixed 只能选一个" in both.body.decode()
+
+
 def test_personal_data_masked_whatever_the_lists_and_in_titles(port: int) -> None:
     """with_text and a lists filter that leaves privacy out (lists=core), and a Word title holding a mobile number:
     neither the text nor the documents' metadata carries the number."""

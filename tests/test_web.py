@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import docx
 import pytest
 
 pytest.importorskip("fastapi", reason="errscan[server] is not installed")
@@ -295,6 +296,16 @@ def test_upload_a_word_file(base: str, browser: WebDriver, tmp_path: Path) -> No
     assert "<w:delText xml:space=\"preserve\">再接再励</w:delText>" in body and "再接再厉" in body
     assert "规则：typo/再接再励" in said
 
+    # the corrected copy: the safe fix made in the Word file itself
+    button = browser.find_element(By.ID, "corrected")
+    assert button.is_displayed() and button.text == "下载改正稿"
+    button.click()
+    wait(browser, lambda d: d.find_element(By.ID, "status").text.startswith("已下载“通知.改.docx”"))
+    assert browser.find_element(By.ID, "status").text == "已下载“通知.改.docx”：改正 1 处（格式不变）。"
+    fixed = downloads / "通知.改.docx"
+    wait(browser, lambda d: fixed.exists() and zipfile.is_zipfile(fixed))
+    assert [p.text for p in docx.Document(str(fixed)).paragraphs] == ["关于做好年度工作的通知", "我们要再接再厉。"]
+
     # the text as it stands, named after the file uploaded
     browser.find_element(By.ID, "download").click()
     text = browser.find_element(By.ID, "text").get_attribute("value")
@@ -302,3 +313,4 @@ def test_upload_a_word_file(base: str, browser: WebDriver, tmp_path: Path) -> No
     assert browser.find_element(By.ID, "status").text == "已下载“通知.改.txt”（UTF-8 纯文本）。"
     browser.find_element(By.ID, "clear").click()
     assert not browser.find_element(By.ID, "annotated").is_displayed()
+    assert not browser.find_element(By.ID, "corrected").is_displayed()
