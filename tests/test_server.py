@@ -256,8 +256,9 @@ def test_an_uploaded_word_file_comes_back_annotated_on_request(port: int) -> Non
 
 def test_an_uploaded_word_file_comes_back_corrected_on_request(port: int) -> None:
     """?fixed=true: the safe fixes made in the runs (the phone number, which has none, left for a person)."""
-    import docx
     from urllib.parse import quote
+
+    import docx
 
     data = docx_bytes("关于做好工作的通知", f"我们要再接再励，电话{PHONE}。")
     a = upload(port, "通知.docx", data, query="?fixed=true", lists="core,privacy")
