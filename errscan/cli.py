@@ -517,6 +517,79 @@ def crawl(
     _emit(report, fmt, color, None, report.failed)
 
 
+@app.command("inspect", cls=clihelp.ZhCommand)
+def inspect_site(
+    url: Annotated[str, typer.Argument(metavar="网址", help="网站首页（http:// 或 https://）。")],
+    depth: Annotated[int, typer.Option("--depth", min=0, help="跟随链接的层数。")] = 3,
+    max_pages: Annotated[
+        int, typer.Option("--max-pages", min=1, help="最多请求的网址数（网页、附件和失效链接）。")
+    ] = 500,
+    delay: Annotated[float, typer.Option("--delay", min=0, help="对同一网站两次请求之间的间隔（秒）。")] = 0.5,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="连接和读取的超时时间（秒）。")] = 15,
+    no_robots: Annotated[bool, typer.Option("--no-robots", help="不遵守 robots.txt（仅限检查本单位网站）。")] = False,
+    out: Annotated[
+        Optional[Path],
+        typer.Option("--out", "-o", help="输出目录：inspection.json、report.html，以及作为证据的网页存档 evidence/。"),
+    ] = None,
+    since: Annotated[
+        Optional[Path],
+        typer.Option("--since", help="上次检查的输出目录（或其 inspection.json）：列出新出现和已解决的问题。"),
+    ] = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="pretty 或 json。")] = ListFormat.pretty,
+    as_of: Annotated[
+        Optional[str], typer.Option("--as-of", help="按此日期判断是否更新（默认今天），如 2026-06-30。")
+    ] = None,
+    lists: ListsOpt = None,
+    no_builtin: NoBuiltinOpt = False,
+    color: ColorOpt = None,
+    config_file: ConfigOpt = None,
+) -> None:
+    """按全国政府网站检查的指标检查一个网站：首页和栏目是否更新、空白栏目、无日期信息、不可用链接、隐藏外链、
+    严重表述错误和个人信息，逐项给出要求、测得值、结论和证据。退出码：0 合格；1 不合格；2 用法错误；3 首页无法访问。"""
+    import datetime as dt
+    import json
+
+    from errscan.docdate import parse_date
+    from errscan.fetch import is_url
+    from errscan.inspection import compare, render_html, render_pretty, run_inspection
+
+    if not is_url(url):
+        raise _fail(f"不是网址（应以 http:// 或 https:// 开头）：{url}")
+    try:
+        day = parse_date(as_of)[1] if as_of else dt.date.today()
+    except ValueError:
+        raise _fail(f"--as-of 不是日期：{as_of}（可写 2026-06-30、2026年6月30日）") from None
+    before = None
+    if since is not None:
+        previous = since / "inspection.json" if since.is_dir() else since
+        try:
+            before = json.loads(previous.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise _fail(f"无法读取上次的检查结果 {previous}：{getattr(exc, 'strerror', None) or exc}") from None
+    with _settings_errors():
+        runner = _runner(config_file, lists=lists, no_builtin=no_builtin)
+        inspection, _ = run_inspection(url, runner, day, depth=depth, max_pages=max_pages, delay=delay,
+                                       timeout=timeout, respect_robots=not no_robots, out=out)
+    doc = inspection.to_dict()
+    if before is not None:
+        doc["since"] = compare(doc, before)
+    if out is not None:
+        from errscan.fix import write_atomic
+
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / "inspection.json", json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8"), None)
+        write_atomic(out / "report.html", render_html(doc).encode("utf-8"), None)
+        sys.stderr.write(f"检查结果已写入 {out}（inspection.json、report.html）\n")
+    if fmt == ListFormat.json:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        render_pretty(doc, sys.stdout, color)
+    if any(i["id"] == "site_unreachable" and i["pass"] is False for i in doc["indicators"]):  # type: ignore[union-attr]
+        raise typer.Exit(EXIT_UNREADABLE)
+    if doc["verdict"] == "fail":
+        raise typer.Exit(EXIT_FINDINGS)
+
+
 @app.command(cls=clihelp.ZhCommand)
 def explain(
     term: Annotated[str, typer.Argument(metavar="词语", help="要解释的词语。")],

@@ -41,13 +41,27 @@ def _extras(text: str) -> str:
     return re.sub(r"\s*\[(?:x>=|\d).*?\]$", "", text)  # typer's range note: the help says it in words
 
 
+def _reflow(text: str) -> str:
+    """A docstring's lines joined within each paragraph (blank lines part them): nothing between two Chinese
+    characters, a space between two Latin words."""
+    paras = []
+    for para in re.split(r"\n\s*\n", text.strip()):
+        out = ""
+        for line in (ln.strip() for ln in para.splitlines()):
+            if out and line and not (width_of(out[-1]) == 2 or width_of(line[0]) == 2):
+                out += " "
+            out += line
+        paras.append(out)
+    return "\n\n".join(paras)
+
+
 class _Page:
     def __init__(self, width: int):
         self.width = width
         self.out: list[str] = []
 
     def para(self, text: str, indent: int = 2) -> None:
-        self.out.extend(" " * indent + line if line else "" for line in wrap(text, self.width - indent))
+        self.out.extend(" " * indent + line if line else "" for line in wrap(_reflow(text), self.width - indent))
 
     def section(self, title: str, rows: Sequence[tuple[str, str]]) -> None:
         if not rows:

@@ -301,7 +301,7 @@ class _Crawl:
     max_bytes: int
     on_page: Callable[[str, Document], None] | None
     on_progress: Callable[[int, int, str], None] | None
-    on_links: Callable[[str, list[Link]], None] | None
+    on_links: Callable[[str, list[Link], HtmlSource], None] | None
 
     def run(self) -> CrawlResult:
         """Request and read URL after URL until the frontier is empty or max_pages were requested."""
@@ -379,7 +379,7 @@ class _Crawl:
         """A page's links: reported to on_links, and queued while within `depth`."""
         links = extract_links(final, page.text, page, doc.text)
         if self.on_links is not None:
-            self.on_links(final, links)
+            self.on_links(final, links, page)
         if visit.level < self.depth:
             self.frontier.follow(links, visit.level, final, self.crawler.in_site)
 
@@ -395,7 +395,7 @@ def crawl(
     max_bytes: int = MAX_BYTES,
     on_page: Callable[[str, Document], None] | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
-    on_links: Callable[[str, list[Link]], None] | None = None,
+    on_links: Callable[[str, list[Link], HtmlSource], None] | None = None,
 ) -> CrawlResult:
     """Crawl the site of `start_url` breadth-first.
 
@@ -403,7 +403,7 @@ def crawl(
     attachments and dead links alike; robots.txt not counted). max_bytes: per response. delay: seconds between
     two requests to one host. on_page(url, doc): each page or attachment read (url: where it was finally found,
     after redirects); without it the documents are collected in result.documents. on_progress(done, queued,
-    url): before each request. on_links(url, links): the links of each page read.
+    url): before each request. on_links(url, links, page): the links of each page read, and its source.
     """
     start = normalise(start_url)
     if start is None:

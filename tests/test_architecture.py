@@ -34,7 +34,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 3: what to scan with, and one run of it
     ("settings", "config", "run"),
     # 4: the commands
-    ("annotate", "fix", "fetch", "crawl", "inputs", "explain", "reporters", "audit", "server", "serve_protocol"),
+    ("annotate", "fix", "fetch", "crawl", "inspection", "inputs", "explain", "reporters", "audit", "server",
+     "serve_protocol"),
     # 5: the command line, and the package's top level, which re-exports and may import anything
     ("cli", "clihelp", "__main__", "__init__"),
 )
