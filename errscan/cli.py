@@ -535,6 +535,14 @@ def inspect_site(
         Optional[Path],
         typer.Option("--since", help="上次检查的输出目录（或其 inspection.json）：列出新出现和已解决的问题。"),
     ] = None,
+    probe: Annotated[
+        Optional[int],
+        typer.Option("--probe", min=1, max=10000,
+                     help="只做可访问性探测：请求首页这么多次，统计超时未打开的比例（不抓取）。"),
+    ] = None,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0, max=86400, help="两次探测之间的间隔（秒）；每天 20 次约为 4320。")
+    ] = 60.0,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="pretty 或 json。")] = ListFormat.pretty,
     as_of: Annotated[
         Optional[str], typer.Option("--as-of", help="按此日期判断是否更新（默认今天），如 2026-06-30。")
@@ -559,6 +567,9 @@ def inspect_site(
         day = parse_date(as_of)[1] if as_of else dt.date.today()
     except ValueError:
         raise _fail(f"--as-of 不是日期：{as_of}（可写 2026-06-30、2026年6月30日）") from None
+    if probe is not None:
+        _probe_site(url, probe, interval, timeout, day, out, fmt, color)
+        return
     before = None
     if since is not None:
         previous = since / "inspection.json" if since.is_dir() else since
@@ -586,6 +597,36 @@ def inspect_site(
         render_pretty(doc, sys.stdout, color)
     if any(i["id"] == "site_unreachable" and i["pass"] is False for i in doc["indicators"]):  # type: ignore[union-attr]
         raise typer.Exit(EXIT_UNREADABLE)
+    if doc["verdict"] == "fail":
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _probe_site(url: str, count: int, interval: float, limit: float, day, out: Path | None,  # type: ignore[no-untyped-def]
+                fmt: ListFormat, color: bool | None) -> None:
+    """inspect --probe: the home page requested `count` times, each to open within --timeout seconds (15 by
+    default, the inspection's limit); exit 1 when 5% or more did not."""
+    import json
+
+    from errscan.inspection import render_pretty, run_probes
+
+    def said(n: int, total: int, p) -> None:  # type: ignore[no-untyped-def]
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r探测 {n}/{total}：{'正常' if p.ok else p.error}（{p.seconds:.2f} 秒）   ")
+
+    doc = run_probes(url, count, interval, limit, day, said)
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    doc.update({"columns": [], "pages": 0, "attachments": 0})
+    if out is not None:
+        from errscan.fix import write_atomic
+
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / "probes.json", json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8"), None)
+        sys.stderr.write(f"探测结果已写入 {out / 'probes.json'}\n")
+    if fmt == ListFormat.json:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        render_pretty(doc, sys.stdout, color)
     if doc["verdict"] == "fail":
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -538,6 +538,11 @@ def render_pretty(doc: dict[str, object], out, color: bool | None = None) -> Non
         stale = since["became_stale"]  # type: ignore[index]
         if stale:
             console.print(f"  新近变为不更新或空白的栏目 {len(stale)} 个：" + "、".join(stale[:10]))
+    if "probes" in doc:
+        median = doc.get("first_byte_median")
+        console.print(f"探测 {len(doc['probes'])} 次"  # type: ignore[arg-type]
+                      + (f"，首字节时间中位数 {median} 秒。" if median is not None else "，均无应答。"))
+        return
     console.print(f"共读取网页 {doc['pages']} 个、附件 {doc['attachments']} 个，识别栏目 {len(doc['columns'])} 个。"
                   + (f"已达页数上限，还有 {doc['unvisited']} 个链接未检查。" if doc.get("unvisited") else ""))
 
@@ -598,3 +603,106 @@ td:nth-child(1), td:nth-child(2), td:nth-child(5) {{ white-space: nowrap; }}
 <table><tr><th>栏目</th><th>类型</th><th>最新</th><th>条目</th></tr>{columns}</table>
 </body></html>
 """
+
+
+# --- availability probes ---------------------------------------------------------------------------------------
+PROBE_LIMIT_SECONDS = 15.0  # a page not open within 15 s counts as not reachable
+UNREACHABLE_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class Probe:
+    at: str  # ISO time the probe started
+    status: int | None  # HTTP status, None when no answer came
+    first_byte: float | None  # seconds to the response's head
+    seconds: float  # to the whole body, or until it failed
+    ok: bool  # opened within the limit (an answer below 400)
+    error: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"at": self.at, "status": self.status,
+                "first_byte": None if self.first_byte is None else round(self.first_byte, 3),
+                "seconds": round(self.seconds, 3), "ok": self.ok, "error": self.error}
+
+
+def probe_once(url: str, limit: float = PROBE_LIMIT_SECONDS, max_bytes: int = 5_000_000) -> Probe:
+    """One GET of `url`: the time to the response's head and to its whole body (at most max_bytes read), all
+    within `limit` seconds or it failed."""
+    import http.client
+    import ssl
+    import time
+
+    from errscan.fetch import USER_AGENT, quote_url
+
+    at = _now()
+    parts = urllib.parse.urlsplit(quote_url(url))
+    started = time.monotonic()
+    deadline = started + limit
+
+    def left() -> float:
+        return max(deadline - time.monotonic(), 0.001)
+
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=left(),
+                                           context=ssl.create_default_context())
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=left())
+    first = None
+    try:
+        conn.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                     headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.8"})
+        if conn.sock is not None:
+            conn.sock.settimeout(left())
+        response = conn.getresponse()
+        first = time.monotonic() - started
+        read = 0
+        while read < max_bytes:
+            if conn.sock is not None:
+                conn.sock.settimeout(left())
+            chunk = response.read(65536)
+            if not chunk:
+                break
+            read += len(chunk)
+            if time.monotonic() > deadline:
+                raise TimeoutError
+        seconds = time.monotonic() - started
+        ok = response.status < 400 and seconds <= limit
+        return Probe(at, response.status, first, seconds, ok, "" if ok else
+                     (f"HTTP {response.status}" if response.status >= 400 else f"超过 {limit:g} 秒"))
+    except TimeoutError:
+        return Probe(at, None, first, time.monotonic() - started, False, f"超过 {limit:g} 秒未打开")
+    except (OSError, http.client.HTTPException) as exc:
+        return Probe(at, None, first, time.monotonic() - started, False, f"无法连接（{type(exc).__name__}）")
+    finally:
+        conn.close()
+
+
+def run_probes(url: str, count: int, interval: float, limit: float = PROBE_LIMIT_SECONDS,
+               as_of: dt.date | None = None, on_probe: object = None) -> dict[str, object]:
+    """`count` probes of the home page, `interval` seconds apart (start to start): the share not opened within
+    `limit` seconds, judged against 5%, as the inspection's 站点无法访问."""
+    import time
+
+    probes: list[Probe] = []
+    for n in range(count):
+        started = time.monotonic()
+        probes.append(probe_once(url, limit))
+        if on_probe is not None:
+            on_probe(n + 1, count, probes[-1])  # type: ignore[operator]
+        if n + 1 < count:
+            time.sleep(max(interval - (time.monotonic() - started), 0))
+    failed = [p for p in probes if not p.ok]
+    share = len(failed) / len(probes) if probes else 0.0
+    ok = share < UNREACHABLE_SHARE
+    firsts = sorted(p.first_byte for p in probes if p.first_byte is not None)
+    indicator = Indicator(
+        "site_unreachable", "站点无法访问", True, f"{limit:g} 秒内未打开的比例低于 {UNREACHABLE_SHARE:.0%}",
+        f"{len(probes)} 次探测，{len(failed)} 次未打开（{share:.1%}）", ok,
+        [Evidence(url, p.error or "未打开", p.at) for p in failed])
+    return {
+        "verdict": "pass" if ok else "fail", "as_of": (as_of or dt.date.today()).isoformat(), "start": url,
+        "indicators": [indicator.to_dict()],
+        "probes": [p.to_dict() for p in probes],
+        "first_byte_median": round(firsts[len(firsts) // 2], 3) if firsts else None,
+    }

@@ -313,3 +313,62 @@ def test_real_pages_no_hidden_links_and_no_column() -> None:
         assert len(dated_links(doc.text, links, lambda u: "nfra.gov.cn" in u)) < MIN_ITEMS
         dates[path.name] = doc.metadata["date"]
     assert dates == {"merged_cells_page_source.html": "2025-06-03", "page_source_debug.html": "2024-07-12"}
+
+
+class Slow(http.server.BaseHTTPRequestHandler):
+    """Every third request answers only after 1.5 s."""
+
+    served = 0
+    lock = threading.Lock()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        import time
+
+        with Slow.lock:
+            Slow.served += 1
+            slow = Slow.served % 3 == 0
+        if slow:
+            time.sleep(1.5)
+        body = "<html><body>首页</body></html>".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_probes_measure_the_share_not_opened_in_time(tmp_path: Path) -> None:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        got = inspect(base, "--probe", "6", "--interval", "0", "--timeout", "1", "-f", "json",
+                      "-o", str(tmp_path / "p"), cwd=tmp_path)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert got.returncode == 1, got.stderr
+    doc = json.loads(got.stdout)
+    assert [p["ok"] for p in doc["probes"]] == [True, True, False, True, True, False]
+    [ind] = doc["indicators"]
+    assert (ind["id"], ind["pass"], ind["value"]) == ("site_unreachable", False, "6 次探测，2 次未打开（33.3%）")
+    assert [e["text"] for e in ind["evidence"]] == ["超过 1 秒未打开"] * 2
+    assert all(p["first_byte"] < 1 for p in doc["probes"] if p["ok"])
+    assert json.loads((tmp_path / "p" / "probes.json").read_text(encoding="utf-8")) == doc
+
+
+def test_probes_of_a_closed_port_and_the_bounds(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    got = inspect(f"http://127.0.0.1:{port}", "--probe", "2", "--interval", "0", "-f", "json", cwd=tmp_path)
+    doc = json.loads(got.stdout)
+    assert got.returncode == 1 and [p["error"] for p in doc["probes"]] == ["无法连接（ConnectionRefusedError）"] * 2
+    for bad, message in ((("--probe", "0"), "--probe 的值无效"), (("--probe", "10001"), "--probe 的值无效"),
+                         (("--probe", "2", "--interval", "-1"), "--interval 的值无效")):
+        refused = inspect(f"http://127.0.0.1:{port}", *bad, cwd=tmp_path)
+        assert refused.returncode == 2 and message in refused.stderr
