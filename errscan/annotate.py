@@ -196,7 +196,7 @@ class _DocxEdit:
         for f in sorted(findings, key=lambda f: (-f.offset, f.length)):
             placed = self._paragraph(f)
             if placed is None:
-                if dict(f.location).get("part") in OTHER_PARTS:
+                if dict(f.location).get("part") in (*OTHER_PARTS, "image"):
                     elsewhere.append(f)
                     if revisions and self._fix(f, tracked=True) is None:
                         out.revisions += 1  # the fix made in place; the comment at the start says so
@@ -233,7 +233,7 @@ class _DocxEdit:
         if runs is None:
             out.skipped += [(f, "页眉、页脚或注释中的问题无处加批注（正文没有文字），未加批注") for f in findings]
             return
-        lines = ["以下问题在页眉、页脚或脚注中（Word 不能在这些位置加批注）："]
+        lines = ["以下问题在页眉、页脚、脚注或图片中（Word 不能在这些位置加批注）："]
         lines += [f"{_part(f)}“{f.text}”：{comment_text(f, sources)}" for f in findings]
         self._comment(runs[0], runs[-1], "\n".join(lines))
         out.comments += len(findings)

@@ -45,6 +45,7 @@ MEDIA = frozenset(
     ".mp3 .mp4 .avi .flv .wmv .mov .wav .swf .exe .apk .msi .iso .dmg .ppt .pptx .dps .ofd .ceb .woff .woff2 "
     ".ttf .eot".split()
 )
+IMAGES = frozenset(".jpg .jpeg .png .gif .bmp .webp .tif .tiff".split())
 IGNORED_SCHEMES = ("mailto:", "javascript:", "tel:", "sms:", "data:", "ftp:", "file:", "about:", "blob:")
 LINK_ATTRS = {"a": "href", "area": "href", "iframe": "src", "frame": "src"}
 
@@ -263,6 +264,9 @@ class _Frontier:
         self.queue: deque[_Visit] = deque([_Visit(start, 0)])
         self.seen = {start}  # queued, or reached through a redirect
         self.done: set[str] = set()  # final URLs read
+        from errscan.readers.ocr import available
+
+        self.media = MEDIA - IMAGES if available() else MEDIA  # pictures are read when OCR can read them
 
     def __len__(self) -> int:
         return len(self.queue)
@@ -281,9 +285,9 @@ class _Frontier:
         return True
 
     def follow(self, links: list[Link], level: int, referrer: str, in_site: Callable[[str], bool]) -> None:
-        """Queue a page's new same-site links (media never), one level deeper."""
+        """Queue a page's new same-site links (media never; pictures only with OCR), one level deeper."""
         for found in links:
-            if found.url in self.seen or not in_site(found.url) or _extension(found.url) in MEDIA:
+            if found.url in self.seen or not in_site(found.url) or _extension(found.url) in self.media:
                 continue
             self.seen.add(found.url)
             self.queue.append(_Visit(found.url, level + 1, referrer, found))

@@ -422,6 +422,10 @@ def kind_of(fetched: Fetched) -> str | None:
     by_content = sniff(fetched.data, url_name(fetched.final_url))
     if by_content in ("doc", "docx", "xlsx", "pdf"):
         return by_content
+    if by_content == "image":  # a scanned 公示 posted as a picture: read when the OCR extra is there
+        from errscan.readers.ocr import available
+
+        return "image" if available() else None
     ct = fetched.content_type
     if ct in CONTENT_TYPES:
         kind = CONTENT_TYPES[ct]

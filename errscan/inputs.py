@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from errscan.model import Document
-from errscan.readers import MAX_INPUT_BYTES, ReadError, read, sniff, too_large
-from errscan.readers.text import looks_binary
+from errscan.readers import MAX_INPUT_BYTES, ReadError, not_a_document, read, sniff, too_large
 
 
 @dataclass(frozen=True)
@@ -117,6 +116,6 @@ def load(source: Source, stdin: object = None, kind: str | None = None) -> Docum
         data = read_path(source.path)
     if source.in_directory and kind is None:
         found = sniff(data, source.name)
-        if found == "zip" or (found == "text" and looks_binary(data)):
-            raise Skipped(source.name)  # images, archives …: not documents
+        if not_a_document(found, data):
+            raise Skipped(source.name)  # archives, images without OCR …: not documents
     return read(data, source.name, kind)

@@ -149,7 +149,7 @@ def test_check_annotate_writes_a_copy_with_one_comment_per_finding_on_exactly_it
     assert by_text["贯切落实"][0] == ""  # no safe fix: a comment only
     assert by_text["贯切落实"][1].startswith("【错别字·提示】“贯切落实”疑似“贯彻落实”之误")
     assert "规则：typo/布署（来源：《咬文嚼字》编辑部" in by_text["布署"][1]
-    assert by_text["关"][1].startswith("以下问题在页眉、页脚或脚注中")  # the first character of the body
+    assert by_text["关"][1].startswith("以下问题在页眉、页脚、脚注或图片中")  # the first character of the body
     assert "页眉“再接再励”：【错别字·警告】" in by_text["关"][1]
     # python-docx opens it and sees the same comments, by errscan
     opened = docx.Document(io.BytesIO(data))

@@ -119,7 +119,7 @@ def test_bad_list_exit_2_names_file_and_line(tmp_path: Path, draft: Path) -> Non
 
 
 def test_unreadable_input_is_never_clean(tmp_path: Path, draft: Path) -> None:
-    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "image.txt").write_bytes(b"\x00\x01\x02\x03\x00\x00\x00\rIHDR\x00\xff\xfe")
     out = run("check", "-f", "json", "image.txt", "draft.txt", cwd=tmp_path)
     assert out.returncode == 3
     doc = json.loads(out.stdout)

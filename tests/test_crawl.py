@@ -21,7 +21,10 @@ from errscan.crawl import _site_key, crawl, extract_links, normalise, run_crawl
 from errscan.fetch import USER_AGENT, FetchError, fetch, load_url, read_html
 from errscan.inputs import Source, load
 from errscan.readers import ReadError
+from errscan.readers.ocr import available as ocr_available
 from errscan.run import Runner
+
+OCR = ocr_available()  # with errscan[ocr], a picture linked from a page is an attachment to read
 
 pytestmark = needs_shared  # the site is built from real pages of ../shared/corpus/html
 CORPUS = SHARED / "corpus" / "html" / "state_council"
@@ -94,6 +97,18 @@ def make_xlsx() -> bytes:
     return buf.getvalue()
 
 
+def tiny_png() -> bytes:
+    """An 8×8 white PNG: too small to hold text."""
+    import struct
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xff" * 24 for _ in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
 def build_site(root: Path) -> dict[str, bytes]:
     """The served tree, written to `root`; returns the bytes of each generated or altered file."""
     files: dict[str, bytes] = {"/index.html": INDEX.encode("utf-8"), "/robots.txt": ROBOTS.encode("ascii")}
@@ -106,7 +121,7 @@ def build_site(root: Path) -> dict[str, bytes]:
     files[GBK] = gbk.encode("gb18030")  # no <meta charset>: only the HTTP header says GBK
     files[urllib.parse.unquote(DOCX)] = make_docx()
     files["/files/table.xlsx"] = make_xlsx()
-    files["/files/logo.png"] = b"\x89PNG\r\n\x1a\n"
+    files["/files/logo.png"] = tiny_png()
     for path, text in PAGES.items():
         files[path] = text.encode("utf-8")
     for path, data in files.items():
@@ -267,7 +282,7 @@ def test_crawl_requests_exactly_the_site(full, site) -> None:
     assert sorted(paths) == sorted([
         "/robots.txt", "/index.html", P1, "/old.html", P2, "/sub/list.html", GBK, DOCX, "/files/table.xlsx",
         "/missing.html", "/away.html", "/index.html?page=2", "/slow.html", "/huge.html", "/map.html",
-        "/frame.html", P3, "/deep.html",
+        "/frame.html", P3, "/deep.html", *(["/files/logo.png"] if OCR else []),
     ])
     assert len(paths) == len(set(paths))  # each URL once: the cycle (self links, index?page=2) is cut
     assert {ua for _, ua in full["requests"]} == {USER_AGENT}
@@ -277,8 +292,8 @@ def test_crawl_requests_exactly_the_site(full, site) -> None:
     base = site["base"]
     assert result.skipped_robots == [base + "/private/secret.html"]
     assert result.skipped == [base + "/away.html"]  # redirected off the site: not followed
-    assert (result.pages, result.attachments) == (10, 2)
-    assert full["outcome"].files == 12
+    assert (result.pages, result.attachments) == (10, 3 if OCR else 2)
+    assert full["outcome"].files == (13 if OCR else 12)
     assert result.fetched == [base + p for p in paths if p not in ("/robots.txt", P2)]  # P2: via old.html
 
 
@@ -513,8 +528,12 @@ def test_check_url_equals_check_file(site, scanner, hosts, tmp_path: Path) -> No
             assert [f.rule for f in from_url] == ["core/再接再励"]
     with pytest.raises(ReadError, match=r"^链接失效（HTTP 404）$"):
         load_url(site["base"] + "/missing.html")
-    with pytest.raises(ReadError, match="不是可检查的文档"):
-        load_url(site["base"] + "/files/logo.png")
+    if OCR:  # a picture is read for its text: this one has none
+        picture = load_url(site["base"] + "/files/logo.png")
+        assert (picture.kind, picture.text) == ("image", "")
+    else:
+        with pytest.raises(ReadError, match="不是可检查的文档"):
+            load_url(site["base"] + "/files/logo.png")
 
 
 # --- the command ------------------------------------------------------------------------------------------

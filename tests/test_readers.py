@@ -460,7 +460,11 @@ def test_sniff_by_content_then_extension(docx_bytes):
     assert sniff("通知".encode(), "a.htm") == "html"
     assert sniff("通知".encode(), "a") == "text"
     assert sniff(b"not a zip", "a.docx") == "docx"
-    assert set(READERS) == {"text", "html", "docx", "pdf", "xlsx", "doc"}
+    assert sniff(b"\x89PNG\r\n\x1a\n....", "a.txt") == "image"  # by content
+    assert sniff(b"RIFF\x10\x00\x00\x00WEBPVP8 ", "noname") == "image"
+    assert sniff(b"RIFF\x10\x00\x00\x00WAVEfmt ", "a.wav") == "text"  # a RIFF that is no picture
+    assert sniff(b"", "scan.JPG") == "image"  # by extension
+    assert set(READERS) == {"text", "html", "docx", "pdf", "xlsx", "doc", "image"}
 
 
 @pytest.mark.parametrize(

@@ -194,8 +194,7 @@ def read_bytes(name: str) -> bytes:
 def scan_file(task: Task) -> FileResult:
     """Read one file and scan it, unless its content is what the cache already answered for."""
     from errscan.inputs import Skipped, display_name
-    from errscan.readers import ReadError, read, sniff
-    from errscan.readers.text import looks_binary
+    from errscan.readers import ReadError, not_a_document, read, sniff
 
     state = _STATE
     assert state is not None, "init() first"
@@ -209,7 +208,7 @@ def scan_file(task: Task) -> FileResult:
             return out
         if task.in_directory:
             found = sniff(data, task.name)
-            if found == "zip" or (found == "text" and looks_binary(data)):
+            if not_a_document(found, data):
                 raise Skipped(task.name)
         doc = read(data, task.name)
         del data

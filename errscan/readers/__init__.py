@@ -12,7 +12,7 @@ from collections.abc import Callable
 from errscan.model import Document
 from errscan.readers.text import ReadError
 
-__all__ = ["EXTENSIONS", "MAX_INPUT_BYTES", "READERS", "ReadError", "read", "sniff", "too_large"]
+__all__ = ["EXTENSIONS", "MAX_INPUT_BYTES", "READERS", "ReadError", "not_a_document", "read", "sniff", "too_large"]
 
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 
@@ -39,8 +39,10 @@ EXTENSIONS = {
     ".doc": "doc",
     ".dot": "doc",
     ".wps": "doc",
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"), "image"),
 }
-_MODULES = {"text": "text", "html": "html", "docx": "docx", "pdf": "pdf", "xlsx": "xlsx", "doc": "doc"}
+_MODULES = {"text": "text", "html": "html", "docx": "docx", "pdf": "pdf", "xlsx": "xlsx", "doc": "doc",
+            "image": "ocr"}
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HTML_MARKS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<div", b"<p>", b"<table", b"<title")
 
@@ -89,6 +91,10 @@ def sniff(data: bytes, name: str = "") -> str:
         return ext_kind if ext_kind in ("docx", "xlsx") else "zip"
     if b"%PDF-" in data[:1024]:
         return "pdf"
+    from errscan.readers.ocr import is_image
+
+    if is_image(data):
+        return "image"
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if ext_kind in (None, "text", "html") and (
         (head.startswith((b"<!doctype html", b"<html", b"<?xml")) and b"<html" in data[:4096].lower())
@@ -98,6 +104,15 @@ def sniff(data: bytes, name: str = "") -> str:
     if ext_kind in ("docx", "xlsx", "pdf", "doc"):
         return ext_kind  # its reader reports the file as damaged
     return ext_kind or "text"
+
+
+def not_a_document(found: str, data: bytes) -> bool:
+    """Passed over inside a directory (never an error): archives, binary files and pictures. A picture is
+    read (OCR) when it is named on its own or linked from a page as an attachment; the pictures of a site's
+    archive (logos, photos, by the thousand) are not worth a second of OCR each."""
+    from errscan.readers.text import looks_binary
+
+    return found in ("zip", "image") or (found == "text" and looks_binary(data))
 
 
 def read(data: bytes, name: str = "", kind: str | None = None) -> Document:

@@ -173,6 +173,34 @@ def _parts(document) -> list[tuple[str, object, object]]:  # type: ignore[no-unt
     return result
 
 
+MAX_PICTURES = 30
+BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
+
+
+def _pictures(document, out) -> int:  # type: ignore[no-untyped-def]
+    """The text in the body's pictures (a scanned notice pasted into Word), when the OCR extra is installed:
+    each picture once, in the order it appears, at most MAX_PICTURES; {"part": "image", "image": n}. The
+    number of pictures that gave text."""
+    from errscan.readers import ocr
+
+    if not ocr.available():
+        return 0
+    seen: list[str] = []
+    for blip in document.element.body.iter(BLIP):
+        rid = blip.get(EMBED)
+        if rid and rid not in seen and rid in document.part.related_parts:
+            seen.append(rid)
+    gave = 0
+    for number, rid in enumerate(seen[:MAX_PICTURES], 1):
+        blob = document.part.related_parts[rid].blob
+        if not ocr.is_image(blob):  # EMF, WMF, SVG: drawings, not scans
+            continue
+        lines = ocr.recognise(blob)
+        gave += ocr.add_lines(out, lines, {"part": "image", "image": number}) > 0
+    return gave
+
+
 def read(data: bytes) -> Document:
     return walk(data)[0]
 
@@ -210,8 +238,10 @@ def walk(data: bytes, record: list | None = None):  # type: ignore[no-untyped-de
         else:
             walker.container(root, {"part": kind, kind: counts[kind]}, count=True)
     walker.textboxes()
-    text, locator = walker.out.build()
     metadata: dict[str, str] = {}
+    if _pictures(document, walker.out):
+        metadata["ocr"] = "rapidocr"
+    text, locator = walker.out.build()
     props = document.core_properties
     if props.title:
         metadata["title"] = props.title

@@ -5,9 +5,11 @@ A PDF has no paragraphs, only lines, and a Chinese line wraps anywhere: 中华�
 with one, so a word wrapped across two lines is found. Spaces between two Chinese characters (justified lines
 come out as 邮 编 ： 223100) are dropped. Each PDF line keeps its place: {"page": p, "line": l}.
 
-No OCR: an encrypted PDF that does not open with an empty password, one without extractable text on any
-page (a scan), or one with a page whose text comes out as garbage (GARBLED), is a ReadError saying so; a PDF is
-never reported clean because nothing could be read.
+A page without a text layer (a scan) is read by OCR when the extra `errscan[ocr]` is installed
+(readers/ocr.py: its lines located by page, line and box). An encrypted PDF that does not open with an empty
+password, one without text on any page (a scan, without the extra, or with nothing recognised), or one with a
+page whose text comes out as garbage (GARBLED), is a ReadError saying so; a PDF is never reported clean
+because nothing could be read.
 """
 
 from __future__ import annotations
@@ -103,6 +105,32 @@ def page_texts(data: bytes) -> tuple[list[str], dict[str, str]]:
     return texts, metadata
 
 
+MAX_OCR_PAGES = 200
+
+
+def _recognised(data: bytes, numbers: list[int]) -> dict[int, list[tuple[str, list[int], float]]]:
+    """The text recognised in the pictures of each page that has no text layer (a scan), page by page;
+    more than MAX_OCR_PAGES such pages are refused rather than read for hours."""
+    from errscan.readers import ocr
+
+    if len(numbers) > MAX_OCR_PAGES:
+        raise ReadError(f"PDF 有 {len(numbers)} 页需要文字识别（上限 {MAX_OCR_PAGES} 页），未检查")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, pages = _open(data)
+        out: dict[int, list[tuple[str, list[int], float]]] = {}
+        for number in numbers:
+            lines: list[tuple[str, list[int], float]] = []
+            try:
+                images = list(pages[number - 1].images)
+            except Exception as exc:
+                raise ReadError(f"PDF 第 {number} 页的图片无法读取（{type(exc).__name__}），未检查") from None
+            for image in images:
+                lines += ocr.recognise(image.data)
+            out[number] = lines
+    return out
+
+
 def _usual_width(lines: list[str]) -> int:
     lengths = Counter(len(line) for line in lines if len(line) >= 10)
     if not lengths:
@@ -129,14 +157,25 @@ def read(data: bytes) -> Document:
     if b"%%EOF" not in data[-8192:]:  # pypdf would recover some pages of a cut file and say nothing
         raise ReadError("PDF 文件不完整（缺少文件尾，可能下载未完成或被截断），未检查")
     texts, metadata = page_texts(data)
-    if not any(t.strip() for t in texts):
-        raise ReadError("PDF 中没有可提取的文字（可能是扫描件或图片），未检查；需先做文字识别（OCR）")
+    from errscan.readers import ocr
+
+    blank = [n for n, t in enumerate(texts, 1) if not t.strip()]
+    scanned = _recognised(data, blank) if blank and ocr.available() else {}
+    if not any(t.strip() for t in texts) and not any(scanned.values()):
+        if not ocr.available():
+            raise ocr.missing("PDF 中没有可提取的文字（可能是扫描件或图片），")
+        raise ReadError("PDF 中没有可提取的文字，文字识别也没有识别出文字（可能是空白扫描件），未检查")
     for number, page in enumerate(texts, 1):
         share = garbled_share(page)
         if share >= GARBLED and sum(not c.isspace() for c in page) >= 20:
             raise ReadError(f"PDF 第 {number} 页的文字无法正确提取（约 {share:.0%} 为乱码），未检查")
     out = Builder()
+    if scanned:
+        metadata["ocr"] = "rapidocr"
     for number, page in enumerate(texts, 1):
+        if number in scanned:
+            ocr.add_lines(out, scanned[number], {"page": number})
+            continue
         raw = page.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         lines = [_CJK_GAP.sub("", line).strip() for line in raw]
         width = _usual_width(lines)
