@@ -125,6 +125,44 @@ class _LinkParser(HTMLParser):
             self.anchor.append(data)
 
 
+MAX_PICTURES = 200  # pictures of a site read by OCR in one crawl, at most
+MIN_PICTURE_SIDE = 100  # an <img> declared smaller (an icon, a button) holds no text worth reading
+
+
+class _PictureParser(HTMLParser):
+    def __init__(self, source: str):
+        super().__init__(convert_charrefs=True)
+        from errscan.posmap import LineMap
+
+        self.starts = LineMap(source).starts
+        self.found: list[tuple[str, int, int, int, str]] = []  # src, line, column, source offset, alt
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "img":
+            return
+        values = {k: v or "" for k, v in attrs}
+        src = values.get("src", "").strip()
+        sizes = [values.get(k, "").strip().removesuffix("px") for k in ("width", "height")]
+        if not src or any(s.isdigit() and int(s) < MIN_PICTURE_SIDE for s in sizes):
+            return
+        line, col = self.getpos()
+        self.found.append((src, line, col + 1, self.starts[line - 1] + col, values.get("alt", "")))
+
+
+def extract_pictures(page_url: str, source: str) -> list[Link]:
+    """The pictures a page shows (<img src>), in source order, except those declared smaller than
+    MIN_PICTURE_SIDE: what OCR reads of a page (a 公示 posted as a scan)."""
+    parser = _PictureParser(source)
+    parser.feed(source)
+    parser.close()
+    out = []
+    for src, line, column, at, alt in parser.found:
+        url = normalise(src, page_url)
+        if url is not None and _extension(url) in IMAGES:
+            out.append(Link(url, src, line, column, at, alt))
+    return out
+
+
 def extract_links(page_url: str, source: str, page: HtmlSource | None = None, text: str = "") -> list[Link]:
     """The links of a page, in source order, resolved against <base href> (itself resolved against the page).
     With the reader's `page` (source offsets) and visible `text`, each link is also placed in that text."""
@@ -255,6 +293,7 @@ class _Visit(NamedTuple):
     level: int
     referrer: str | None = None
     link: Link | None = None
+    picture: bool = False  # an <img> of a page, for OCR
 
 
 class _Frontier:
@@ -266,7 +305,9 @@ class _Frontier:
         self.done: set[str] = set()  # final URLs read
         from errscan.readers.ocr import available
 
-        self.media = MEDIA - IMAGES if available() else MEDIA  # pictures are read when OCR can read them
+        self.ocr = available()
+        self.media = MEDIA - IMAGES if self.ocr else MEDIA  # pictures are read when OCR can read them
+        self.pictures = 0
 
     def __len__(self) -> int:
         return len(self.queue)
@@ -291,6 +332,18 @@ class _Frontier:
                 continue
             self.seen.add(found.url)
             self.queue.append(_Visit(found.url, level + 1, referrer, found))
+
+    def follow_pictures(self, pictures: list[Link], level: int, referrer: str,
+                        in_site: Callable[[str], bool]) -> None:
+        """Queue a page's same-site pictures for OCR (at most MAX_PICTURES in a crawl)."""
+        for found in pictures:
+            if self.pictures >= MAX_PICTURES:
+                return
+            if found.url in self.seen or not in_site(found.url):
+                continue
+            self.seen.add(found.url)
+            self.pictures += 1
+            self.queue.append(_Visit(found.url, level + 1, referrer, found, picture=True))
 
 
 @dataclass
@@ -349,7 +402,11 @@ class _Crawl:
         return None
 
     def failed(self, visit: _Visit, status: int | None, message: str, kind: str) -> None:
-        """A dead or unchecked URL, kept with the page and the link that led to it."""
+        """A dead or unchecked URL, kept with the page and the link that led to it. A page's picture that
+        does not come is passed over (skipped): pictures are read for their text, not judged as links."""
+        if visit.picture:
+            self.crawler.result.skipped.append(visit.url)
+            return
         self.crawler.result.errors.append(CrawlError(visit.url, visit.referrer, status, message, kind, visit.link))
 
     def read(self, visit: _Visit, got: Fetched) -> None:
@@ -386,6 +443,9 @@ class _Crawl:
             self.on_links(final, links, page)
         if visit.level < self.depth:
             self.frontier.follow(links, visit.level, final, self.crawler.in_site)
+        if self.frontier.ocr:  # a page's pictures are its content, whatever its depth
+            pictures = extract_pictures(final, page.text)
+            self.frontier.follow_pictures(pictures, visit.level, final, self.crawler.in_site)
 
 
 def crawl(

@@ -25,6 +25,8 @@ from errscan.readers.ocr import available as ocr_available
 from errscan.run import Runner
 
 OCR = ocr_available()  # with errscan[ocr], a picture linked from a page is an attachment to read
+# and the pictures a page shows are read too: gov.cn's pages show one banner (404 here: passed over)
+PICTURES = ["/govweb/xhtml/2016gov/images/public/de_bannerS_sjh.jpg"] if OCR else []
 
 pytestmark = needs_shared  # the site is built from real pages of ../shared/corpus/html
 CORPUS = SHARED / "corpus" / "html" / "state_council"
@@ -282,7 +284,7 @@ def test_crawl_requests_exactly_the_site(full, site) -> None:
     assert sorted(paths) == sorted([
         "/robots.txt", "/index.html", P1, "/old.html", P2, "/sub/list.html", GBK, DOCX, "/files/table.xlsx",
         "/missing.html", "/away.html", "/index.html?page=2", "/slow.html", "/huge.html", "/map.html",
-        "/frame.html", P3, "/deep.html", *(["/files/logo.png"] if OCR else []),
+        "/frame.html", P3, "/deep.html", *(["/files/logo.png"] if OCR else []), *PICTURES,
     ])
     assert len(paths) == len(set(paths))  # each URL once: the cycle (self links, index?page=2) is cut
     assert {ua for _, ua in full["requests"]} == {USER_AGENT}
@@ -291,7 +293,7 @@ def test_crawl_requests_exactly_the_site(full, site) -> None:
     result = full["outcome"].result
     base = site["base"]
     assert result.skipped_robots == [base + "/private/secret.html"]
-    assert result.skipped == [base + "/away.html"]  # redirected off the site: not followed
+    assert result.skipped == [base + "/away.html"] + [base + p for p in PICTURES]  # off the site: not followed
     assert (result.pages, result.attachments) == (10, 3 if OCR else 2)
     assert full["outcome"].files == (13 if OCR else 12)
     assert result.fetched == [base + p for p in paths if p not in ("/robots.txt", P2)]  # P2: via old.html
@@ -384,7 +386,7 @@ def test_a_start_url_redirected_within_its_host_is_followed(site, hosts) -> None
 def test_depth_one_follows_the_start_page_links_only(site, hosts) -> None:
     before = len(site["requests"])
     result = crawl(site["base"] + "/sub/list.html", depth=1, delay=0, timeout=TIMEOUT)
-    assert requested(site, before) == ["/robots.txt", "/sub/list.html", P3]  # <base href> honoured
+    assert requested(site, before) == ["/robots.txt", "/sub/list.html", P3, *PICTURES]  # <base href> honoured
     assert result.pages == 2 and result.errors == []
 
 
@@ -413,7 +415,7 @@ def test_no_robots_fetches_the_disallowed_page(site, hosts) -> None:
 def test_delay_between_requests_to_one_host(site, hosts) -> None:
     started = time.perf_counter()
     result = crawl(site["base"] + "/sub/list.html", depth=1, delay=0.3, timeout=TIMEOUT)
-    assert len(result.fetched) == 2
+    assert len(result.fetched) == 2 + len(PICTURES)
     assert time.perf_counter() - started >= 0.6  # robots.txt, then two pages, 0.3 s apart
 
 
@@ -587,3 +589,20 @@ def test_check_command_takes_a_url(site, tmp_path: Path) -> None:
         (site["base"] + P2, *line_col(p2, "再接再励"), "core/再接再励")
     ]
     assert out["summary"]["errors"] == [{"path": site["base"] + "/missing.html", "message": "链接失效（HTTP 404）"}]
+
+
+def test_pictures_of_pages_are_bounded() -> None:
+    """With OCR a page's pictures are queued, icons (declared < 100 px) and other sites' never, at most
+    MAX_PICTURES in one crawl."""
+    from errscan.crawl import MAX_PICTURES, _Frontier, extract_pictures
+
+    source = ('<img src="a.png" width="16"><img src="b.jpg" height="99px"><img src="c.png" width="100">'
+              '<img src="http://other.example/d.png"><img src="e.svg"><img src="f.gif">')
+    pics = extract_pictures("http://x.example/p/index.html", source)
+    assert [p.url for p in pics] == [
+        "http://x.example/p/c.png", "http://other.example/d.png", "http://x.example/p/f.gif"]
+    assert (pics[0].line, pics[0].column) == (1, source.index('<img src="c.png"') + 1)
+    frontier = _Frontier("http://x.example/")
+    many = extract_pictures("http://x.example/", "".join(f'<img src="/{n}.png">' for n in range(MAX_PICTURES + 50)))
+    frontier.follow_pictures(many, 0, "http://x.example/", lambda u: u.startswith("http://x.example/"))
+    assert len(frontier) == 1 + MAX_PICTURES and all(v.picture for v in list(frontier.queue)[1:])

@@ -141,15 +141,19 @@ def test_an_image_attachment_of_a_site(files: dict[str, Path]) -> None:
     import threading
 
     png = files["png"].read_bytes()
-    index = '<html><body><p>公示名单见附件。</p><a href="/files/gs.png">公示名单</a></body></html>'.encode()
+    index = ('<html><body><p>公示名单见附件。</p><a href="/files/gs.png">公示名单</a>'
+             '<p><img src="/img/scan.png" alt="公示"><img src="/img/icon.png" width="16" height="16">'
+             '<img src="/img/gone.png"></p></body></html>').encode()
+    asked: list[str] = []
 
     class Site(http.server.BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
             pass
 
         def do_GET(self) -> None:
-            body, kind = {"/": (index, "text/html; charset=utf-8"), "/files/gs.png": (png, "image/png")}.get(
-                self.path, (b"", ""))
+            asked.append(self.path)
+            body, kind = {"/": (index, "text/html; charset=utf-8"), "/files/gs.png": (png, "image/png"),
+                          "/img/scan.png": (png, "image/png")}.get(self.path, (b"", ""))
             self.send_response(200 if body else 404)
             if kind:
                 self.send_header("Content-Type", kind)
@@ -168,6 +172,9 @@ def test_an_image_attachment_of_a_site(files: dict[str, Path]) -> None:
         httpd.server_close()
     doc = json.loads(out.stdout)
     got = [(f["path"], f["rule"], f["location"].get("line")) for f in doc["findings"]]
-    assert got == [
-        (base + "/files/gs.png", "serious/中华人民共合国", 2), (base + "/files/gs.png", "privacy/id-card", 3)]
+    assert got == [  # the linked picture, then the one the page shows
+        (base + "/files/gs.png", "serious/中华人民共合国", 2), (base + "/files/gs.png", "privacy/id-card", 3),
+        (base + "/img/scan.png", "serious/中华人民共合国", 2), (base + "/img/scan.png", "privacy/id-card", 3)]
     assert AN_ID not in out.stdout
+    assert "/img/icon.png" not in asked  # declared 16 px: an icon
+    assert "/img/gone.png" in asked and doc["summary"]["errors"] == []  # a picture that does not come: passed over
