@@ -442,6 +442,7 @@ class HtmlSource:
 
     text: str
     positions: array
+    body: int = -1  # where the body's text ends (the title and attributes follow it); -1: all of it
 
 
 def read_html(data: bytes, charset: str | None = None) -> tuple[Document, HtmlSource]:
@@ -464,14 +465,18 @@ def read_html(data: bytes, charset: str | None = None) -> tuple[Document, HtmlSo
                 continue
     if source is None:
         source, encoding = decode_html(data)
-    text, positions, metadata = extract(source)
+    text, positions, metadata, parts = extract(source)
     metadata["encoding"] = encoding
-    return Document(text, "html", metadata, HtmlLocator(text, source, positions)), HtmlSource(source, positions)
+    body = parts[0][0] - 1 if parts else len(text)
+    return (Document(text, "html", metadata, HtmlLocator(text, source, positions, parts)),
+            HtmlSource(source, positions, body))
 
 
 def visible_offset(page: HtmlSource, source_offset: int) -> int:
-    """The offset in the visible text of the first character at or after `source_offset` in the source."""
-    return bisect_right(page.positions, source_offset - 1) if len(page.positions) else 0
+    """The offset in the visible body text of the first character at or after `source_offset` in the source
+    (the body's offsets only: they rise; the title's and attributes' after it do not)."""
+    hi = len(page.positions) if page.body < 0 else page.body
+    return bisect_right(page.positions, source_offset - 1, 0, hi) if len(page.positions) else 0
 
 
 def to_document(fetched: Fetched, kind: str | None = None) -> tuple[Document, HtmlSource | None]:

@@ -56,7 +56,11 @@ def category_zh(category: str) -> str:
 
 
 PART_ZH = {"header": "页眉", "footer": "页脚", "footnotes": "脚注", "endnotes": "尾注", "textbox": "文本框",
-           "comments": "批注"}
+           "comments": "批注", "image": "图片",
+           # a web page's texts besides its body (readers/html.py): its source line and column say where
+           "title": "网页标题", "description": "页面描述", "keywords": "页面关键词", "alt": "图片说明（alt）",
+           "tooltip": "提示文字（title）"}
+SOURCE_PARTS = frozenset({"title", "description", "keywords", "alt", "tooltip"})
 
 
 def where_zh(location: Mapping[str, object] | Iterable[tuple[str, object]]) -> str:

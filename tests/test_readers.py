@@ -125,7 +125,8 @@ def test_html_legacy_encodings(encoding, meta):
     body = "中華民國政府資訊公開" if encoding == "big5" else "中华人民共和国国务院办公厅关于印发方案的通知"
     page = f"<html><head>{meta}<title>{body}</title></head><body><p>{body}</p></body></html>"
     doc = read(page.encode(encoding), "legacy.html")
-    assert doc.text == body and doc.metadata["title"] == body
+    assert doc.text == f"{body}\n{body}" and doc.metadata["title"] == body  # the body, then the <title>
+    assert doc.locate(len(body) + 1) == (1, page.index("<title>") + 8, {"part": "title"})
     check_html_positions(doc, page)
 
 

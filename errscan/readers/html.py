@@ -11,6 +11,7 @@ The parser (html.parser) and the element stack are iterative: no depth of nestin
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import html
 import re
@@ -88,14 +89,18 @@ def _iso(y: str, m: str, d: str) -> str | None:
 
 
 class HtmlLocator(Locator):
-    """line/column in the HTML source of the character at an offset of the visible text."""
+    """line/column in the HTML source of the character at an offset of the visible text; for the texts after
+    the body (title, meta description and keywords, alt and title attributes) also which one it is."""
 
-    def __init__(self, text: str, source: str, positions: array):
+    def __init__(self, text: str, source: str, positions: array,
+                 parts: list[tuple[int, dict[str, object]]] | None = None):
         super().__init__(text)
         self.source = source  # the page as decoded: its errscan- comments are read from it (suppress.py)
         self._source_lines = LineMap(source)
         self._positions = positions
         self._n = len(source)
+        self._parts = parts or []  # (offset in the text where it starts, its place), in order
+        self._starts = [start for start, _ in self._parts]
 
     def locate(self, offset: int) -> tuple[int, int, dict[str, object]]:
         if 0 <= offset < len(self._positions):
@@ -103,7 +108,8 @@ class HtmlLocator(Locator):
         else:
             src = self._positions[-1] + 1 if len(self._positions) else 0
         line, column = self._source_lines.line_col(min(src, self._n))
-        return line, column, {}
+        i = bisect.bisect_right(self._starts, offset) - 1
+        return line, column, (dict(self._parts[i][1]) if i >= 0 else {})
 
 
 class _Extractor(HTMLParser):
@@ -120,6 +126,8 @@ class _Extractor(HTMLParser):
         self.pre = 0
         self.title: list[str] | None = None  # collecting the first <title>
         self.title_done = False
+        self.title_at: list[tuple[str, int, bool]] = []  # its pieces: (text, source offset, one offset each)
+        self.extras: list[tuple[dict[str, object], str, list[int]]] = []  # (place, text, source offsets)
         self.metadata: dict[str, str] = {}
 
     def _at(self) -> int:
@@ -165,6 +173,14 @@ class _Extractor(HTMLParser):
         at = self._at()
         if tag == "meta":
             self._meta(dict(attrs))
+            self._attribute(at, "content", {"description": "description", "keywords": "keywords"}.get(
+                (dict(attrs).get("name") or "").strip().lower(), ""))
+        if not self.hiding and tag not in SKIP and not self._hidden(attrs):
+            names = {name for name, value in attrs if value}
+            if "alt" in names and (tag in ("img", "area") or (tag == "input" and dict(attrs).get("type") == "image")):
+                self._attribute(at, "alt", "alt")
+            if "title" in names:
+                self._attribute(at, "title", "tooltip")
         if tag in VOID:
             if tag in ("br", "hr") and not self.hiding:
                 self.brk(at)
@@ -196,6 +212,21 @@ class _Extractor(HTMLParser):
         if tag in BLOCK and not self.hiding:
             self.brk(at)
 
+    def _attribute(self, at: int, name: str, part: str) -> None:
+        """The value of attribute `name` of the tag starting at `at`, kept with the source offset of each of
+        its characters (an entity's at its "&"), whitespace collapsed, as a text of part `part`."""
+        if not part:
+            return
+        raw_tag = self.get_starttag_text() or ""
+        m = re.search(r"(?:^|\s)" + name + r"\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", raw_tag[1:], re.I)
+        if not m:
+            return
+        group = next(g for g in (1, 2, 3) if m.group(g) is not None)
+        start = at + 1 + m.start(group)
+        text, offsets = _decoded(m.group(group), start)
+        if text:
+            self.extras.append(({"part": part}, text, offsets))
+
     @staticmethod
     def _hidden(attrs: list[tuple[str, str | None]]) -> bool:
         for name, value in attrs:
@@ -221,6 +252,13 @@ class _Extractor(HTMLParser):
             title = " ".join("".join(self.title).split())
             if title:
                 self.metadata["title"] = title
+                chars, offsets = [], []
+                for piece, start, each in self.title_at:
+                    chars.append(piece)
+                    offsets.extend(range(start, start + len(piece)) if each else [start] * len(piece))
+                text, kept = _collapse("".join(chars), offsets)
+                if text:
+                    self.extras.insert(0, ({"part": "title"}, text, kept))
             self.title, self.title_done = None, True
         if tag == "pre":
             self.pre -= 1
@@ -238,6 +276,7 @@ class _Extractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.title is not None:
             self.title.append(data)
+            self.title_at.append((data, self._at(), True))
         if self.hiding or not data:
             return
         base = self._at()
@@ -273,6 +312,7 @@ class _Extractor(HTMLParser):
         decoded = html.unescape(raw)
         if self.title is not None:
             self.title.append(decoded)
+            self.title_at.append((decoded, at, decoded == raw))
         if self.hiding or not decoded:
             return
         if decoded == raw:  # not a known reference: the characters as written
@@ -285,6 +325,50 @@ class _Extractor(HTMLParser):
 
     def handle_charref(self, name: str) -> None:
         self._ref("&#", name)
+
+
+_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?")
+
+
+def _collapse(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """Runs of whitespace as one space, none at the ends, and none for a line break between two Chinese
+    characters (as in the body); each kept character with its offset."""
+    out, kept = [], []
+    broke = False  # the run of whitespace before this character held a line break
+    for c, at in zip(text, offsets, strict=True):
+        if c in " \t\n\r\f":
+            broke = broke or c in "\n\r"
+            if out and out[-1] != " ":
+                out.append(" ")
+                kept.append(at)
+            continue
+        if broke and len(out) >= 2 and out[-1] == " " and _cjk(out[-2]) and _cjk(c):
+            out.pop()
+            kept.pop()
+        broke = False
+        out.append(c)
+        kept.append(at)
+    while out and out[-1] == " ":
+        out.pop()
+        kept.pop()
+    return "".join(out), kept
+
+
+def _decoded(raw: str, start: int) -> tuple[str, list[int]]:
+    """An attribute value as a browser reads it (character references decoded, whitespace collapsed), with the
+    source offset of each character."""
+    chars, offsets = [], []
+    pos = 0
+    for m in _ENTITY.finditer(raw):
+        chars.extend(raw[pos:m.start()])
+        offsets.extend(range(start + pos, start + m.start()))
+        decoded = html.unescape(m.group())
+        chars.extend(decoded)
+        offsets.extend([start + m.start()] * len(decoded))
+        pos = m.end()
+    chars.extend(raw[pos:])
+    offsets.extend(range(start + pos, start + len(raw)))
+    return _collapse("".join(chars), offsets)
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -312,7 +396,12 @@ def decode_html(data: bytes) -> tuple[str, str]:
     return decode(data)
 
 
-def extract(source: str) -> tuple[str, array, dict[str, str]]:
+def extract(source: str) -> tuple[str, array, dict[str, str], list[tuple[int, dict[str, object]]]]:
+    """(text, the source offset of each of its characters, metadata, parts). The text is the visible body,
+    then, a line each, the page's <title>, meta description and keywords, and the alt and title attributes
+    of visible elements: parts says where each of those starts and what it is. An attribute whose words the
+    body (or an earlier attribute) already shows is left out: title="通知" on a link reading 通知 would
+    report its slip twice."""
     parser = _Extractor(source)
     parser.feed(source)
     parser.close()
@@ -326,11 +415,25 @@ def extract(source: str) -> tuple[str, array, dict[str, str]]:
         m = _TEXT_DATE.search(text)
         if m and (date := _iso(*m.groups())):
             metadata["date"] = date
-    return text, positions, metadata
+    parts: list[tuple[int, dict[str, object]]] = []
+    pieces, seen = [text], set()
+    size = len(text)
+    for place, extra, offsets in parser.extras:
+        if place["part"] != "title" and (extra in seen or extra in text):
+            continue
+        seen.add(extra)
+        pieces.append("\n" + extra)
+        positions.append(offsets[0])  # the line break before it: where it starts
+        positions.extend(offsets)
+        parts.append((size + 1, place))
+        size += 1 + len(extra)
+    if parts:
+        text = "".join(pieces)
+    return text, positions, metadata, parts
 
 
 def read(data: bytes) -> Document:
     source, encoding = decode_html(data)
-    text, positions, metadata = extract(source)
+    text, positions, metadata, parts = extract(source)
     metadata["encoding"] = encoding
-    return Document(text, "html", metadata, HtmlLocator(text, source, positions))
+    return Document(text, "html", metadata, HtmlLocator(text, source, positions, parts))

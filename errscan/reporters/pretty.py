@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import IO
 
-from errscan.model import Finding, Report, Severity, category_zh, where_zh
+from errscan.model import SOURCE_PARTS, Finding, Report, Severity, category_zh, where_zh
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -24,6 +24,14 @@ def _snippet(f: Finding, plain: bool = False):
     snippet.append(marked, style=f"reverse {STYLE[f.severity]}")
     snippet.append(f.context[at + len(f.text) :])
     return snippet
+
+
+def _where(f: Finding) -> str:
+    """第3页第12行, 表1第2行第3列; a web page's title or attribute: 网页标题 1:30; else line:column."""
+    where = where_zh(f.location)
+    if dict(f.location).get("part") in SOURCE_PARTS:
+        return f"{where} {f.line}:{f.column}"
+    return where or f"{f.line}:{f.column}"
 
 
 def _said(f: Finding) -> str:
@@ -69,7 +77,7 @@ def render(report: Report, out: IO[str], color: bool | None = None) -> None:
         console.print(Text(path, style="bold underline"))
         group = list(grouped)
         # 第3页第12行, 工作表“花名册”C2, 表1第2行第3列; a text file: 行:列. Padded to the file's widest, in cells
-        wheres = [where_zh(f.location) or f"{f.line}:{f.column}" for f in group]
+        wheres = [_where(f) for f in group]
         width = min(max(8, *(cell_len(w) for w in wheres)), 16)
         for f, where in zip(group, wheres, strict=True):
             line = Text("  ")
