@@ -71,6 +71,11 @@ MinSeverityOpt = Annotated[
     Optional[Shown], typer.Option(help="只显示此级别及以上的问题（默认 info）；不影响退出码。")
 ]
 ColorOpt = Annotated[Optional[bool], typer.Option("--color/--no-color", help="是否彩色输出（默认自动）。")]
+# a site's crawl (crawl, inspect)
+MaxPagesOpt = Annotated[int, typer.Option("--max-pages", min=1, help="最多请求的网址数（网页、附件和失效链接）。")]
+DelayOpt = Annotated[float, typer.Option("--delay", min=0, help="对同一网站两次请求之间的间隔（秒）。")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="连接和读取的超时时间（秒）。")]
+NoRobotsOpt = Annotated[bool, typer.Option("--no-robots", help="不遵守 robots.txt（仅限检查本单位网站）。")]
 ConfigOpt = Annotated[
     Optional[Path],
     typer.Option("--config", help="使用此配置文件（不再查找 .errscan.yaml）；其中的相对路径相对于该文件。"),
@@ -467,12 +472,10 @@ def audit(
 def crawl(
     url: Annotated[str, typer.Argument(metavar="网址", help="起始网址（http:// 或 https://）。")],
     depth: Annotated[int, typer.Option("--depth", min=0, help="跟随链接的层数（0 表示只检查起始页）。")] = 2,
-    max_pages: Annotated[
-        int, typer.Option("--max-pages", min=1, help="最多请求的网址数（网页、附件和失效链接）。")
-    ] = 200,
-    delay: Annotated[float, typer.Option("--delay", min=0, help="对同一网站两次请求之间的间隔（秒）。")] = 0.5,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="连接和读取的超时时间（秒）。")] = 15,
-    no_robots: Annotated[bool, typer.Option("--no-robots", help="不遵守 robots.txt（仅限检查本单位网站）。")] = False,
+    max_pages: MaxPagesOpt = 200,
+    delay: DelayOpt = 0.5,
+    timeout: TimeoutOpt = 15,
+    no_robots: NoRobotsOpt = False,
     lists: ListsOpt = None,
     no_builtin: NoBuiltinOpt = False,
     fmt: FormatOpt = Format.pretty,
@@ -521,12 +524,10 @@ def crawl(
 def inspect_site(
     url: Annotated[str, typer.Argument(metavar="网址", help="网站首页（http:// 或 https://）。")],
     depth: Annotated[int, typer.Option("--depth", min=0, help="跟随链接的层数。")] = 3,
-    max_pages: Annotated[
-        int, typer.Option("--max-pages", min=1, help="最多请求的网址数（网页、附件和失效链接）。")
-    ] = 500,
-    delay: Annotated[float, typer.Option("--delay", min=0, help="对同一网站两次请求之间的间隔（秒）。")] = 0.5,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="连接和读取的超时时间（秒）。")] = 15,
-    no_robots: Annotated[bool, typer.Option("--no-robots", help="不遵守 robots.txt（仅限检查本单位网站）。")] = False,
+    max_pages: MaxPagesOpt = 500,
+    delay: DelayOpt = 0.5,
+    timeout: TimeoutOpt = 15,
+    no_robots: NoRobotsOpt = False,
     out: Annotated[
         Optional[Path],
         typer.Option("--out", "-o", help="输出目录：inspection.json、report.html，以及作为证据的网页存档 evidence/。"),

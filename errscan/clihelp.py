@@ -19,7 +19,8 @@ from typer.core import TyperCommand, TyperGroup
 
 from errscan.textwidth import width_of, wrap
 
-METAVAR_ZH = {"<str>": "<文字>", "<path>": "<路径>", "<int>": "<整数>", "<float>": "<数字>", "[OPTIONS]": "[选项]",
+METAVAR_ZH = {"<str>": "<文字>", "<path>": "<路径>", "<int range>": "<整数>", "<float range>": "<数字>",
+              "<int>": "<整数>", "<float>": "<数字>", "[OPTIONS]": "[选项]",
               "COMMAND": "命令", "[ARGS]...": "[参数]..."}
 HELP_ZH = {
     "help": "显示此帮助并退出。",
@@ -35,6 +36,7 @@ def _zh(text: str) -> str:
 
 
 def _extras(text: str) -> str:
+    text = re.sub(r"\s*\[default: ([^;\]]*); ([^\]]+)\]", lambda m: f"（默认：{m[1]}；{_range_zh(m[2])}）", text)
     text = re.sub(r"\s*\[default: (.*?)\]", r"（默认：\1）", text)
     text = re.sub(r"\s*\[env var: (.*?)\]", r"（环境变量：\1）", text)
     text = re.sub(r"\s*\[required\]", "（必填）", text)

@@ -48,7 +48,8 @@ def test_every_help_page_fits_80_columns_and_says_everything(path: tuple[str, ..
     lines = out.stdout.splitlines()
     assert lines[0].startswith("用法：errscan")
     assert max(textwidth.width_of(line) for line in lines) <= 80
-    english = {"Usage", "Options", "Arguments", "Commands", "Show this message", "[default", "[required]"}
+    english = {"Usage", "Options", "Arguments", "Commands", "Show this message", "[default", "[required]", "range>",
+               "x>=", "<str>", "<int>", "<float>"}
     assert not [w for w in english if w in out.stdout]
     flat = re.sub(r"\s+", "", out.stdout)
     for text in help_texts(path):  # nothing cut off: each description whole, wherever the lines break
@@ -66,6 +67,8 @@ def test_check_help_at_80_columns_exactly() -> None:
     assert lines[i + 1].startswith(" " * 30 + "有此级别及以上的问题时退出码为 1")
     assert "  -h, --help                  显示此帮助并退出。" in lines
     assert any(line.endswith("输出格式。（默认：pretty）") for line in lines)
+    crawl = re.sub(r"\s+", "", run("crawl", "--help").stdout)
+    assert "--timeout<数字>连接和读取的超时时间（秒）。（默认：15；应不小于0.1）" in crawl
 
 
 @pytest.mark.parametrize(
