@@ -536,6 +536,11 @@ def inspect_site(
         Optional[Path],
         typer.Option("--since", help="上次检查的输出目录（或其 inspection.json）：列出新出现和已解决的问题。"),
     ] = None,
+    rejudge: Annotated[
+        Optional[Path],
+        typer.Option("--rejudge",
+                     help="不重新抓取：按 --as-of 的日期重新判断已保存的检查结果（输出目录或其 inspection.json）。"),
+    ] = None,
     probe: Annotated[
         Optional[int],
         typer.Option("--probe", min=1, max=10000,
@@ -571,18 +576,27 @@ def inspect_site(
     if probe is not None:
         _probe_site(url, probe, interval, timeout, day, out, fmt, color)
         return
-    before = None
-    if since is not None:
-        previous = since / "inspection.json" if since.is_dir() else since
+    def saved(where: Path) -> dict:  # type: ignore[type-arg]
+        path = where / "inspection.json" if where.is_dir() else where
         try:
-            before = json.loads(previous.read_text(encoding="utf-8"))
+            return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
         except (OSError, ValueError) as exc:
-            raise _fail(f"无法读取上次的检查结果 {previous}：{getattr(exc, 'strerror', None) or exc}") from None
-    with _settings_errors():
-        runner = _runner(config_file, lists=lists, no_builtin=no_builtin)
-        inspection, _ = run_inspection(url, runner, day, depth=depth, max_pages=max_pages, delay=delay,
-                                       timeout=timeout, respect_robots=not no_robots, out=out)
-    doc = inspection.to_dict()
+            raise _fail(f"无法读取检查结果 {path}：{getattr(exc, 'strerror', None) or exc}") from None
+
+    before = saved(since) if since is not None else None
+    if rejudge is not None:
+        from errscan.inspection import rejudge as judged_again
+
+        old = saved(rejudge)
+        if old.get("start") != url and old.get("start") != url.rstrip("/") + "/":
+            raise _fail(f"{rejudge} 是 {old.get('start')} 的检查结果，不是 {url} 的")
+        doc = judged_again(old, day)
+    else:
+        with _settings_errors():
+            runner = _runner(config_file, lists=lists, no_builtin=no_builtin)
+            inspection, _ = run_inspection(url, runner, day, depth=depth, max_pages=max_pages, delay=delay,
+                                           timeout=timeout, respect_robots=not no_robots, out=out)
+        doc = inspection.to_dict()
     if before is not None:
         doc["since"] = compare(doc, before)
     if out is not None:

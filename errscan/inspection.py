@@ -90,10 +90,12 @@ class Column:
     kind: str  # news, notice
     items: list[Item]
     empty: bool = False
+    fetched: str = ""
+    latest: dt.date | None = None  # its newest item's date, when its items are not at hand (a saved run)
 
     @property
     def newest(self) -> dt.date | None:
-        return max((i.date for i in self.items), default=None)
+        return max((i.date for i in self.items), default=self.latest)
 
     def stale(self, as_of: dt.date) -> bool:
         newest = self.newest
@@ -103,7 +105,8 @@ class Column:
     def to_dict(self) -> dict[str, object]:
         newest = self.newest
         return {"url": self.url, "title": self.title, "kind": self.kind, "empty": self.empty,
-                "newest": newest.isoformat() if newest else None, "items": len(self.items)}
+                "newest": newest.isoformat() if newest else None, "items": len(self.items),
+                "fetched": self.fetched}
 
 
 @dataclass
@@ -148,6 +151,7 @@ class Inspection:
     attachments: int
     unvisited: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)  # (url, message): not checked
+    home_newest: dt.date | None = None
 
     @property
     def verdict(self) -> str:
@@ -158,6 +162,7 @@ class Inspection:
             "verdict": self.verdict, "as_of": self.as_of.isoformat(), "start": self.start,
             "indicators": [i.to_dict() for i in self.indicators],
             "columns": [c.to_dict() for c in self.columns],
+            "home_newest": self.home_newest.isoformat() if self.home_newest else None,
             "pages": self.pages, "attachments": self.attachments, "unvisited": self.unvisited,
             "errors": [{"url": u, "message": m} for u, m in self.errors],
         }
@@ -309,7 +314,7 @@ def judge(start: str, pages: dict[str, Page], findings: list[Finding], dead: lis
         if len(page.dated) >= MIN_ITEMS or (EMPTY_WORDS.search(page.text) and not page.dated):
             title = _title(page)
             kind = "news" if NEWS_WORDS.search(title) else "notice"
-            columns.append(Column(page.url, title, kind, page.dated, empty=not page.dated))
+            columns.append(Column(page.url, title, kind, page.dated, empty=not page.dated, fetched=page.fetched))
     column_urls = {c.url for c in columns}
     item_urls = {i.url for c in columns for i in c.items}
     indicators: list[Indicator] = []
@@ -325,25 +330,10 @@ def judge(start: str, pages: dict[str, Page], findings: list[Finding], dead: lis
     if newest is None and home:
         linked = [c.newest for c in columns if c.url in home.links and c.newest]
         newest = max(linked, default=None)
-    days = (as_of - newest).days if newest else None
-    home_ok = days is not None and days <= HOME_DAYS
-    indicators.append(Indicator(
-        "home_stale", "首页不更新", True, f"首页最新信息不超过 {HOME_DAYS} 天",
-        f"{days} 天（最新 {newest.isoformat()}）" if newest else "首页没有带日期的信息", home_ok if home else None,
-        [] if home_ok or not home else [evidence(start, f"最新信息日期：{newest.isoformat()}" if newest
-                                                 else "首页没有带日期的信息")]))
+    indicators.append(home_stale(start, newest, as_of, home is not None, evidence))
 
     # 栏目不更新, 空白栏目
-    stale = [c for c in columns if not c.empty and c.stale(as_of)]
-    news = [c for c in stale if c.kind == "news"]
-    notice = [c for c in stale if c.kind != "news"]
-    stale_ok = len(news) < STALE_NEWS_MAX and len(notice) < STALE_NOTICE_MAX and len(stale) < STALE_ANY_MAX
-    indicators.append(Indicator(
-        "columns_stale", "栏目不更新", True,
-        f"动态类栏目 {NEWS_DAYS} 天未更新少于 {STALE_NEWS_MAX} 个，通知公告、政策文件类栏目 6 个月未更新少于 "
-        f"{STALE_NOTICE_MAX} 个，应更新而未更新的栏目少于 {STALE_ANY_MAX} 个",
-        f"动态类 {len(news)} 个，通知政策类 {len(notice)} 个（共识别栏目 {len(columns)} 个）", stale_ok,
-        [evidence(c.url, f"{c.title}：最新 {c.newest.isoformat() if c.newest else '无日期'}") for c in stale]))
+    indicators.append(columns_stale(columns, as_of, evidence))
     empty = [c for c in columns if c.empty]
     indicators.append(Indicator(
         "columns_empty", "空白栏目", True, f"少于 {EMPTY_MAX} 个", len(empty), len(empty) < EMPTY_MAX,
@@ -377,7 +367,64 @@ def judge(start: str, pages: dict[str, Page], findings: list[Finding], dead: lis
         "personal_data", "泄露个人信息", False, "0 处", len(private), not private,
         [evidence(f.path, f"{f.text}：{f.message}", f.line) for f in private]))
     html_pages = sum(1 for p in pages.values() if p.kind == "html")
-    return Inspection(start, as_of, indicators, columns, html_pages, attachments, unvisited, errors or [])
+    return Inspection(start, as_of, indicators, columns, html_pages, attachments, unvisited, errors or [], newest)
+
+
+def home_stale(start: str, newest: dt.date | None, as_of: dt.date, read: bool, evidence) -> Indicator:  # type: ignore[no-untyped-def]
+    """首页不更新 at `as_of`, from the date of the home page's newest item (read: the home page was read)."""
+    days = (as_of - newest).days if newest else None
+    ok = days is not None and days <= HOME_DAYS
+    said = f"最新信息日期：{newest.isoformat()}" if newest else "首页没有带日期的信息"
+    return Indicator(
+        "home_stale", "首页不更新", True, f"首页最新信息不超过 {HOME_DAYS} 天",
+        f"{days} 天（最新 {newest.isoformat()}）" if newest else "首页没有带日期的信息", ok if read else None,
+        [] if ok or not read else [evidence(start, said)])
+
+
+def columns_stale(columns: list[Column], as_of: dt.date, evidence) -> Indicator:  # type: ignore[no-untyped-def]
+    """栏目不更新 at `as_of`: news-like columns after 14 days, the others after 6 months."""
+    stale = [c for c in columns if not c.empty and c.stale(as_of)]
+    news = [c for c in stale if c.kind == "news"]
+    notice = [c for c in stale if c.kind != "news"]
+    ok = len(news) < STALE_NEWS_MAX and len(notice) < STALE_NOTICE_MAX and len(stale) < STALE_ANY_MAX
+    return Indicator(
+        "columns_stale", "栏目不更新", True,
+        f"动态类栏目 {NEWS_DAYS} 天未更新少于 {STALE_NEWS_MAX} 个，通知公告、政策文件类栏目 6 个月未更新少于 "
+        f"{STALE_NOTICE_MAX} 个，应更新而未更新的栏目少于 {STALE_ANY_MAX} 个",
+        f"动态类 {len(news)} 个，通知政策类 {len(notice)} 个（共识别栏目 {len(columns)} 个）", ok,
+        [evidence(c.url, f"{c.title}：最新 {c.newest.isoformat() if c.newest else '无日期'}") for c in stale])
+
+
+def rejudge(doc: dict[str, object], as_of: dt.date) -> dict[str, object]:
+    """A saved inspection (its inspection.json) judged again at another date, without fetching anything: the
+    indicators that depend on the date (首页不更新, 栏目不更新) measured anew from the dates it recorded."""
+    known: dict[str, dict[str, object]] = {}
+    for ind in doc["indicators"]:  # type: ignore[union-attr]
+        for e in ind["evidence"]:
+            known.setdefault(e["url"], e)
+
+    def day(value: object) -> dt.date | None:
+        return dt.date.fromisoformat(str(value)) if value else None
+
+    columns = [Column(c["url"], c["title"], c["kind"], [], c["empty"], c.get("fetched", ""), day(c["newest"]))
+               for c in doc["columns"]]  # type: ignore[union-attr]
+    fetched = {c.url: c.fetched for c in columns}
+
+    def evidence(url: str, text: str, line: int = 0) -> Evidence:
+        e = known.get(url, {})
+        return Evidence(url, text, str(e.get("fetched") or fetched.get(url, "")), str(e.get("saved", "")), line)
+
+    start = str(doc["start"])
+    read = any(i["id"] == "home_stale" and i["pass"] is not None for i in doc["indicators"])  # type: ignore[union-attr]
+    fresh = {"home_stale": home_stale(start, day(doc.get("home_newest")), as_of, read, evidence),
+             "columns_stale": columns_stale(columns, as_of, evidence)}
+    out = dict(doc)
+    out["indicators"] = [fresh[i["id"]].to_dict() if i["id"] in fresh else i
+                         for i in doc["indicators"]]  # type: ignore[union-attr]
+    out["as_of"] = as_of.isoformat()
+    out["verdict"] = "fail" if any(i["veto"] and i["pass"] is False for i in out["indicators"]) else "pass"
+    out.pop("since", None)
+    return out
 
 
 def _now() -> str:

@@ -372,3 +372,33 @@ def test_probes_of_a_closed_port_and_the_bounds(tmp_path: Path) -> None:
                          (("--probe", "2", "--interval", "-1"), "--interval 的值无效")):
         refused = inspect(f"http://127.0.0.1:{port}", *bad, cwd=tmp_path)
         assert refused.returncode == 2 and message in refused.stderr
+
+
+def test_a_saved_run_rejudged_at_another_date(first: dict, tmp_path: Path) -> None:
+    """--rejudge: no request made; the dates recorded decide 首页不更新 and 栏目不更新 at the new --as-of."""
+    base = first["base"]
+    Handler.pages = {}  # the site is gone: nothing may be fetched
+    try:
+        later = subprocess.run(
+            [sys.executable, "-m", "errscan", "inspect", base + "/", "--rejudge", str(first["out"]),
+             "--as-of", "2026-08-01", "-f", "json"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        same = subprocess.run(
+            [sys.executable, "-m", "errscan", "inspect", base + "/", "--rejudge",
+             str(first["out"] / "inspection.json"), "--as-of", AS_OF, "-f", "json"],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        other = subprocess.run([sys.executable, "-m", "errscan", "inspect", "http://other.example/", "--rejudge",
+                                str(first["out"])], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    finally:
+        Handler.pages = site()
+    assert json.loads(same.stdout) == first["doc"]  # the same date: the same judgement
+    doc = json.loads(later.stdout)
+    assert later.returncode == 1 and doc["as_of"] == "2026-08-01"
+    home = indicator(doc, "home_stale")
+    assert (home["pass"], home["value"]) == (False, "37 天（最新 2026-06-25）")
+    assert home["evidence"][0]["fetched"] == indicator(first["doc"], "hidden_links")["evidence"][0]["fetched"]
+    stale = indicator(doc, "columns_stale")
+    assert [e["url"].removeprefix(base) for e in stale["evidence"]] == ["/xwdt/", "/bmdt/", "/zcwj/"]
+    # 通知公告: 153 days, not 6 months
+    assert stale["value"] == "动态类 2 个，通知政策类 1 个（共识别栏目 6 个）"
+    assert indicator(doc, "serious_errors") == indicator(first["doc"], "serious_errors")  # not date-dependent
+    assert other.returncode == 2 and "不是 http://other.example/ 的" in other.stderr
