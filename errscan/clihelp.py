@@ -85,7 +85,8 @@ class _Page:
         return "\n".join(self.out) + "\n"
 
 
-def _width(ctx: Any) -> int:
+def _width() -> int:
+    """The page's width: the terminal's (COLUMNS), between 40 and 100."""
     import shutil
 
     return min(max(shutil.get_terminal_size((80, 24)).columns, 40), 100)
@@ -122,7 +123,7 @@ def _param_rows(ctx: Any, params: Iterable[Any], kind: str) -> list[tuple[str, s
 
 def help_page(ctx: Any) -> str:
     command = ctx.command
-    page = _Page(_width(ctx))
+    page = _Page(_width())
     page.out.append(_usage(ctx))
     if command.help:
         page.out.append("")

@@ -505,6 +505,7 @@ def run_inspection(start_url: str, runner: Runner, as_of: dt.date, *, depth: int
             body = page.source if page.kind == "html" else page.text
             (folder / name).write_text("\ufeff" + mask_text(body), encoding="utf-8")  # the BOM wins over <meta>
             saved[url] = f"evidence/{name}"
+        # judged again with the copies named: judging is pure and cheap, the evidence it makes is immutable
         inspection = judge(home, pages, findings, dead, as_of, unreachable=unreachable, attachments=attachments,
                            unvisited=result.unvisited, errors=errors, saved=saved)
     return inspection, findings
