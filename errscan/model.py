@@ -65,8 +65,9 @@ SOURCE_PARTS = frozenset({"title", "description", "keywords", "alt", "tooltip"})
 
 def where_zh(location: Mapping[str, object] | Iterable[tuple[str, object]]) -> str:
     """Where a person finds a finding in its file, in Chinese: 第3页第12行, 工作表“花名册”C2, 第9段,
-    表1第2行第3列, 页眉第1段, 脚注2, 文本框1（在第5段）; "" where the file has no such places (plain text,
-    a web page: its line and column say it)."""
+    表1第2行第3列, 页眉第1段, 脚注2, 文本框1（在第5段）; a web page's texts outside its body: 网页标题,
+    页面描述, 页面关键词, 图片说明（alt）, 提示文字（title） (its line and column say where in the source);
+    "" where the file has no such places (plain text, a web page's body: its line and column say it)."""
     loc = dict(location.items() if isinstance(location, Mapping) else location)
     out = []
     part = str(loc.get("part", ""))

@@ -103,3 +103,79 @@ def test_real_pages_raise_no_new_finding(scanner: Scanner) -> None:
         if path.parent.name == "nfra":  # whole pages: their title, tooltips and alt texts were read
             assert parts == ["title", "tooltip", "tooltip", "alt"]
             assert doc.text.split("\n")[-4] == "国家金融监督管理总局"
+
+
+# 布署 (a slip in the lists: 部署) in each text, after references and across source lines
+EACH = """<html><head>
+<title>关于&amp;做好
+布署的通知</title>
+<meta name="Description" content="&#x5E03;置&amp;布署工作">
+<meta content="安全生产,&#24067;署" name="keywords">
+</head><body><p>正文第一段。</p>
+<img src="a.png" alt="工作布
+署图">
+<a href="x" data-tip='title="布署甲"' title="&lt;b&gt;布署乙">链接</a>
+<input type="IMAGE" src="b.png" alt="布署丙"><input type="hidden" title="布署丁">
+<link rel="alternate" title="布署戊"><svg><title>布署己</title></svg>
+<div hidden><img src="c.png" alt="布署庚"></div><span style="visibility: hidden" title="布署辛">x</span>
+</body></html>
+"""
+
+
+def check_json(tmp_path: Path, page: str) -> list[dict[str, object]]:
+    path = tmp_path / "p.html"
+    path.write_text(page, encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "errscan", "check", str(path), "-f", "json"], capture_output=True,
+                         text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=120).stdout
+    return json.loads(out)["findings"]  # type: ignore[no-any-return]
+
+
+def test_exact_line_column_and_offset_of_each(tmp_path: Path) -> None:
+    doc = read(EACH.encode("utf-8"), "p.html")
+    found = [(f["line"], f["column"], f["offset"], f["text"], f["location"]) for f in check_json(tmp_path, EACH)
+             if f["rule"] == "typo/布署"]
+    lines = EACH.split("\n")
+
+    def at(line: int, needle: str) -> tuple[int, int]:
+        return line, lines[line - 1].index(needle) + 1
+
+    text = doc.text
+    assert found == [
+        (*at(3, "布署的"), text.index("布署的"), "布署", {"part": "title"}),  # its line, after &amp; a line above
+        (*at(4, "布署工作"), text.index("布署工作"), "布署", {"part": "description"}),  # after &#x5E03; and &amp;
+        (*at(5, "&#24067;署"), text.index(",布署") + 1, "布署", {"part": "keywords"}),  # a reference: at its &
+        (*at(7, "布"), text.index("工作布署图") + 2, "布署", {"part": "alt"}),  # 布 and 署 on two source lines
+        (*at(9, "布署乙"), text.index("布署乙"), "布署", {"part": "tooltip"}),  # not the one inside data-tip
+        (*at(10, "布署丙"), text.index("布署丙"), "布署", {"part": "alt"}),  # type="IMAGE"
+    ]
+    assert doc.metadata["title"] == "关于&做好 布署的通知" and "布署己" not in text  # an SVG's title is not the page's
+    for hidden in ("布署甲", "布署丁", "布署戊", "布署庚", "布署辛"):  # another attribute, hidden, head-only
+        assert hidden not in text
+
+
+def test_the_terminal_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "p.html"
+    path.write_text(EACH, encoding="utf-8")
+    pretty = subprocess.run([sys.executable, "-m", "errscan", "check", str(path)], capture_output=True, text=True,
+                            env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}, timeout=120).stdout
+    for where in ("网页标题 3:1", "页面描述 4:", "页面关键词 5:", "图片说明（alt） 7:", "提示文字（title） 9:",
+                  "图片说明（alt） 10:"):
+        assert f"  {where}" in pretty, where
+    assert "布署庚" not in pretty and "布署辛" not in pretty
+
+
+def test_body_findings_are_exactly_as_without_the_other_texts(tmp_path: Path) -> None:
+    """The same page with the title, meta and attributes renamed to what is not read (same lengths, so the same
+    source positions): its findings are the body's findings of the page itself, field for field."""
+    page = ("<html><head><title>再接再励</title><meta name=\"description\" content=\"既使\"></head><body>\n"
+            "<p title=\"中华人民共合国\">各单位要再接再励，<a href=x title=\"既使如此\">做好布署</a></p>\n"
+            "<img alt=\"布署\" src=a><p>最后一段：既使如此，也要部署。</p></body></html>")
+    plain = (page.replace("<title>", "<style>").replace("</title>", "</style>").replace(" title=", " titlx=")
+             .replace(" alt=", " alx=").replace("\"description\"", "\"descriptiox\""))
+    assert len(plain) == len(page)
+    with_extras = check_json(tmp_path, page)
+    body = [f for f in with_extras if not f["location"]]
+    assert body == check_json(tmp_path, plain) and len(body) >= 3
+    # the description 既使, the tooltip 既使如此 and the alt 布署: the body shows them already, reported there
+    assert [(f["location"]["part"], f["text"]) for f in with_extras if f["location"]] == [
+        ("title", "再接再励"), ("tooltip", "中华人民共合国")]

@@ -6,7 +6,19 @@ inside them. Block elements end a line, so words from two blocks never join; inl
 nothing, so 中华人民<b>共合</b>国 reads 中华人民共合国. Runs of source whitespace collapse to one space, and
 a line break in the source between two Chinese characters disappears (CSS text segment-break rules).
 Each character of the text keeps the offset in the source where it starts (an entity maps to its "&").
+
 The parser (html.parser) and the element stack are iterative: no depth of nesting can overflow.
+
+After the body come, a line each, the texts a reader sees outside it: the page's <title>, the content of
+meta description and keywords, the alt of images (img, area, input type=image) and the title attribute
+(a tooltip) of any shown element, never of one inside a skipped or hidden element nor of head-only ones
+(link, meta, base…). Each is located at its own characters in the source and named by its part (网页标题,
+页面描述, 页面关键词, 图片说明（alt）, 提示文字（title）); the body before them is exactly what it was, so
+its findings keep their positions. A slip is reported once: an attribute whose whole value the body (or an
+earlier one of these texts) already shows is left out, as title="通知" on a link reading 通知; one that
+says more, as the full title of a link whose text is cut short, is read, and a slip in both is reported in
+each, at its own place. The <title> is always read: it is what search engines and tabs show, even when the
+page's first heading repeats it.
 """
 
 from __future__ import annotations
@@ -52,6 +64,16 @@ _CLOSES_P = BLOCK - {
 }
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _WS = re.compile(r"[ \t\n\r\f]+")
+# a start tag's name, then each attribute: as html.parser reads them, so that a value is found where the
+# parser took it from (never inside another attribute's value)
+_TAG_NAME = re.compile(r"<[a-zA-Z][^\t\n\r\f />\x00]*(?:\s|/(?!>))*")
+_ATTRIBUTE = re.compile(
+    r"""((?<=['"\s/])[^\s/>][^\s/=>]*)"""  # its name
+    r"""(?:\s*=+\s*('[^']*'|"[^"]*"|(?!['"])[^>\s]*))?"""  # its value, quoted or bare
+    r"""(?:\s|/(?!>))*"""
+)
+# elements never shown, whose title attribute no one sees (script, style, title … are in SKIP)
+_UNSHOWN = frozenset({"head", "base", "link", "meta", "param", "source", "track"})
 _MAX_MATCH = 1000  # how deep an end tag looks for its start tag
 
 _DATE = r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})"
@@ -173,13 +195,18 @@ class _Extractor(HTMLParser):
         at = self._at()
         if tag == "meta":
             self._meta(dict(attrs))
-            self._attribute(at, "content", {"description": "description", "keywords": "keywords"}.get(
-                (dict(attrs).get("name") or "").strip().lower(), ""))
-        if not self.hiding and tag not in SKIP and not self._hidden(attrs):
-            names = {name for name, value in attrs if value}
-            if "alt" in names and (tag in ("img", "area") or (tag == "input" and dict(attrs).get("type") == "image")):
+            part = {"description": "description", "keywords": "keywords"}.get(
+                (dict(attrs).get("name") or "").strip().lower())
+            if part:
+                self._attribute(at, "content", part)
+        elif not self.hiding and tag not in SKIP and tag not in _UNSHOWN and not self._hidden(attrs):
+            first: dict[str, str | None] = {}
+            for name, value in attrs:
+                first.setdefault(name, value)  # as a browser: the first of two attributes of one name
+            kind = (first.get("type") or "").strip().lower() if tag == "input" else ""
+            if first.get("alt") and (tag in ("img", "area") or kind == "image"):
                 self._attribute(at, "alt", "alt")
-            if "title" in names:
+            if first.get("title") and kind != "hidden":
                 self._attribute(at, "title", "tooltip")
         if tag in VOID:
             if tag in ("br", "hr") and not self.hiding:
@@ -205,7 +232,7 @@ class _Extractor(HTMLParser):
         hides = tag in SKIP or self._hidden(attrs)
         self.stack.append((tag, hides))
         self.hiding += hides
-        if tag == "title" and not self.title_done:
+        if tag == "title" and not self.title_done and self._find("svg", "math") < 0:  # not an SVG's title
             self.title = []
         if tag == "pre":
             self.pre += 1
@@ -218,14 +245,19 @@ class _Extractor(HTMLParser):
         if not part:
             return
         raw_tag = self.get_starttag_text() or ""
-        m = re.search(r"(?:^|\s)" + name + r"\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", raw_tag[1:], re.I)
-        if not m:
-            return
-        group = next(g for g in (1, 2, 3) if m.group(g) is not None)
-        start = at + 1 + m.start(group)
-        text, offsets = _decoded(m.group(group), start)
-        if text:
-            self.extras.append(({"part": part}, text, offsets))
+        head = _TAG_NAME.match(raw_tag)
+        k = head.end() if head else len(raw_tag)
+        while (m := _ATTRIBUTE.match(raw_tag, k)) and m.end() > k:
+            k = m.end()
+            if m.group(1).lower() != name:
+                continue
+            value, start = m.group(2) or "", m.start(2)
+            if value[:1] in ("'", '"') and value[-1:] == value[:1] and len(value) > 1:
+                value, start = value[1:-1], start + 1
+            text, offsets = _decoded(value, at + start)
+            if text:
+                self.extras.append(({"part": part}, text, offsets))
+            return  # the first attribute of that name is the one
 
     @staticmethod
     def _hidden(attrs: list[tuple[str, str | None]]) -> bool:
