@@ -455,3 +455,26 @@ def test_pretty_wraps_on_a_terminal_where_a_reader_expects(tmp_path: Path, core_
     pretty.render(rep, piped, color=False)
     assert [line for line in piped.getvalue().splitlines() if re.match(r"  \d+:\d+ ", line)] == [
         line for line in piped.getvalue().splitlines() if "[core/" in line]
+
+
+def test_a_clean_report_without_a_terminal_is_the_closing_line_rich_would_write(monkeypatch) -> None:
+    from errscan.reporters import pretty
+
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    cases = [Report((), files=3, elapsed=0.25), Report((), files=2, skipped=("a.png",), elapsed=1.0),
+             Report((), files=1, hidden=(("info", 2),))]
+    for report in cases:
+        fast = io.StringIO()
+        pretty.render(report, fast)
+        from rich.console import Console
+
+        slow = io.StringIO()
+        Console(file=slow, highlight=False, soft_wrap=True).print(pretty._closing(report))
+        assert fast.getvalue() == slow.getvalue()
+    out = io.StringIO()
+    pretty.render(cases[0], out)
+    assert out.getvalue() == "✓ 检查了 3 个文件，未发现问题，用时 0.25 秒。\n"
+    forced = io.StringIO()
+    pretty.render(cases[0], forced, color=True)  # --color: rich writes the line in bold green
+    assert forced.getvalue() == "\x1b[1;32m✓ 检查了 3 个文件，未发现问题，用时 0.25 秒。\x1b[0m\n"

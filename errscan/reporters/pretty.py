@@ -64,7 +64,25 @@ def _print_wrapped(console, line, keep: list[tuple[int, int]] | None = None) -> 
         console.print(Text.assemble(INDENT, piece) if i else piece)
 
 
+def _plain_out(out: IO[str], color: bool | None) -> bool:
+    """Whether rich would write `out` without colour or terminal codes: --no-color, or no terminal and no
+    FORCE_COLOR / TTY_COMPATIBLE asking for them."""
+    import os
+
+    if color is not None:
+        return not color
+    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE"):
+        return False
+    try:
+        return not out.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def render(report: Report, out: IO[str], color: bool | None = None) -> None:
+    if not report.findings and not report.errors and _plain_out(out, color):
+        out.write(_closing_text(report)[0] + "\n")  # nothing to lay out: the closing line without loading rich
+        return
     from rich.cells import cell_len
     from rich.console import Console
     from rich.text import Text
@@ -128,6 +146,12 @@ def _table(report: Report):
 def _closing(report: Report):
     from rich.text import Text
 
+    text, style = _closing_text(report)
+    return Text(text, style=style)
+
+
+def _closing_text(report: Report) -> tuple[str, str]:
+    """The closing line and its style."""
     n = len(report.findings)
     parts = [f"{len(report.errors)} 个文件无法检查，结果不完整"] if report.errors else []
     parts.append(f"检查了 {report.files} 个文件")
@@ -147,4 +171,4 @@ def _closing(report: Report):
     parts.append(f"用时 {report.elapsed:.2f} 秒")
     style = "bold red" if report.errors or report.failed else ("bold yellow" if n else "bold green")
     mark = "✗" if report.errors or report.failed else "✓"
-    return Text(f"{mark} " + "，".join(parts) + "。", style=style)
+    return f"{mark} " + "，".join(parts) + "。", style
