@@ -52,6 +52,18 @@ def load(path: str = str(FALLEN)) -> tuple[dict[str, list[Fallen]], re.Pattern[s
     return by_name, re.compile(_trie(sorted(by_name)))
 
 
+QUICK = 20_000  # a text shorter than this is first searched for each name as a plain substring
+
+
+@functools.cache
+def _names(path: str = str(FALLEN)) -> tuple[str, ...]:
+    """The officials' names alone, read without parsing their cases: enough to tell that a short text names
+    none of them, before the cases are read and the pattern compiled."""
+    with open(path, encoding="utf-8") as fh:
+        return tuple({line.split("\t", 1)[0] for line in fh
+                      if not line.startswith(("#", "name\t")) and line.strip()})
+
+
 def _trie(words: list[str]) -> str:
     """A regular expression matching any of `words`, longest first, branching on one character at a time."""
     groups: dict[str, list[str]] = {}
@@ -74,6 +86,8 @@ Found = tuple[int, int, tuple[str, ...], str, Severity, str]  # start, end, sugg
 def find(text: str, date: DateRange | Callable[[], DateRange | None] | None, path: str = str(FALLEN)) -> list[Found]:
     """What to say of each fallen official named in `text`, for a document of `date` (None: unknown; a callable:
     asked at the first name)."""
+    if len(text) < QUICK and not any(name in text for name in _names(path)):
+        return []
     by_name, pattern = load(path)
     out: list[Found] = []
     for m in pattern.finditer(text):

@@ -71,3 +71,18 @@ def test_through_the_scanner() -> None:
     assert [(f.offset, f.text, f.rule, f.list_id, f.severity.name) for f in got] == [
         (0, "重庆市委书记孙政才", "fallen/孙政才", "posts", "ERROR")]
     assert Scanner(as_of="2020-01-01", posts=False).scan_text("重庆市委书记孙政才出席会议。") == []
+
+
+def test_the_quick_name_search_knows_every_name_and_finds_the_same_as_the_pattern() -> None:
+    from errscan.fallen import QUICK, _names
+
+    by_name, _ = load()
+    assert sorted(_names()) == sorted(by_name)
+    name = sorted(by_name)[0]
+    case = by_name[name][0]
+    text = f"{case.posts[0]}{name}出席会议。" if case.posts else f"{name}出席会议。"
+    short = find(text, parse_date("2024-01-01"))
+    padded = find(text + "。" * QUICK, parse_date("2024-01-01"))  # long: the pattern alone, as before
+    assert short == padded
+    assert short and short[0][0] == 0
+    assert find("各位代表：现在，我代表国务院，向大会报告政府工作。", None) == []
