@@ -10,6 +10,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 
 static const char MAGIC[8] = {'W', 'O', 'R', 'D', 'S', '0', '0', '1'};
 
@@ -131,9 +132,171 @@ static PyObject *total(PyObject *self, PyObject *arg) {
     return out;
 }
 
+
+/* route(blob, text) -> the ends of the tokens of jieba's best route through text (HMM off): its DAG of the
+ * dictionary's words starting at each character (a prefix of no word ends the search, as jieba's prefix
+ * dictionary does; a character no word starts with is a token of frequency 1) and, from the right, the route
+ * of the highest sum of log(freq or 1) - log(total), ties to the longer word, as jieba's calc(). */
+static int prefix_cmp(const char *txt, const char *offs, uint32_t i, const char *frag, size_t len, int *exact) {
+    uint32_t a, z;
+    memcpy(&a, offs + 4 * (size_t)i, 4);
+    memcpy(&z, offs + 4 * ((size_t)i + 1), 4);
+    size_t wl = z - a, m = wl < len ? wl : len;
+    int c = memcmp(txt + a, frag, m);
+    if (c == 0 && wl < len) c = -1;  /* shorter than frag and a prefix of it: before frag's range */
+    *exact = (c == 0 && wl == len);
+    return c;
+}
+
+static PyObject *route(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "y*U", &view, &text)) return NULL;
+    PyObject *result = NULL;
+    Py_UCS4 *chars = NULL;
+    char *utf = NULL;
+    size_t *boff = NULL, *dag_at = NULL, *xs = NULL;
+    uint32_t *fs = NULL;
+    double *best = NULL;
+    Py_ssize_t *next = NULL;
+    const char *b = view.buf;
+    size_t head = 8 + 4 + 8;
+    if ((size_t)view.len < head || memcmp(b, MAGIC, 8)) {
+        PyErr_SetString(PyExc_ValueError, "not a words blob");
+        goto done;
+    }
+    uint32_t n;
+    uint64_t tot;
+    memcpy(&n, b + 8, 4);
+    memcpy(&tot, b + 12, 8);
+    size_t need = head + 4 * ((size_t)n + 1) + 4 * (size_t)n;
+    if ((size_t)view.len < need) {
+        PyErr_SetString(PyExc_ValueError, "a words blob cut short");
+        goto done;
+    }
+    const char *offs = b + head, *fq = offs + 4 * ((size_t)n + 1), *txt = fq + 4 * (size_t)n;
+    uint32_t last;
+    memcpy(&last, offs + 4 * (size_t)n, 4);
+    if (last > (size_t)view.len - need) {
+        PyErr_SetString(PyExc_ValueError, "a damaged words blob");
+        goto done;
+    }
+    Py_ssize_t N = PyUnicode_GET_LENGTH(text);
+    chars = PyUnicode_AsUCS4Copy(text);
+    boff = PyMem_Malloc(sizeof(size_t) * ((size_t)N + 1));
+    utf = PyMem_Malloc(4 * (size_t)N + 1);
+    dag_at = PyMem_Malloc(sizeof(size_t) * ((size_t)N + 1));
+    best = PyMem_Malloc(sizeof(double) * ((size_t)N + 1));
+    next = PyMem_Malloc(sizeof(Py_ssize_t) * ((size_t)N + 1));
+    size_t cap = 4 * (size_t)N + 16, used = 0;
+    xs = PyMem_Malloc(sizeof(size_t) * cap);
+    fs = PyMem_Malloc(sizeof(uint32_t) * cap);
+    if (!chars || !boff || !utf || !dag_at || !best || !next || !xs || !fs) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    size_t at = 0;
+    for (Py_ssize_t i = 0; i < N; i++) {  /* UTF-8 by hand: a lone surrogate matches no word either way */
+        Py_UCS4 c = chars[i];
+        boff[i] = at;
+        if (c < 0x80) utf[at++] = (char)c;
+        else if (c < 0x800) { utf[at++] = (char)(0xC0 | (c >> 6)); utf[at++] = (char)(0x80 | (c & 0x3F)); }
+        else if (c < 0x10000) {
+            utf[at++] = (char)(0xE0 | (c >> 12)); utf[at++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            utf[at++] = (char)(0x80 | (c & 0x3F));
+        } else {
+            utf[at++] = (char)(0xF0 | (c >> 18)); utf[at++] = (char)(0x80 | ((c >> 12) & 0x3F));
+            utf[at++] = (char)(0x80 | ((c >> 6) & 0x3F)); utf[at++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    boff[N] = at;
+    for (Py_ssize_t k = 0; k < N; k++) {
+        dag_at[k] = used;
+        uint32_t lo = 0, hi = n;
+        for (Py_ssize_t i = k; i < N; i++) {
+            const char *frag = utf + boff[k];
+            size_t len = boff[i + 1] - boff[k];
+            int exact = 0;
+            uint32_t l = lo, h = hi;  /* the first entry not before frag */
+            while (l < h) {
+                uint32_t mid = l + (h - l) / 2;
+                if (prefix_cmp(txt, offs, mid, frag, len, &exact) < 0) l = mid + 1; else h = mid;
+            }
+            if (l >= hi || prefix_cmp(txt, offs, l, frag, len, &exact) != 0) break;  /* a prefix of no word */
+            uint32_t first = l;
+            h = hi;  /* the first entry after frag's range */
+            while (l < h) {
+                uint32_t mid = l + (h - l) / 2;
+                if (prefix_cmp(txt, offs, mid, frag, len, &exact) <= 0) l = mid + 1; else h = mid;
+            }
+            lo = first; hi = l;
+            prefix_cmp(txt, offs, first, frag, len, &exact);
+            if (exact) {
+                uint32_t f;
+                memcpy(&f, fq + 4 * (size_t)first, 4);
+                if (f) {
+                    if (used == cap) {
+                        cap *= 2;
+                        size_t *nx = PyMem_Realloc(xs, sizeof(size_t) * cap);
+                        if (!nx) { PyErr_NoMemory(); goto done; }
+                        xs = nx;
+                        uint32_t *nf = PyMem_Realloc(fs, sizeof(uint32_t) * cap);
+                        if (!nf) { PyErr_NoMemory(); goto done; }
+                        fs = nf;
+                    }
+                    xs[used] = (size_t)i; fs[used] = f; used++;
+                }
+            }
+        }
+        if (used == dag_at[k]) {  /* no word starts here: the character alone, frequency 0 or none -> 1 */
+            if (used == cap) {
+                cap *= 2;
+                size_t *nx = PyMem_Realloc(xs, sizeof(size_t) * cap);
+                if (!nx) { PyErr_NoMemory(); goto done; }
+                xs = nx;
+                uint32_t *nf = PyMem_Realloc(fs, sizeof(uint32_t) * cap);
+                if (!nf) { PyErr_NoMemory(); goto done; }
+                fs = nf;
+            }
+            xs[used] = (size_t)k; fs[used] = 1; used++;
+        }
+    }
+    dag_at[N] = used;
+    double logtotal = log((double)tot);
+    best[N] = 0.0;
+    next[N] = 0;
+    for (Py_ssize_t idx = N - 1; idx >= 0; idx--) {
+        double bp = 0.0;
+        Py_ssize_t bx = -1;
+        for (size_t j = dag_at[idx]; j < dag_at[idx + 1]; j++) {
+            Py_ssize_t x = (Py_ssize_t)xs[j];
+            double p = log((double)fs[j]) - logtotal + best[x + 1];
+            if (bx < 0 || p > bp || (p == bp && x > bx)) { bp = p; bx = x; }
+        }
+        best[idx] = bp;
+        next[idx] = bx;
+    }
+    result = PyList_New(0);
+    if (!result) goto done;
+    for (Py_ssize_t x = 0; x < N;) {
+        Py_ssize_t y = next[x] + 1;
+        PyObject *v = PyLong_FromSsize_t(y);
+        if (!v || PyList_Append(result, v) < 0) { Py_XDECREF(v); Py_CLEAR(result); goto done; }
+        Py_DECREF(v);
+        x = y;
+    }
+done:
+    if (chars) PyMem_Free(chars);
+    PyMem_Free(boff); PyMem_Free(utf); PyMem_Free(dag_at); PyMem_Free(best); PyMem_Free(next);
+    PyMem_Free(xs); PyMem_Free(fs);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS, "build(words, freqs, total): the blob of sorted UTF-8 words"},
     {"get", (PyCFunction)(void (*)(void))get, METH_FASTCALL, "get(blob, word, default): a word's frequency"},
+    {"route", route, METH_VARARGS, "route(blob, text): the ends of the tokens of jieba's best route (HMM off)"},
     {"total", total, METH_O, "total(blob): the sum of the dictionary's frequencies"},
     {NULL, NULL, 0, NULL},
 };

@@ -1,11 +1,12 @@
 """jieba's dictionary and its segmentation with HMM off, cheap to start.
 
 jieba's own start (``jieba.initialize()``) unmarshals a prefix dictionary of 580,000 keys: 0.6–2 s and 80 MB
-before the first cut. Here the cuts come from rjieba (jieba-rs: the same algorithm and dictionary, in Rust,
-ready in about 0.15 s) and the word frequencies from jieba's dict.txt, cached on disk: a sorted blob mapped and
-searched in place where errscan/_wordscan.c is built (about 1 ms to load), else a character trie (about 50 ms).
-Without rjieba, jieba itself cuts: the same tokens, as tests/test_words.py checks over
-the clean corpus.
+before the first cut. Here the word frequencies come from jieba's dict.txt, cached on disk: a sorted blob mapped
+and searched in place where errscan/_wordscan.c is built (about 1 ms to load), else a character trie (about
+50 ms). Where the blob is, jieba's route is found in it (`blob_cut`: nothing to build before the first cut);
+after SWITCH cuts, or without the blob, rjieba cuts (jieba-rs: the same algorithm and dictionary in Rust, about
+0.19 s to start, 3× faster a clause); without rjieba, jieba itself. All give the same tokens, as
+tests/test_words.py checks over the clean corpus.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ try:  # jieba's frequencies looked up in a mapped blob (errscan/_wordscan.c) ins
 except ImportError:
     _wordscan = None
 
+# The route over the mapped blob starts at once but cuts a clause about 3× slower than rjieba, which takes
+# ~0.19 s to build its dictionary: after this many cuts in one process, rjieba (where installed) takes over
+SWITCH = 20_000
 FORMAT = 1  # bump when the cached trie's layout changes
 _ENG = re.compile(r"[a-zA-Z0-9]+")  # jieba glues runs of one-character Latin or digit tokens into one
 
@@ -30,11 +34,13 @@ class Words:
     """``cut`` (a list of tokens, HMM off), ``freq`` (jieba's count of a word, 0 if none), ``logp`` (jieba's
     best-route log probability, the value of ``Tokenizer.calc``'s route[0])."""
 
-    def __init__(self, get: Callable[[str, int], int], total: int):
+    def __init__(self, get: Callable[[str, int], int], total: int, blob: object | None = None):
         self.total = total
         self._logtotal = math.log(total)
         self._get = get  # (word, default) -> jieba's frequency of the word
+        self._blob = blob  # the mapped frequencies: jieba's route is found in them (errscan/_wordscan.c)
         self._cutter = None  # the segmenter starts on the first cut: many candidates need only frequencies
+        self._cuts = 0
 
     def freq(self, word: str) -> int:
         return self._get(word, 0)
@@ -44,7 +50,11 @@ class Words:
 
     def cut(self, text: str) -> list[str]:
         if self._cutter is None:
-            self._cutter = _cutter()
+            self._cutter = _cutter() if self._blob is None else functools.partial(blob_cut, self._blob)
+        if self._blob is not None:
+            self._cuts += 1
+            if self._cuts == SWITCH:  # a long text: rjieba's start now pays for itself (same tokens)
+                self._cutter = _cutter(fast_only=True) or self._cutter
         return self._cutter(text)
 
     def logp(self, text: str) -> float:
@@ -60,10 +70,51 @@ class Words:
         return p
 
 
-def _cutter():
+# jieba's own splitting of a text before its DAG (Tokenizer.cut, cut_all and HMM off): runs of these characters
+# are routed through the dictionary, whitespace is a token, anything else a token of its own
+_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
+_SKIP = re.compile(r"(\r\n|\s)")
+_ENG1 = re.compile("[a-zA-Z0-9]")
+
+
+def blob_cut(blob: object, text: str) -> list[str]:
+    """jieba's tokens of `text` with HMM off, the route found in the mapped frequencies (no dictionary to
+    build: the first cut costs what the others do). The same tokens as jieba's, as tests/test_words.py checks
+    over the clean corpus."""
+    out: list[str] = []
+    route = _wordscan.route  # type: ignore[union-attr]
+    for block in _HAN.split(text):
+        if not block:
+            continue
+        if _HAN.fullmatch(block):
+            x, buf = 0, ""
+            for y in route(blob, block):
+                token = block[x:y]
+                if y - x == 1 and _ENG1.match(token):
+                    buf += token  # one-character Latin letters and digits glued, as jieba does
+                else:
+                    if buf:
+                        out.append(buf)
+                        buf = ""
+                    out.append(token)
+                x = y
+            if buf:
+                out.append(buf)
+        else:
+            for piece in _SKIP.split(block):
+                if _SKIP.match(piece):
+                    out.append(piece)
+                else:
+                    out.extend(piece)
+    return out
+
+
+def _cutter(fast_only: bool = False):
     try:
         import rjieba
     except ImportError:  # jieba itself, slower to start, same tokens
+        if fast_only:
+            return None
         import logging
 
         import jieba
@@ -145,7 +196,7 @@ def words() -> Words:
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     blob = _blob(_cache_dir() / f"words-{digest}.bin", path)
     if blob is not None:
-        return Words(functools.partial(_wordscan.get, blob), _wordscan.total(blob))  # type: ignore[union-attr]
+        return Words(functools.partial(_wordscan.get, blob), _wordscan.total(blob), blob)  # type: ignore[union-attr]
     file = _cache_dir() / f"words-{digest}.pickle"
     got = read_pickle(file)
     if not (isinstance(got, tuple) and len(got) == 2):

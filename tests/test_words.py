@@ -28,13 +28,41 @@ def _clauses() -> list[str]:
     return sorted(set(CLAUSE.findall(text)))
 
 
-@needs_shared
-def test_cuts_equal_jiebas_over_the_clean_corpus(jieba_dt) -> None:
-    pytest.importorskip("rjieba")
+def _cutters() -> dict[str, object]:
+    """The segmenters errscan may use in place of jieba: the route over the mapped blob, and rjieba."""
+    import errscan.words as W
+
+    out: dict[str, object] = {}
     w = words()
+    if W._wordscan is not None and w._blob is not None:
+        out["blob"] = lambda text: W.blob_cut(w._blob, text)
+    try:
+        import rjieba
+    except ImportError:
+        pass
+    else:
+        out["rjieba"] = lambda text: rjieba.cut(text, False)
+    return out
+
+
+@needs_shared
+@pytest.mark.parametrize("name", ["blob", "rjieba"])
+def test_cuts_equal_jiebas_over_the_clean_corpus(jieba_dt, name) -> None:
+    cut = _cutters().get(name)
+    if cut is None:
+        pytest.skip(f"{name} is not available")
     clauses = _clauses()
     assert len(clauses) > 50_000
-    differ = [c for c in clauses if w.cut(c) != list(jieba_dt.cut(c, HMM=False))]
+    differ = [c for c in clauses if cut(c) != list(jieba_dt.cut(c, HMM=False))]
+    assert differ == []
+    # whole lines: punctuation, spaces, Latin, digits and line breaks between the clauses, as verify cuts them
+    lines = "\n".join(p.read_text("utf-8") for p in sorted((SHARED / "corpus" / "clean").rglob("*.txt")))
+    lines = lines.splitlines(keepends=True)[::7]
+    odd = ["ABC12中文", "a1b2 c", "Ｗｉｆｉ覆盖", "3.5%的增长", "C++和C#", "e-mail地址", "一\r\n二\t三　四",
+           "\ud800中国", "𠮷野家", "", " ", "新质生产力、提质增效和沙戈荒"]
+    if name == "rjieba":
+        odd.remove("\ud800中国")  # rjieba cannot take a lone surrogate (UnicodeEncodeError); the blob's route can
+    differ = [t for t in [*lines, *odd] if cut(t) != list(jieba_dt.cut(t, HMM=False))]
     assert differ == []
 
 
@@ -72,8 +100,12 @@ def test_segmenter_starts_only_on_the_first_cut() -> None:
         "print(w.cut('再接再厉地工作'), end=' ')\n"
         "print('rjieba' in sys.modules or 'jieba' in sys.modules)\n"
     )
+    import errscan.words as W
+
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False ['再接再厉', '地', '工作'] True"
+    # over the mapped blob no segmenter is loaded at all; without it, rjieba or jieba starts on the first cut
+    blob = W._wordscan is not None and words()._blob is not None
+    assert out.stdout.strip() == f"False ['再接再厉', '地', '工作'] {not blob}"
 
 
 def test_the_mapped_blob_and_the_trie_give_the_same_frequencies(tmp_path, monkeypatch) -> None:
@@ -98,3 +130,21 @@ def test_the_mapped_blob_and_the_trie_give_the_same_frequencies(tmp_path, monkey
         assert W._wordscan.get(blob, word, 0) == trie.get(word, 0) == freqs.get(word, 0), word
     (tmp_path / "w.bin").write_bytes(b"garbage")
     assert W._wordscan.total(W._blob(tmp_path / "w.bin", path)) == total  # damaged: made again
+
+
+def test_a_long_text_hands_the_cuts_to_rjieba_with_the_same_tokens(monkeypatch) -> None:
+    import errscan.words as W
+
+    w0 = words()
+    if W._wordscan is None or w0._blob is None:
+        pytest.skip("no mapped blob")
+    pytest.importorskip("rjieba")
+    monkeypatch.setattr(W, "SWITCH", 3)
+    w = Words(w0._get, w0.total, w0._blob)
+    text = "中华人民共和国国务院总理在政府工作报告中说"
+    first = [w.cut(text) for _ in range(2)]
+    assert w._cutter.func is W.blob_cut  # type: ignore[attr-defined]
+    later = [w.cut(text) for _ in range(2)]
+    assert not hasattr(w._cutter, "func")  # rjieba's
+    assert first == later == [list(words().cut(text))] * 2
+    assert first[0] == ["中华人民共和国国务院", "总理", "在", "政府", "工作", "报告", "中", "说"]
