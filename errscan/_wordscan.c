@@ -148,6 +148,24 @@ static int prefix_cmp(const char *txt, const char *offs, uint32_t i, const char 
     return c;
 }
 
+/* One edge of the DAG (its end and its word's frequency) appended, the arrays grown as needed; -1 on no memory. */
+static int push(size_t **xs, uint32_t **fs, size_t *cap, size_t *used, size_t x, uint32_t f) {
+    if (*used == *cap) {
+        size_t more = *cap * 2;
+        size_t *nx = PyMem_Realloc(*xs, sizeof(size_t) * more);
+        if (!nx) { PyErr_NoMemory(); return -1; }
+        *xs = nx;
+        uint32_t *nf = PyMem_Realloc(*fs, sizeof(uint32_t) * more);
+        if (!nf) { PyErr_NoMemory(); return -1; }
+        *fs = nf;
+        *cap = more;
+    }
+    (*xs)[*used] = x;
+    (*fs)[*used] = f;
+    (*used)++;
+    return 0;
+}
+
 static PyObject *route(PyObject *self, PyObject *args) {
     Py_buffer view;
     PyObject *text;
@@ -188,7 +206,7 @@ static PyObject *route(PyObject *self, PyObject *args) {
     dag_at = PyMem_Malloc(sizeof(size_t) * ((size_t)N + 1));
     best = PyMem_Malloc(sizeof(double) * ((size_t)N + 1));
     next = PyMem_Malloc(sizeof(Py_ssize_t) * ((size_t)N + 1));
-    size_t cap = 4 * (size_t)N + 16, used = 0;
+    size_t cap = (size_t)N + 16, used = 0;  /* most texts grow it: push() is exercised everywhere */
     xs = PyMem_Malloc(sizeof(size_t) * cap);
     fs = PyMem_Malloc(sizeof(uint32_t) * cap);
     if (!chars || !boff || !utf || !dag_at || !best || !next || !xs || !fs) {
@@ -230,35 +248,17 @@ static PyObject *route(PyObject *self, PyObject *args) {
                 if (prefix_cmp(txt, offs, mid, frag, len, &exact) <= 0) l = mid + 1; else h = mid;
             }
             lo = first; hi = l;
-            prefix_cmp(txt, offs, first, frag, len, &exact);
+            prefix_cmp(txt, offs, first, frag, len, &exact);  /* frag itself is a word: the range's first */
             if (exact) {
                 uint32_t f;
                 memcpy(&f, fq + 4 * (size_t)first, 4);
                 if (f) {
-                    if (used == cap) {
-                        cap *= 2;
-                        size_t *nx = PyMem_Realloc(xs, sizeof(size_t) * cap);
-                        if (!nx) { PyErr_NoMemory(); goto done; }
-                        xs = nx;
-                        uint32_t *nf = PyMem_Realloc(fs, sizeof(uint32_t) * cap);
-                        if (!nf) { PyErr_NoMemory(); goto done; }
-                        fs = nf;
-                    }
-                    xs[used] = (size_t)i; fs[used] = f; used++;
+                    if (push(&xs, &fs, &cap, &used, (size_t)i, f) < 0) goto done;
                 }
             }
         }
         if (used == dag_at[k]) {  /* no word starts here: the character alone, frequency 0 or none -> 1 */
-            if (used == cap) {
-                cap *= 2;
-                size_t *nx = PyMem_Realloc(xs, sizeof(size_t) * cap);
-                if (!nx) { PyErr_NoMemory(); goto done; }
-                xs = nx;
-                uint32_t *nf = PyMem_Realloc(fs, sizeof(uint32_t) * cap);
-                if (!nf) { PyErr_NoMemory(); goto done; }
-                fs = nf;
-            }
-            xs[used] = (size_t)k; fs[used] = 1; used++;
+            if (push(&xs, &fs, &cap, &used, (size_t)k, 1) < 0) goto done;
         }
     }
     dag_at[N] = used;
