@@ -61,6 +61,35 @@ static PyObject *build(PyObject *self, PyObject *args) {
     return out;
 }
 
+typedef struct {
+    uint32_t n;
+    uint64_t total;
+    const char *offs, *fq, *txt;
+    size_t text_len;
+} Blob;
+
+/* The parts of a blob, its header checked; -1 with ValueError set when it is not one or is cut short. */
+static int open_blob(const Py_buffer *view, Blob *out) {
+    const char *b = view->buf;
+    size_t head = 8 + 4 + 8;
+    if ((size_t)view->len < head || memcmp(b, MAGIC, 8)) {
+        PyErr_SetString(PyExc_ValueError, "not a words blob");
+        return -1;
+    }
+    memcpy(&out->n, b + 8, 4);
+    memcpy(&out->total, b + 12, 8);
+    size_t need = head + 4 * ((size_t)out->n + 1) + 4 * (size_t)out->n;
+    if ((size_t)view->len < need) {
+        PyErr_SetString(PyExc_ValueError, "a words blob cut short");
+        return -1;
+    }
+    out->offs = b + head;
+    out->fq = out->offs + 4 * ((size_t)out->n + 1);
+    out->txt = out->fq + 4 * (size_t)out->n;
+    out->text_len = (size_t)view->len - need;
+    return 0;
+}
+
 static PyObject *get(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "get(blob, word, default)");
@@ -76,21 +105,11 @@ static PyObject *get(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         result = Py_NewRef(args[2]);
         goto done;
     }
-    const char *b = view.buf;
-    size_t head = 8 + 4 + 8;
-    if ((size_t)view.len < head || memcmp(b, MAGIC, 8)) {
-        PyErr_SetString(PyExc_ValueError, "not a words blob");
-        goto done;
-    }
-    uint32_t n;
-    memcpy(&n, b + 8, 4);
-    size_t need = head + 4 * ((size_t)n + 1) + 4 * (size_t)n;
-    if ((size_t)view.len < need) {
-        PyErr_SetString(PyExc_ValueError, "a words blob cut short");
-        goto done;
-    }
-    const char *offs = b + head, *fq = offs + 4 * ((size_t)n + 1), *txt = fq + 4 * (size_t)n;
-    size_t text_len = (size_t)view.len - need;
+    Blob bl;
+    if (open_blob(&view, &bl) < 0) goto done;
+    uint32_t n = bl.n;
+    const char *offs = bl.offs, *fq = bl.fq, *txt = bl.txt;
+    size_t text_len = bl.text_len;
     uint32_t lo = 0, hi = n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2, a, z;
@@ -177,25 +196,14 @@ static PyObject *route(PyObject *self, PyObject *args) {
     uint32_t *fs = NULL;
     double *best = NULL;
     Py_ssize_t *next = NULL;
-    const char *b = view.buf;
-    size_t head = 8 + 4 + 8;
-    if ((size_t)view.len < head || memcmp(b, MAGIC, 8)) {
-        PyErr_SetString(PyExc_ValueError, "not a words blob");
-        goto done;
-    }
-    uint32_t n;
-    uint64_t tot;
-    memcpy(&n, b + 8, 4);
-    memcpy(&tot, b + 12, 8);
-    size_t need = head + 4 * ((size_t)n + 1) + 4 * (size_t)n;
-    if ((size_t)view.len < need) {
-        PyErr_SetString(PyExc_ValueError, "a words blob cut short");
-        goto done;
-    }
-    const char *offs = b + head, *fq = offs + 4 * ((size_t)n + 1), *txt = fq + 4 * (size_t)n;
+    Blob bl;
+    if (open_blob(&view, &bl) < 0) goto done;
+    uint32_t n = bl.n;
+    uint64_t tot = bl.total;
+    const char *offs = bl.offs, *fq = bl.fq, *txt = bl.txt;
     uint32_t last;
     memcpy(&last, offs + 4 * (size_t)n, 4);
-    if (last > (size_t)view.len - need) {
+    if (last > bl.text_len) {
         PyErr_SetString(PyExc_ValueError, "a damaged words blob");
         goto done;
     }
