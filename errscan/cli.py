@@ -3,8 +3,6 @@
 
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,6 +11,12 @@ import typer
 
 from errscan import clihelp
 from errscan._version import __version__
+from errscan.checkcmd import EXIT_FINDINGS, EXIT_UNREADABLE, run_check
+from errscan.checkcmd import emit as _emit
+from errscan.checkcmd import fail as _fail
+from errscan.checkcmd import given as _given
+from errscan.checkcmd import runner_of as _runner
+from errscan.checkcmd import settings_errors as _settings_errors
 from errscan.model import FAIL_ON, SHOWN
 from errscan.reporters import FORMATS
 
@@ -24,7 +28,6 @@ app = clihelp.app(
 lists_app = clihelp.app(help="查看和测试词表。", no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
 
-EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 1, 2, 3
 
 
 Format = Enum("Format", {f: f for f in FORMATS}, type=str)  # type: ignore[misc]  # the reporters' registry
@@ -82,11 +85,6 @@ ConfigOpt = Annotated[
 ]
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    sys.stderr.write(f"errscan: {message}\n")
-    return typer.Exit(code)
-
-
 def _lexicon(lists: list[Path] | None, no_builtin: bool, cache: bool = True):
     from errscan.lexicon import ListLoadError, load_lexicon
 
@@ -98,28 +96,6 @@ def _lexicon(lists: list[Path] | None, no_builtin: bool, cache: bool = True):
         for err in exc.errors:
             sys.stderr.write(f"{err}\n")
         raise _fail(f"词表有 {len(exc.errors)} 处错误，未执行检查") from None
-
-
-def _emit(report, fmt: Format, color: bool | None, output: Path | None, failed: bool) -> None:  # type: ignore[no-untyped-def]
-    """Render the report (to stdout, or atomically to --output) and exit: 3 unreadable input, 1 failed, else 0."""
-    from errscan.reporters import render, write_report
-
-    if output is None or str(output) == "-":
-        render(fmt.value, report, sys.stdout, color)
-    else:
-        try:
-            write_report(fmt.value, report, output)
-        except OSError as exc:
-            raise _fail(f"无法写入 {output}：{exc.strerror or exc}") from None
-        n = len(report.findings)
-        sys.stderr.write(f"报告已写入 {output}（{report.files} 个文件，{n} 处问题）\n")
-    if fmt != Format.pretty:
-        for err in report.errors:
-            sys.stderr.write(f"errscan: 无法检查 {err.path}：{err.message}\n")
-    if report.errors:
-        raise typer.Exit(EXIT_UNREADABLE)
-    if failed:
-        raise typer.Exit(EXIT_FINDINGS)
 
 
 def _version(value: bool) -> None:
@@ -177,129 +153,13 @@ def check(
     ] = False,
 ) -> None:
     """检查文稿。退出码：0 无问题；1 有达到 --fail-on 级别的问题；2 用法、配置或词表错误；3 有文件无法读取。"""
-    from errscan.fetch import is_url
-    from errscan.run import report_of
-
-    started = time.perf_counter()
-    args = paths or ["."]
-    for arg in args:
-        if arg != "-" and not is_url(arg) and not Path(arg).exists():
-            raise _fail(f"路径不存在：{arg}")
-    with _settings_errors():
-        runner = _runner(
-            config_file, no_cache=no_cache, show_pii=show_pii, report_unused=report_unused, lists=lists,
-            no_builtin=no_builtin, allow=allow, fail_on=fail_on, min_severity=min_severity, as_of=as_of,
-            no_privacy=no_privacy,
-        )
-        results, errors, skipped = _check_inputs(runner, args, stdin_filename, kind.value if kind else None,
-                                                 force_exclude)
-
-    if annotate:
-        errors += _annotate(runner, results)
-    report = report_of(results, errors, skipped, time.perf_counter() - started, runner.config_for(None))
-    _emit(report, fmt, color, output, report.failed)
-
-
-def _annotate(runner, results) -> list:  # type: ignore[no-untyped-def]
-    """`check --annotate`: each Word or Excel file's annotated copy written beside it; what could not be."""
-    from errscan.annotate import annotate_checked, annotated_path
-    from errscan.fix import write_atomic
-    from errscan.inputs import read_path
-    from errscan.model import InputError
-    from errscan.readers.text import ReadError
-
-    errors = []
-    for checked in results:
-        path = Path(checked.path)
-        if checked.metadata.get("kind") not in ("docx", "xlsx") or not path.is_file():
-            continue
-        target = annotated_path(path)
-        try:
-            data, outcome = annotate_checked(runner, checked, read_path(path))
-            write_atomic(target, data, None)
-        except (ReadError, OSError) as exc:
-            why = getattr(exc, "strerror", None) or exc
-            errors.append(InputError(checked.path, f"无法写审校稿 {target.name}：{why}"))
-            continue
-        said = f"批注 {outcome.comments} 条" + (f"，修订 {outcome.revisions} 处" if outcome.revisions else "")
-        if outcome.skipped:
-            said += f"；{len(outcome.skipped)} 处未能加批注"
-        if outcome.lost:
-            said += f"；注意：审校稿中没有原文件的{outcome.lost}"
-        sys.stderr.write(f"已写审校稿 {target}（{said}）\n")
-    return errors
-
-
-def _check_inputs(runner, args: list[str], stdin_filename: str | None, kind: str | None, force_exclude: bool):  # type: ignore[no-untyped-def]
-    """Each input read and checked through the run layer: (results, unreadable inputs, skipped names)."""
-    from errscan.fetch import is_url, load_url
-    from errscan.inputs import Skipped, expand, load
-    from errscan.model import InputError
-    from errscan.readers.text import ReadError
-
-    results, errors, skipped = [], [], []
-    for source in expand(args, stdin_filename):
-        url = is_url(source.name)
-        named = Path(stdin_filename) if stdin_filename and source.path is None else source.path
-        if source.path is not None and runner.skips(source.path, named=not source.in_directory,
-                                                    force_exclude=force_exclude):
-            continue
-        try:
-            doc = load_url(source.name, kind) if url else load(source, kind=kind)
-        except Skipped:
-            skipped.append(source.name)
-            continue
-        except ReadError as exc:
-            errors.append(InputError(source.name, str(exc)))
-            continue
-        try:
-            results.append(runner.check(doc, source.name, None if url else named))
-        except MemoryError:
-            errors.append(InputError(source.name, "内存不足，未能完成检查"))
-    return results, errors, skipped
-
-
-def _runner(config_file: Path | None, *, no_cache: bool = False, show_pii: bool = False, **options: object):
-    """The run layer with the command line's options (None: not given, the config's value stands)."""
-    from errscan.run import Runner
-
-    given = _given(**options)  # type: ignore[arg-type]
-    return Runner(
-        config_file, cache=not no_cache, show_pii=show_pii, report_unused=bool(options.get("report_unused")),
-        **given,
+    run_check(
+        paths, lists=lists, no_builtin=no_builtin, fmt=fmt.value, fail_on=getattr(fail_on, "value", None),
+        min_severity=getattr(min_severity, "value", None), allow=allow, as_of=as_of, no_privacy=no_privacy,
+        show_pii=show_pii, no_cache=no_cache, color=color, kind=kind.value if kind else None, output=output,
+        config_file=config_file, stdin_filename=stdin_filename, report_unused=report_unused,
+        force_exclude=force_exclude, annotate=annotate,
     )
-
-
-def _given(
-    lists: list[Path] | None = None, no_builtin: bool = False, allow: list[str] | None = None,
-    fail_on: Enum | str | None = None, min_severity: Enum | str | None = None, as_of: str | None = None,
-    no_privacy: bool = False, report_unused: bool = False,
-) -> dict[str, object]:
-    """The settings keys the command line gives (see settings.KEYS); flags left alone are None."""
-    return {
-        "lists": lists, "builtin": False if no_builtin else None, "allow": allow,
-        "fail_on": getattr(fail_on, "value", fail_on), "min_severity": getattr(min_severity, "value", min_severity),
-        "as_of": as_of, "privacy": False if no_privacy else None,
-    }
-
-
-@contextmanager
-def _settings_errors() -> Iterator[None]:
-    """Bad settings (an option, a config file, a list) end the command with exit 2 and what is wrong."""
-    from errscan.config import ConfigError
-    from errscan.lexicon import ListLoadError
-
-    try:
-        yield
-    except ConfigError as exc:
-        if exc.command_line:
-            raise _fail(exc.command_line) from None
-        sys.stderr.write(f"{exc}\n")
-        raise _fail("配置文件有误，未执行检查") from None
-    except ListLoadError as exc:
-        for err in exc.errors:
-            sys.stderr.write(f"{err}\n")
-        raise _fail(f"词表有 {len(exc.errors)} 处错误，未执行检查") from None
 
 
 @app.command(cls=clihelp.ZhCommand)
@@ -517,7 +377,7 @@ def crawl(
         sys.stderr.write(f"errscan: robots.txt 不允许抓取 {n} 个网址，未检查（--no-robots 可忽略）\n")
     if result.unvisited:
         sys.stderr.write(f"errscan: 已达 --max-pages {max_pages} 的上限，还有 {result.unvisited} 个链接未检查\n")
-    _emit(report, fmt, color, None, report.failed)
+    _emit(report, fmt.value, color, None, report.failed)
 
 
 @app.command("inspect", cls=clihelp.ZhCommand)
