@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("annotate", "fix", "fetch", "crawl", "inspection", "inputs", "explain", "reporters", "audit", "server",
      "serve_protocol"),
     # 5: the command line, and the package's top level, which re-exports and may import anything
-    ("cli", "clihelp", "__main__", "__init__"),
+    ("cli", "clihelp", "checkcmd", "quick", "__main__", "__init__"),
 )
 
 
