@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 1, 2, 3
+KINDS = ("text", "html", "docx", "pdf", "xlsx", "doc")  # what --type may name
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> SystemExit:

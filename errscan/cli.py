@@ -11,7 +11,7 @@ import typer
 
 from errscan import clihelp
 from errscan._version import __version__
-from errscan.checkcmd import EXIT_FINDINGS, EXIT_UNREADABLE, run_check
+from errscan.checkcmd import EXIT_FINDINGS, EXIT_UNREADABLE, KINDS, run_check
 from errscan.checkcmd import emit as _emit
 from errscan.checkcmd import fail as _fail
 from errscan.checkcmd import given as _given
@@ -38,13 +38,7 @@ class ListFormat(str, Enum):
     json = "json"
 
 
-class Kind(str, Enum):
-    text = "text"
-    html = "html"
-    docx = "docx"
-    pdf = "pdf"
-    xlsx = "xlsx"
-    doc = "doc"
+Kind = Enum("Kind", {k: k for k in KINDS}, type=str)  # type: ignore[misc]  # the readers' kinds, one list
 
 
 Shown = Enum("Shown", {s: s for s in SHOWN}, type=str)  # type: ignore[misc]  # the vocabulary is model's

@@ -36,14 +36,14 @@ _OPTIONS: dict[str, tuple[str, str]] = {
     "--annotate": ("annotate", "flag"),
 }
 _PATHS = {"lists", "output", "config_file"}  # typer gives these as Path
-_KINDS = ("text", "html", "docx", "pdf", "xlsx", "doc")
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
+    from errscan.checkcmd import KINDS
     from errscan.model import FAIL_ON, SHOWN
     from errscan.reporters import FORMATS
 
-    return {"fmt": FORMATS, "fail_on": FAIL_ON, "min_severity": SHOWN, "kind": _KINDS}
+    return {"fmt": FORMATS, "fail_on": FAIL_ON, "min_severity": SHOWN, "kind": KINDS}
 
 
 def parse(argv: list[str]) -> dict[str, object] | None:
