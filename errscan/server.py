@@ -559,16 +559,19 @@ class Service:
     @asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         """Build (or thaw) and warm the Runner before the first request; SIGHUP reloads while serving, and
-        with the service's snapshots a thread follows the reloads of the other workers."""
+        with the service's snapshots a thread follows the reloads of the other workers. A SIGHUP while the
+        first lists load reloads once they are in (the signal's default would end the process)."""
+        hup = _install_sighup(self.holder)
         try:
             await asyncio.to_thread(self.holder.start)
         except Exception as exc:
+            if hup:
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             _, errors = _load_error(exc)
             for line in errors:
                 log.error("%s", line)
             log.error("词表加载失败，服务未启动")
             raise
-        hup = _install_sighup(self.holder)
         if self.holder.snapshots is not None:
             threading.Thread(target=self.holder.follow, name="errscan-follow", daemon=True).start()
         try:
@@ -961,12 +964,26 @@ def _supervisor_class() -> type:
         """uvicorn's manager of the workers, but SIGHUP reloads the lists instead of replacing every worker
         (which read the files again and dropped requests): one worker reloads, the others follow it."""
 
+        hup_pending = False
+
         def handle_hup(self) -> None:
+            self.hup_pending = True
+            self.deliver_hup()
+
+        def deliver_hup(self) -> None:
+            """To one worker that has started serving (one still starting would die of the signal, or thaw the
+            old lists); none yet: tried again on the manager's next round."""
             for process in self.processes:
-                if process.process.is_alive() and process.pid:
+                if process.process.is_alive() and process.pid and process.is_ready(timeout=1):
                     log.info("收到 SIGHUP：由工作进程 %d 重新加载词表，其他进程随后载入", process.pid)
                     os.kill(process.pid, signal.SIGHUP)
+                    self.hup_pending = False
                     return
+
+        def keep_subprocess_alive(self) -> None:
+            super().keep_subprocess_alive()
+            if self.hup_pending and not self.should_exit.is_set():
+                self.deliver_hup()
 
     return Supervisor
 
