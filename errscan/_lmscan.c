@@ -34,6 +34,9 @@ typedef struct {
     const uint8_t *seen; /* bit a * vocab + b: the bigram a b is in the model (bigram_bits) */
     const uint32_t *slots; /* open addressing, pairs (a * vocab + b + 1, index in level 2): bigram_bits too */
     uint32_t mask; /* slots - 1 */
+    const uint32_t *by_off; /* per token a: its bigrams a c in by_tok / by_code, most probable first */
+    const uint16_t *by_tok, *pr_tok; /* pr_tok, pr_code: per token b (child[1]'s offsets) its bigrams c b, */
+    const uint8_t *by_code, *pr_code; /* most probable first; the codes are of pbook[2] */
     const uint16_t *syl; /* per row of the alike table: the syllable of the character's first reading */
     const uint32_t *homo_key, *homo_off; /* sorted syllable pairs (s1 * 1024 + s2), offsets into homo_tok */
     const uint16_t *homo_tok; /* two tokens a same-sounding word */
@@ -138,6 +141,8 @@ typedef struct {
     Py_ssize_t pre_cap;
     uint32_t *mark;  /* per token: the stamp of the position whose alike set holds it */
     uint32_t stamp;
+    uint32_t *visit; /* per token: the stamp of the position whose walk of any characters reached it */
+    uint32_t visit_stamp;
     struct Found { Py_ssize_t off, m, i; int c, d; double gain; } *found; /* the suspects, made into a list */
     Py_ssize_t nfound, found_cap;           /* once the GIL is held again */
 } Work;
@@ -239,7 +244,6 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         uint32_t alo = 0, ahi = 0;
         if (row != 0xFFFF) { alo = t->al_off[row]; ahi = t->al_off[row + 1]; }
         int any_char = hl && hr;
-        uint32_t slo = t->fwd_off[a], shi = t->fwd_off[a + 1];
         double o2 = bigram(t, a, tk) + bigram(t, tk, b) + pr->pre_gain;
         Py_ssize_t np_alike = 0;
         w->stamp++;
@@ -255,10 +259,30 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         Py_ssize_t np = np_alike;
         if (any_char) {
             double o3 = o2 + pr->any_pre_gain;
-            for (uint32_t i = slo; i < shi; i++) {
-                uint16_t c = t->fwd_tok[i];
-                if (c <= LAT || w->mark[c] == w->stamp || !SEEN(t, c, b)) continue;
-                double g = bigram(t, a, c) + bigram(t, c, b);
+            const double *book = t->pbook[2];
+            /* every c with both bigrams a c and c b: a's successors and b's predecessors, each most probable
+             * first, walked together from the higher head; a c reached by neither has P(c | a) and P(b | c) at
+             * most the heads', so once their sum cannot pass o3 no c left can (the same set as walking all) */
+            uint32_t i = t->by_off[a], ie = t->by_off[a + 1], j = t->child[1][b], je = t->child[1][b + 1];
+            w->visit_stamp++;
+            while (i < ie && j < je) {
+                double pa = book[t->by_code[i]], pb = book[t->pr_code[j]];
+                if (pa + pb <= o3) break;
+                uint16_t c;
+                double g;
+                if (pa >= pb) {
+                    c = t->by_tok[i++];
+                    if (c <= LAT || w->mark[c] == w->stamp || w->visit[c] == w->visit_stamp) continue;
+                    w->visit[c] = w->visit_stamp;
+                    if (!SEEN(t, c, b)) continue;
+                    g = pa + bigram(t, c, b);
+                } else {
+                    c = t->pr_tok[j++];
+                    if (c <= LAT || w->mark[c] == w->stamp || w->visit[c] == w->visit_stamp) continue;
+                    w->visit[c] = w->visit_stamp;
+                    if (!SEEN(t, a, c)) continue;
+                    g = bigram(t, a, c) + pb;
+                }
                 if (g > o3 && pre_push(w, &np, g, c) < 0) return -1;
             }
             qsort(w->pre + np_alike, np - np_alike, sizeof(Pre), pre_desc);
@@ -351,6 +375,19 @@ static int take_best(Work *w, Py_ssize_t nbest, Py_ssize_t off, Py_ssize_t m) {
     return 0;
 }
 
+/* the hash table's slots for n bigrams: at most 70% full (4 MB for the shipped model) */
+static size_t slots_for(size_t n) {
+    size_t slots = 1024;
+    while (slots * 7 < n * 10) slots *= 2;
+    return slots;
+}
+
+/* bigram_bits' bytes after the bitset: the hash table, then the sorted bigrams */
+static size_t bits_tail(size_t vocab, size_t n) {
+    size_t tail = 8 * slots_for(n) + 4 * (vocab + 1 + ((vocab + 1) & 1)) + 6 * n;
+    return (tail + 7) & ~(size_t)7;
+}
+
 static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
     if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) != NTABLES) {
         PyErr_SetString(PyExc_TypeError, "tables: a tuple of 32 buffers");
@@ -380,8 +417,21 @@ static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
     t->seen = views[i].buf;
     Py_ssize_t vocab = views[3].len / 4 - 1;
     Py_ssize_t bits = (vocab * vocab + 7) / 8;
-    t->slots = (const uint32_t *)((const uint8_t *)views[i].buf + ((bits + 7) & ~(Py_ssize_t)7));
-    t->mask = (uint32_t)((views[i].len - ((bits + 7) & ~(Py_ssize_t)7)) / 8 - 1);
+    Py_ssize_t nbig = views[3 + ORDER - 1].len / 2; /* tok[2]: one token per bigram */
+    const uint8_t *head = (const uint8_t *)views[i].buf + ((bits + 7) & ~(Py_ssize_t)7);
+    size_t slots = slots_for((size_t)nbig);
+    if (views[i].len != (Py_ssize_t)(head - (const uint8_t *)views[i].buf) + (Py_ssize_t)bits_tail(vocab, nbig)) {
+        for (int j = 0; j < NTABLES; j++) PyBuffer_Release(&views[j]);
+        PyErr_SetString(PyExc_ValueError, "tables: the bigram tables do not fit the model");
+        return -1;
+    }
+    t->slots = (const uint32_t *)head;
+    t->mask = (uint32_t)slots - 1;
+    t->by_off = (const uint32_t *)(head + 8 * slots);
+    t->by_tok = (const uint16_t *)(t->by_off + vocab + 1 + ((vocab + 1) & 1));
+    t->pr_tok = t->by_tok + nbig;
+    t->by_code = (const uint8_t *)(t->pr_tok + nbig);
+    t->pr_code = t->by_code + nbig;
     i++;
     t->syl = views[i].buf;
     t->nsyl = views[i++].len / 2;
@@ -423,7 +473,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     Py_UCS4 *chars = NULL;
     Py_ssize_t cap = 0; /* the longest clause so far, plus three: the buffers grow with it */
     w.mark = calloc(t.vocab + 1, sizeof(uint32_t));
-    int failed = !w.mark;
+    w.visit = calloc(t.vocab + 1, sizeof(uint32_t));
+    int failed = !w.mark || !w.visit;
     Py_ssize_t i = 0;
     Py_BEGIN_ALLOW_THREADS  /* the text is immutable and held by the call: other threads may run meanwhile */
     while (!failed && i < len) {
@@ -463,6 +514,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     free(ids); free(chars); free(w.seq); free(w.hole); free(w.base); free(w.based); free(w.best); free(w.mark);
+    free(w.visit);
     free(w.pre);
     PyObject *out = failed ? NULL : PyList_New(w.nfound);
     for (Py_ssize_t q = 0; out && q < w.nfound; q++) {
@@ -478,35 +530,78 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     return out;
 }
 
-/* bigram_bits(child1, tok2) -> bytes: one bit per (a, b), set where the model holds the bigram a b; then, from
- * the next multiple of 8 bytes, an open-addressing table of (a * vocab + b + 1, its index in level 2) pairs */
+/* bigram_bits(child1, tok2, prob2, pbook2) -> bytes: one bit per (a, b), set where the model holds the bigram
+ * a b; then, from the next multiple of 8 bytes, an open-addressing table of (a * vocab + b + 1, its index in
+ * level 2) pairs; then each token's bigrams, most probable first: offsets of a's bigrams a c (uint32,
+ * vocab + 1, padded to 8 bytes), their tokens c, then b's bigrams c b (at child1's offsets) their tokens c
+ * (uint16), then the probability codes of both in the same order (uint8) */
+static const double *by_book; /* bigram_bits' sorts: the codebook of the codes compared */
+static int by_desc(const void *x, const void *y) { /* code << 16 | token: by probability, then token, descending */
+    const uint32_t *a = x, *b = y;
+    double pa = by_book[*a >> 16], pb = by_book[*b >> 16];
+    if (pa != pb) return pa < pb ? 1 : -1;
+    return ((*a & 0xFFFF) < (*b & 0xFFFF)) - ((*a & 0xFFFF) > (*b & 0xFFFF));
+}
+
 static PyObject *bigram_bits(PyObject *self, PyObject *args) {
-    Py_buffer ch, tok;
-    if (!PyArg_ParseTuple(args, "y*y*", &ch, &tok)) return NULL;
+    Py_buffer ch, tok, pr, bk;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*", &ch, &tok, &pr, &bk)) return NULL;
     const uint32_t *child = ch.buf;
     const uint16_t *toks = tok.buf;
+    const uint8_t *codes = pr.buf;
     size_t vocab = ch.len / 4 - 1, n = tok.len / 2;
     size_t bits = (vocab * vocab + 7) / 8, head = (bits + 7) & ~(size_t)7;
-    size_t slots = 1024;
-    while (slots * 7 < n * 10) slots *= 2; /* at most 70% full: 4 MB for the shipped model */
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(head + 8 * slots));
+    size_t slots = slots_for(n);
+    uint32_t *pairs = malloc((n ? n : 1) * sizeof(uint32_t)), *fill = calloc(vocab + 1, sizeof(uint32_t));
+    int fits = (size_t)pr.len >= n && child[vocab] == n && vocab <= 0xFFFF && (size_t)bk.len >= 256 * sizeof(double);
+    PyObject *out = pairs && fill && fits ? PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(head + bits_tail(vocab, n)))
+                                          : NULL;
+    if (!fits) PyErr_SetString(PyExc_ValueError, "bigram_bits: the arrays do not fit together");
     if (out) {
         uint8_t *seen = (uint8_t *)PyBytes_AS_STRING(out);
         uint32_t *table = (uint32_t *)(seen + head);
         uint32_t mask = (uint32_t)slots - 1;
-        memset(seen, 0, head + 8 * slots);
-        for (size_t b = 0; b < vocab; b++)  /* node b of level 1: its children are the tokens seen before b */
-            for (uint32_t j = child[b]; j < child[b + 1] && j < n; j++) {
+        uint32_t *off = (uint32_t *)(seen + head + 8 * slots);
+        uint16_t *by_tok = (uint16_t *)(off + vocab + 1 + ((vocab + 1) & 1)), *pr_tok = by_tok + n;
+        uint8_t *by_code = (uint8_t *)(pr_tok + n), *pr_code = by_code + n;
+        memset(seen, 0, head + bits_tail(vocab, n));
+        by_book = bk.buf;
+        for (size_t b = 0; b < vocab; b++) {  /* node b of level 1: its children are the tokens seen before b */
+            for (uint32_t j = child[b]; j < child[b + 1]; j++) {
                 size_t bit = (size_t)toks[j] * vocab + b;
                 seen[bit >> 3] |= (uint8_t)(1u << (bit & 7));
                 uint32_t key = (uint32_t)bit + 1, i = slot_of(key, mask);
                 while (table[2 * i] && table[2 * i] != key) i = (i + 1) & mask;
                 table[2 * i] = key;
                 table[2 * i + 1] = j;
+                off[toks[j] + 1]++;
+                pairs[j] = (uint32_t)codes[j] << 16 | toks[j];
             }
+            qsort(pairs + child[b], child[b + 1] - child[b], sizeof(uint32_t), by_desc);
+            for (uint32_t j = child[b]; j < child[b + 1]; j++) {
+                pr_tok[j] = (uint16_t)(pairs[j] & 0xFFFF);
+                pr_code[j] = (uint8_t)(pairs[j] >> 16);
+            }
+        }
+        for (size_t a = 0; a < vocab; a++) off[a + 1] += off[a];
+        for (size_t b = 0; b < vocab; b++)
+            for (uint32_t j = child[b]; j < child[b + 1]; j++) {
+                uint16_t a = toks[j];
+                pairs[off[a] + fill[a]++] = (uint32_t)codes[j] << 16 | (uint32_t)b;
+            }
+        for (size_t a = 0; a < vocab; a++) qsort(pairs + off[a], off[a + 1] - off[a], sizeof(uint32_t), by_desc);
+        for (size_t q = 0; q < n; q++) {
+            by_tok[q] = (uint16_t)(pairs[q] & 0xFFFF);
+            by_code[q] = (uint8_t)(pairs[q] >> 16);
+        }
     }
+    free(pairs);
+    free(fill);
     PyBuffer_Release(&ch);
     PyBuffer_Release(&tok);
+    PyBuffer_Release(&pr);
+    PyBuffer_Release(&bk);
+    if (!out && !PyErr_Occurred()) PyErr_NoMemory();
     return out;
 }
 
