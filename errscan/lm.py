@@ -295,6 +295,7 @@ PAIR = 7.0  # a same-sounding two-character word in place of the pair as written
 PAIR_WORD_GAIN = 3.0  # … and must be this much more frequent a word than the pair as written (jieba's counts)
 ROUNDS = 2  # searches of a clause again with the slips found so far corrected
 BACKGROUND_FROM = 50_000  # characters from which start() searches on another thread
+PIECE = 32_768  # characters: start()'s pieces, taken in turn by the two threads
 LONG_TEXT = 20_000  # speed only: from this length on, every token's left neighbours are loaded at once
 PRE_GAIN = 0.5  # speed only: the bigram gain a replacement needs before it is scored in full …
 PRE_KEEP = 3  # … and how many of the best by that gain are
@@ -314,6 +315,19 @@ def _class(ranges: tuple[tuple[int, int], ...]) -> str:
 
 _CLAUSE = re.compile(_class(CLAUSE_RANGES) + "+")
 _HAN = re.compile(_class(HAN_RANGES))
+
+
+def _pieces(text: str, size: int) -> list[tuple[int, int]]:
+    """text cut into spans of about `size` characters, each cut after a clause (no clause spans two)."""
+    out, lo = [], 0
+    while lo < len(text):
+        hi = min(len(text), lo + size)
+        m = _CLAUSE.match(text, hi) if hi < len(text) and _CLAUSE.match(text, hi - 1) else None
+        if m:  # inside a clause: cut at its end
+            hi = m.end()
+        out.append((lo, hi))
+        lo = hi
+    return out
 
 
 def _best(scored: list[tuple[float, int]], keep: int) -> list[tuple[float, int]]:
@@ -340,27 +354,42 @@ class Detector:
 
     def start(self, text: str) -> Callable[[], list[Suspect]]:
         """detect(text) begun on another thread where the compiled search runs (it lets Python run meanwhile:
-        the lists' scan of the same text, on the other core); the function returned waits and gives its result."""
+        the lists' scan of the same text, on the other core); the function returned joins in the search of what
+        is left, waits and gives the result. The text is searched in pieces cut between clauses, taken in turn
+        by whichever thread is free: the same suspects as one search of the whole."""
         if _lmscan is None or os.environ.get("ERRSCAN_PURE") or len(text) < BACKGROUND_FROM:
             found = self.detect(text)
             return lambda: found
         self.lm.tables()  # made here, not on two threads at once
-        box: list = []
+        pieces = _pieces(text, PIECE)
+        done: list = [None] * len(pieces)
+        turn = iter(range(len(pieces)))
+        lock = threading.Lock()
 
-        def run() -> None:
-            try:
-                box.append(self._pass(text))
-            except BaseException as exc:  # handed to the caller
-                box.append(exc)
+        def work() -> None:
+            while True:
+                with lock:
+                    q = next(turn, None)
+                if q is None:
+                    return
+                lo, hi = pieces[q]
+                try:
+                    done[q] = [(off + lo, *rest) for off, *rest in self._pass(text[lo:hi])]
+                except BaseException as exc:  # handed to the caller
+                    done[q] = exc
 
-        worker = threading.Thread(target=run, name="errscan-lm", daemon=True)
+        worker = threading.Thread(target=work, name="errscan-lm", daemon=True)
         worker.start()
 
         def wait() -> list[Suspect]:
+            work()
             worker.join()
-            if isinstance(box[0], BaseException):
-                raise box[0]
-            return self.finish(box[0])
+            raw = []
+            for got in done:
+                if isinstance(got, BaseException):
+                    raise got
+                raw += got
+            return self.finish(raw)
 
         return wait
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -309,8 +311,20 @@ def _aligned(text: str, start: int, end: int) -> bool:
 
 
 def _unclaimed(near: list[Detected], taken: list[tuple[int, int]]) -> list[Detected]:
-    """The detectors' findings that no list match or personal-data hit covers: a list's entry is exact, and wins."""
-    return [d for d in near if not any(a < d.end and d.start < b for a, b in taken)]
+    """The detectors' findings that no list match or personal-data hit covers: a list's entry is exact, and wins.
+    (A span taken overlaps d where it starts before d's end and ends after d's start: of the spans starting
+    before d's end, the furthest end is looked up, not every span.)"""
+    if not taken:
+        return near
+    taken = sorted(taken)
+    starts = [a for a, _ in taken]
+    furthest = list(itertools.accumulate((b for _, b in taken), max))
+    out = []
+    for d in near:
+        k = bisect.bisect_left(starts, d.end)  # taken[:k] start before d ends
+        if not k or furthest[k - 1] <= d.start:
+            out.append(d)
+    return out
 
 
 def redact(text: str, hits: Sequence[Hit]) -> str:

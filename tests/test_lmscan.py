@@ -94,6 +94,26 @@ def test_a_long_text_is_searched_on_another_thread_with_the_same_result(monkeypa
     assert made == ["errscan-lm"]
 
 
+def test_the_two_threads_share_the_search_in_pieces_cut_between_clauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """start() cuts the text after clauses into pieces both threads take in turn: every piece ends where a
+    clause does, and the suspects are those of one search, even with pieces shorter than a clause."""
+    pytest.importorskip("errscan._lmscan")
+    text = "持续深化放管服改革，优化营商环竟。各有关淡味要高度重视。" * 40
+    assert lm._pieces("优化营商环竟。各有关淡味", 3) == [(0, 6), (6, 12)]  # 6: after 竟, at the full stop
+    assert lm._pieces("优化营商环竟。各有关淡味", 6) == [(0, 6), (6, 12)]
+    assert lm._pieces("优化营商环竟。各有关淡味", 7) == [(0, 7), (7, 12)]
+    assert lm._pieces("", 7) == []
+    for size in (5, 23, 1000):
+        pieces = lm._pieces(text, size)
+        assert [lo for lo, _ in pieces] == [0] + [hi for _, hi in pieces[:-1]] and pieces[-1][1] == len(text)
+        assert not any(lm._CLAUSE.fullmatch(text[hi - 1 : hi + 1]) for _, hi in pieces)  # no clause cut in two
+    monkeypatch.setattr(lm, "BACKGROUND_FROM", 100)
+    monkeypatch.setattr(lm, "PIECE", 23)
+    found = lm.start(text)()
+    assert found == lm.detect(text) and len(found) == 80
+    assert [(s.start, s.text) for s in found[:2]] == [(15, "竟"), (20, "淡味")]
+
+
 def test_bigram_tables_cached_in_the_cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Made once and written to the cache folder, then mapped; a damaged file is made again; without a writable
     folder they are made in memory. The suspects are the same every way."""

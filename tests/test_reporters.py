@@ -478,3 +478,24 @@ def test_a_clean_report_without_a_terminal_is_the_closing_line_rich_would_write(
     forced = io.StringIO()
     pretty.render(cases[0], forced, color=True)  # --color: rich writes the line in bold green
     assert forced.getvalue() == "\x1b[1;32m✓ 检查了 3 个文件，未发现问题，用时 0.25 秒。\x1b[0m\n"
+
+
+def test_json_by_orjson_is_the_text_json_would_write(report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The JSON report is written by orjson where installed: the same text as json.dumps(indent=2) for a real
+    report (astral characters, a docx location, an unreadable input, the elapsed seconds) and for every ASCII
+    character and the separators JSON readers trip on; a lone surrogate, which orjson refuses, goes the standard
+    way."""
+    pytest.importorskip("orjson")
+    import sys
+
+    from errscan.reporters import json as json_reporter
+
+    timed = dataclasses.replace(report, elapsed=0.0123)
+    nasty = {"s": "".join(map(chr, range(128))) + "\u2028\u2029\ufeff😀\x85", "e": [], "o": {}, "n": [1, -2, 0.5]}
+    for doc in (json.loads(rendered("json", timed)), nasty):
+        assert json_reporter.dumps(doc) == json.dumps(doc, ensure_ascii=False, indent=2)
+    by_orjson = rendered("json", timed)
+    assert '"elapsed": 0.01' in by_orjson and '"path": "c.docx"' in by_orjson
+    assert json_reporter.dumps({"s": "a\udc80"}) == '{\n  "s": "a\udc80"\n}'
+    monkeypatch.setitem(sys.modules, "orjson", None)  # not installed: the standard way, the same text
+    assert rendered("json", timed) == by_orjson
