@@ -1,6 +1,6 @@
 """Scan throughput, end-to-end time, start-up and memory. Prints figures; asserts nothing.
 
-    python bench/bench_scan.py [--mb 20] [--entries 10000] [--every 500]
+    python bench/bench_scan.py [--mb 20] [--entries 10000] [--every 500] [--text words|corpus] [--no-startup]
 
 Builds a deterministic Chinese text from jieba's dictionary words (weighted by frequency, with
 punctuation and line breaks) and a list of typo-like entries (dictionary words with one character
@@ -77,6 +77,32 @@ def make_text(words, entries, mb: float, rng: random.Random, every: int = 5000) 
     return "".join(parts)
 
 
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "clean"
+
+
+def corpus_text(entries, mb: float, rng: random.Random, every: int, folder: Path = CORPUS) -> str:
+    """About `mb` MB of real official prose (the clean corpus's texts, repeated), an entry planted at the end of the
+    first sentence after each `every` bytes: the language model reads it as the archives read, where the
+    dictionary's word salad of make_text is unlike anything it learned, and makes its search the slowest."""
+    import re
+
+    texts = [f.read_text(encoding="utf-8") for f in sorted(folder.rglob("*.txt"))]
+    sentences = [s for t in texts for s in re.split(r"(?<=[。；！？\n])", t) if s]
+    target = int(mb * 1_000_000)
+    parts, size, since_plant, i = [], 0, 0, 0
+    while size < target:
+        s = sentences[i % len(sentences)]
+        i += 1
+        if since_plant > every:
+            s = s[:-1] + rng.choice(entries)[0] + s[-1:] if len(s) > 1 else s
+            since_plant = 0
+        parts.append(s)
+        n = len(s.encode("utf-8"))
+        size += n
+        since_plant += n
+    return "".join(parts)
+
+
 def timed(fn, repeat: int = 3) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -112,11 +138,16 @@ def main() -> int:
     ap.add_argument("--entries", type=int, default=10_000)
     ap.add_argument("--every", type=int, default=500, help="characters between planted entries")
     ap.add_argument("--no-startup", action="store_true", help="skip the start-up runs")
+    ap.add_argument("--text", choices=("words", "corpus"), default="words",
+                    help="jieba's words at random (the default), or the clean corpus's official prose repeated")
     args = ap.parse_args()
     rng = random.Random(20261127)
     words = dictionary()
     entries = make_entries(words, args.entries, rng)
-    text = make_text(words, entries, args.mb, rng, args.every * 3)  # 3 bytes a character
+    if args.text == "corpus":
+        text = corpus_text(entries, args.mb, rng, args.every * 3)
+    else:
+        text = make_text(words, entries, args.mb, rng, args.every * 3)  # 3 bytes a character
     data = text.encode("utf-8")
     mb = len(data) / 1e6
 
@@ -171,7 +202,7 @@ def main() -> int:
             startups = [run_cli(["check", "--no-color", str(clean)], env)[0] for _ in range(7)]
 
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print(f"text: {mb:.1f} MB UTF-8 ({len(text):,} characters); list: {len(entries):,} entries")
+    print(f"text: {mb:.1f} MB UTF-8 ({len(text):,} characters, {args.text}); list: {len(entries):,} entries")
     print(f"automaton build: {build * 1000:.0f} ms; candidates: {hits:,} (one per {len(text) // max(hits, 1):,} "
           f"characters); findings after verification: {findings:,}")
     print(f"scan stage (byte-keyed):      {mb / scan:7.1f} MB/s  ({scan:.2f} s)")
