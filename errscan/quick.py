@@ -90,7 +90,18 @@ def parse(argv: list[str]) -> dict[str, object] | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`errscan`: a plain check runs here; any other command line is typer's."""
+    """`errscan`: a plain check runs here; any other command line is typer's. A reader that stops reading
+    (`| head`) ends the command quietly with 1, as click does on typer's path."""
+    try:
+        _main(argv)
+    except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit must not fail again
+        raise SystemExit(1) from None
+
+
+def _main(argv: list[str] | None) -> None:
     args = sys.argv[1:] if argv is None else argv
     options = parse(args)
     if options is None:

@@ -112,3 +112,20 @@ def test_a_plain_check_does_not_load_typer_or_rich(folder: Path) -> None:
     help_page = subprocess.run([sys.executable, "-m", "errscan", "check", "--help"], capture_output=True, text=True,
                                env=env, cwd=folder, timeout=120)
     assert help_page.returncode == 0 and "用法：errscan check" in help_page.stdout
+
+
+@pytest.mark.parametrize("fmt", [["-f", "jsonl"], ["-fjsonl"]])  # the quick path, and typer's (click's handling)
+def test_a_reader_that_stops_reading_ends_the_check_quietly(folder: Path, fmt: list[str]) -> None:
+    """`errscan check big.txt | head -1`: the pipe closes early; the command stops with 1 and no traceback."""
+    (folder / "big.txt").write_text("我们要再接再励。\n" * 3_000, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(quick.__file__).parent.parent)}
+    proc = subprocess.Popen([sys.executable, "-m", "errscan", "check", *fmt, "big.txt"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd=folder)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8", "replace")
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 1
+    assert b'"text": "\xe5\x86\x8d\xe6\x8e\xa5\xe5\x86\x8d\xe5\x8a\xb1"' in first  # 再接再励, line 1
+    assert err == "", err
