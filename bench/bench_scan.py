@@ -82,12 +82,15 @@ CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "cle
 
 def corpus_text(entries, mb: float, rng: random.Random, every: int, folder: Path = CORPUS) -> str:
     """About `mb` MB of real official prose (the clean corpus's texts, repeated), an entry planted at the end of the
-    first sentence after each `every` bytes: the language model reads it as the archives read, where the
-    dictionary's word salad of make_text is unlike anything it learned, and makes its search the slowest."""
+    first sentence after each `every` characters: the language model reads it as the archives read, where the
+    dictionary's word salad of make_text is unlike anything it learned, and makes its search the slowest. The
+    entries that occur in the corpus are taken out of `entries`: the list's candidates are the planted ones."""
     import re
 
     texts = [f.read_text(encoding="utf-8") for f in sorted(folder.rglob("*.txt"))]
     sentences = [s for t in texts for s in re.split(r"(?<=[。；！？\n])", t) if s]
+    present = set(words_in("".join(texts), [b for b, _ in entries]))
+    entries[:] = [e for e in entries if e[0] not in present]  # the list's candidates are the planted ones only
     target = int(mb * 1_000_000)
     parts, size, since_plant, i = [], 0, 0, 0
     while size < target:
@@ -97,10 +100,20 @@ def corpus_text(entries, mb: float, rng: random.Random, every: int, folder: Path
             s = s[:-1] + rng.choice(entries)[0] + s[-1:] if len(s) > 1 else s
             since_plant = 0
         parts.append(s)
-        n = len(s.encode("utf-8"))
-        size += n
-        since_plant += n
+        size += len(s.encode("utf-8"))
+        since_plant += len(s)
     return "".join(parts)
+
+
+def words_in(text: str, words: list[str]) -> list[str]:
+    """The words that occur in text."""
+    import ahocorasick
+
+    ac = ahocorasick.Automaton()
+    for w in words:
+        ac.add_word(w, w)
+    ac.make_automaton()
+    return [w for _, w in ac.iter(text)]
 
 
 def timed(fn, repeat: int = 3) -> float:
@@ -145,7 +158,7 @@ def main() -> int:
     words = dictionary()
     entries = make_entries(words, args.entries, rng)
     if args.text == "corpus":
-        text = corpus_text(entries, args.mb, rng, args.every * 3)
+        text = corpus_text(entries, args.mb, rng, args.every)
     else:
         text = make_text(words, entries, args.mb, rng, args.every * 3)  # 3 bytes a character
     data = text.encode("utf-8")
