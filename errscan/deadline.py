@@ -34,3 +34,8 @@ def check() -> None:
     at = getattr(_local, "at", None)
     if at is not None and time.monotonic() > at:
         raise Overtime
+
+
+def limit() -> float | None:
+    """The current thread's time limit (time.monotonic()), or None: for helper threads of its check to stop at."""
+    return getattr(_local, "at", None)

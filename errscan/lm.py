@@ -13,11 +13,14 @@ import re
 import struct
 import sys
 import threading
+import time
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise, repeat
 from pathlib import Path
+
+import errscan.deadline as deadline
 
 try:  # the compiled search (errscan/_lmscan.c): the same suspects, some thirty times faster
     import errscan._lmscan as _lmscan
@@ -365,12 +368,13 @@ class Detector:
         done: list = [None] * len(pieces)
         turn = iter(range(len(pieces)))
         lock = threading.Lock()
+        limit = deadline.limit()  # the caller's time limit (the service's): both threads stop taking pieces
 
         def work() -> None:
             while True:
                 with lock:
                     q = next(turn, None)
-                if q is None:
+                if q is None or (limit is not None and time.monotonic() > limit):
                     return
                 lo, hi = pieces[q]
                 try:
@@ -384,6 +388,7 @@ class Detector:
         def wait() -> list[Suspect]:
             work()
             worker.join()
+            deadline.check()  # over the limit: pieces were left unsearched, and the check ends here
             raw = []
             for got in done:
                 if isinstance(got, BaseException):

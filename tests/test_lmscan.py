@@ -114,6 +114,41 @@ def test_the_two_threads_share_the_search_in_pieces_cut_between_clauses(monkeypa
     assert [(s.start, s.text) for s in found[:2]] == [(15, "竟"), (20, "淡味")]
 
 
+def test_a_check_over_its_time_limit_stops_both_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under the service's time limit (errscan.deadline) neither thread takes another piece once it has passed,
+    and the caller's wait ends in Overtime instead of a result missing pieces."""
+    pytest.importorskip("errscan._lmscan")
+    import threading
+    import time
+
+    from errscan import deadline
+
+    text = "持续深化放管服改革，优化营商环竟。各有关淡味要高度重视。" * 40
+    lm.detect(text)  # the model and its tables in memory: the limit is for the search
+    monkeypatch.setattr(lm, "BACKGROUND_FROM", 100)
+    monkeypatch.setattr(lm, "PIECE", 23)
+    searched: list[str] = []
+    search = lm.Detector._pass
+
+    def slow(self: lm.Detector, piece: str) -> list:  # type: ignore[type-arg]
+        searched.append(threading.current_thread().name)
+        time.sleep(0.05)
+        return search(self, piece)
+
+    monkeypatch.setattr(lm.Detector, "_pass", slow)
+    pieces = len(lm._pieces(text, 23))
+    assert pieces == 41
+    with deadline.within(0.1), pytest.raises(deadline.Overtime):
+        lm.start(text)()
+    assert 1 <= len(searched) < pieces * 3 // 4  # 0.1 s of 50 ms pieces on two threads (all: 1 s), then none
+    assert {"errscan-lm", threading.current_thread().name} == set(searched)
+    time.sleep(0.1)
+    assert len(searched) < pieces * 3 // 4  # the background thread took no more after the answer
+    searched.clear()
+    monkeypatch.setattr(lm.Detector, "_pass", search)
+    assert lm.start(text)() == lm.detect(text)  # without a limit: every piece
+
+
 def test_bigram_tables_cached_in_the_cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Made once and written to the cache folder, then mapped; a damaged file is made again; without a writable
     folder they are made in memory. The suspects are the same every way."""
