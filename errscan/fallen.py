@@ -10,6 +10,7 @@ Undated documents get hints only.
 
 from __future__ import annotations
 
+import collections
 import functools
 import re
 from collections.abc import Callable
@@ -52,7 +53,9 @@ def load(path: str = str(FALLEN)) -> tuple[dict[str, list[Fallen]], re.Pattern[s
     return by_name, re.compile(_trie(sorted(by_name)))
 
 
-QUICK = 20_000  # a text shorter than this is first searched for each name as a plain substring
+QUICK = 20_000  # a text shorter than this is first searched for each name as a plain substring …
+QUICK_LOOKS = 16  # … by the first texts a process checks: an archive's next ones go to the compiled pattern
+_quick_looks: collections.Counter[str] = collections.Counter()  # per list file
 
 
 @functools.cache
@@ -86,8 +89,10 @@ Found = tuple[int, int, tuple[str, ...], str, Severity, str]  # start, end, sugg
 def find(text: str, date: DateRange | Callable[[], DateRange | None] | None, path: str = str(FALLEN)) -> list[Found]:
     """What to say of each fallen official named in `text`, for a document of `date` (None: unknown; a callable:
     asked at the first name)."""
-    if len(text) < QUICK and not any(name in text for name in _names(path)):
-        return []
+    if len(text) < QUICK and _quick_looks[path] < QUICK_LOOKS:
+        _quick_looks[path] += 1
+        if not any(name in text for name in _names(path)):
+            return []
     by_name, pattern = load(path)
     out: list[Found] = []
     for m in pattern.finditer(text):

@@ -86,3 +86,25 @@ def test_the_quick_name_search_knows_every_name_and_finds_the_same_as_the_patter
     assert short == padded
     assert short and short[0][0] == 0
     assert find("各位代表：现在，我代表国务院，向大会报告政府工作。", None) == []
+
+
+def test_after_the_first_texts_the_compiled_pattern_answers_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plain-substring look at every name (quick for one draft, 2 ms a file for an archive) serves the first
+    QUICK_LOOKS texts of a process; the next go to the compiled pattern, with the same findings."""
+    import collections
+
+    import errscan.fallen as fallen
+
+    monkeypatch.setattr(fallen, "_quick_looks", collections.Counter())
+    by_name, _ = load()
+    name = sorted(by_name)[0]
+    case = by_name[name][0]
+    text = f"{case.posts[0]}{name}出席会议。" if case.posts else f"{name}出席会议。"
+    clean = "各位代表：现在，我代表国务院，向大会报告政府工作。"
+    first = [find(text, parse_date("2024-01-01")), find(clean, None)]
+    assert first[0] and first[1] == []
+    for _ in range(fallen.QUICK_LOOKS):
+        find(clean, None)
+    assert fallen._quick_looks[str(fallen.FALLEN)] == fallen.QUICK_LOOKS
+    monkeypatch.setattr(fallen, "_names", lambda path: pytest.fail("looked name by name"))
+    assert [find(text, parse_date("2024-01-01")), find(clean, None)] == first
