@@ -15,7 +15,7 @@
 enum { BOS = 0, EOS = 1, UNK = 2, NUM = 3, LAT = 4 };
 enum { F_CLAUSE = 1, F_HAN = 2, F_NUMERAL = 4 };
 #define ORDER 4
-#define NTABLES 32
+#define NTABLES 30
 
 typedef struct {
     const uint16_t *code;  /* 65536: code point -> token id */
@@ -27,8 +27,6 @@ typedef struct {
     const uint8_t *bo[ORDER];        /* bo[1..3] */
     const double *pbook[ORDER + 1];  /* pbook[1..4] */
     const double *bbook[ORDER];      /* bbook[1..3] */
-    const uint32_t *fwd_off;
-    const uint16_t *fwd_tok;
     const uint32_t *al_off;
     const uint16_t *al_tok;
     const uint8_t *seen; /* bit a * vocab + b: the bigram a b is in the model (bigram_bits) */
@@ -390,7 +388,7 @@ static size_t bits_tail(size_t vocab, size_t n) {
 
 static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
     if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) != NTABLES) {
-        PyErr_SetString(PyExc_TypeError, "tables: a tuple of 32 buffers");
+        PyErr_SetString(PyExc_TypeError, "tables: a tuple of 30 buffers");
         return -1;
     }
     for (int i = 0; i < NTABLES; i++) {
@@ -410,8 +408,6 @@ static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
     /* codebooks: one buffer of doubles each, pbook 1..4 then bbook 1..3 */
     for (int k = 1; k <= ORDER; k++) t->pbook[k] = views[i++].buf;
     for (int k = 1; k < ORDER; k++) t->bbook[k] = views[i++].buf;
-    t->fwd_off = views[i++].buf;
-    t->fwd_tok = views[i++].buf;
     t->al_off = views[i++].buf;
     t->al_tok = views[i++].buf;
     t->seen = views[i].buf;

@@ -31,7 +31,7 @@ def within(seconds: float | None) -> Iterator[None]:
 
 def check() -> None:
     """Raise Overtime if the current thread's time limit has passed."""
-    at = getattr(_local, "at", None)
+    at = limit()
     if at is not None and time.monotonic() > at:
         raise Overtime
 

@@ -93,8 +93,8 @@ class Model:
     def tables(self) -> tuple:
         """The model's arrays and the lookup tables of the compiled search (errscan/_lmscan.c), in its order:
         code point -> token id, character classes (clause 1, Han 2, numeral 4), code point -> alike row, then
-        the trie, codebooks as doubles, the forward bigrams, the alike lists, a bitset of the bigrams, and the
-        same-sounding words."""
+        the trie, codebooks as doubles, the alike lists, the bigrams (a bitset, a hash table, each token's bigrams
+        most probable first), and the same-sounding words."""
         if self._tables is None:
             from array import array
 
@@ -119,7 +119,7 @@ class Model:
                 code, bytes(flags), alike_of,
                 *self._child[1:n], *self._tok[2 : n + 1], *self._prob[1 : n + 1], *self._bo[1:n],
                 *(array("d", b) for b in self._pbook[1 : n + 1]), *(array("d", b) for b in self._bbook[1:n]),
-                self._fwd_off, self._fwd_tok, self._al_off, self._al_tok,
+                self._al_off, self._al_tok,
                 self._bigram_bits(),
                 *((self._syl, *self._homo) if self._homo is not None and self._syl is not None else (b"",) * 4),
             )

@@ -78,8 +78,7 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714-1997, the organisation code inside a USCC
 
-_FULLWIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0b\uff0d]")
-_FULLWIDTH_RUN = re.compile(_FULLWIDTH.pattern + "+")
+_FULLWIDTH_RUN = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0b\uff0d]+")
 _FOLD = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
 _FOLD |= {0xFF0B: ord("+"), 0xFF0D: ord("-")}
 
@@ -113,8 +112,8 @@ class Hit:
 
 def detect(text: str, *, today: date | None = None) -> list[Hit]:
     """All privacy hits in text, sorted by position. today: the limit for birth dates (default: today)."""
-    if _FULLWIDTH.search(text):  # only the runs: translate() of a whole window costs ~0.1 µs a character
-        text = _FULLWIDTH_RUN.sub(lambda m: m.group().translate(_FOLD), text)
+    # full-width digits and letters folded run by run (one translate() of a whole window: ~0.1 µs a character)
+    text = _FULLWIDTH_RUN.sub(lambda m: m.group().translate(_FOLD), text)
     today = today or date.today()
     hits = [
         *id_cards(text, today),

@@ -28,12 +28,11 @@ def dumps(doc: object) -> str:
     the same both ways; what orjson refuses (a lone surrogate) goes the standard way."""
     try:
         import orjson
-    except ImportError:
-        return json.dumps(doc, ensure_ascii=False, indent=2)
-    try:
+
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8")
-    except TypeError:  # orjson.JSONEncodeError: a lone surrogate, an integer beyond 64 bits
-        return json.dumps(doc, ensure_ascii=False, indent=2)
+    except (ImportError, TypeError):  # no orjson; orjson.JSONEncodeError: a lone surrogate, an int beyond 64 bits
+        pass
+    return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
 def render_lines(report: Report, out: IO[str]) -> None:
