@@ -8,7 +8,7 @@
    restore the corrected sentence exactly; of the corrected sentences, the share flagged (false alarms) at any
    severity and at warning or above. Every document goes through the run layer with the default settings, as
    `errscan check` takes it; the same figures per mechanism (the literal lists, fuzzy matching, the language
-   model).
+   model), and for "spelling": every finding but the outdated-name hints, which the set's old sentences draw.
 2. The clean corpus (../shared/corpus/clean, text files): findings per 100,000 characters at any severity and at
    warning or above, per mechanism.
 """
@@ -28,10 +28,22 @@ from errscan.model import Document, Finding, Severity  # noqa: E402
 from errscan.run import Runner  # noqa: E402
 
 MECHANISMS = ("lists", "fuzzy", "lm")
+# "spelling": every finding but the outdated-name hints (农业部 → 农业农村部). The set's sentences predate the 2018
+# reform, so on an undated sentence those hints are right for a text written today, yet the corrected sentences
+# keep the old names: they count as false alarms, and applying their suggestion spoils a restored sentence.
+KEYS = ("all", "spelling", *MECHANISMS)
 
 
 def mechanism(f: Finding) -> str:
     return f.list_id if f.list_id in ("fuzzy", "lm") else "lists"
+
+
+def selected(key: str, f: Finding) -> bool:
+    if key == "all":
+        return True
+    if key == "spelling":
+        return f.category != "outdated"
+    return mechanism(f) == key
 
 
 def restored(text: str, findings: list[Finding]) -> str:
@@ -51,7 +63,7 @@ def dev(runner: Runner, shared: Path, show: int) -> None:
         for line in fh:
             _flag, wrong, right = line.rstrip("\n").split("\t")
             rows.append((wrong, right))
-    keys = ("all", *MECHANISMS)
+    keys = KEYS
     n_err = sum(1 for w, r in rows if w != r)
     flagged, flagged_warn, fixed, fa, fa_warn = (Counter() for _ in range(5))
     started = time.perf_counter()
@@ -60,7 +72,7 @@ def dev(runner: Runner, shared: Path, show: int) -> None:
         if wrong != right:
             found = runner.check(Document(wrong), "<dev>").findings
             for key in keys:
-                mine = [f for f in found if key == "all" or mechanism(f) == key]
+                mine = [f for f in found if selected(key, f)]
                 flagged[key] += bool(mine)
                 flagged_warn[key] += any(f.severity >= Severity.WARNING for f in mine)
                 fixed[key] += bool(mine) and restored(wrong, mine) == right
@@ -69,7 +81,7 @@ def dev(runner: Runner, shared: Path, show: int) -> None:
                 shown += 1
         ok = runner.check(Document(right), "<dev>").findings
         for key in keys:
-            mine = [f for f in ok if key == "all" or mechanism(f) == key]
+            mine = [f for f in ok if selected(key, f)]
             fa[key] += bool(mine)
             fa_warn[key] += any(f.severity >= Severity.WARNING for f in mine)
     took = time.perf_counter() - started
