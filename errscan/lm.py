@@ -105,9 +105,9 @@ class Model:
             flags = bytearray(65536)
             for lo, hi in CLAUSE_RANGES:
                 flags[lo : hi + 1] = bytes([1]) * (hi + 1 - lo)
+            with_han = bytes(i | 2 for i in range(256))
             for lo, hi in HAN_RANGES:
-                for c in range(lo, hi + 1):
-                    flags[c] |= 2
+                flags[lo : hi + 1] = flags[lo : hi + 1].translate(with_han)
             for ch in NUMERALS:
                 flags[ord(ch)] |= 4
             alike_of = array("H", [0xFFFF]) * 65536

@@ -1,7 +1,7 @@
 """Sound-alike and shape-alike characters (音近字、形近字) for the 8,105 characters of 通用规范汉字表.
 
 The table ``errscan/data/similar.tsv`` is built by ``tools/build_similar.py`` (sources in
-``errscan/data/SOURCES.md``) and read on first use (about 10 ms, 3 MB)::
+``errscan/data/SOURCES.md``) and read on first use (its rows split when many are asked for)::
 
     >>> relation("党", "常"), relation("意", "义"), relation("换", "奂"), relation("人", "山")
     ('shape', 'sound', 'both', None)
@@ -27,25 +27,58 @@ KINDS = ("sound", "shape", "any")
 class _Table:
     """The parsed table: per character its readings, near-sound and shape-alike strings.
 
-    Only the rows are split at load time; toneless readings and the syllable index are made when first asked.
+    A draft asks about a handful of characters: their rows are found in the text itself (a C-speed search of
+    about 0.1 ms each). Past LOOKS_BEFORE_PARSE of them, or when every row is wanted (`rows`), the whole table is
+    split (~15 ms). Toneless readings and the syllable index are made when first asked.
     """
+
+    LOOKS_BEFORE_PARSE = 64
 
     def __init__(self, path: Path = TABLE):
         with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-        self.rows: dict[str, list[str]] = {}
-        for line in text.splitlines():
-            if line and line[0] != "#":
-                row = line.split("\t")
-                self.rows[row[0]] = row
+            self._text = "\n" + fh.read()  # every row starts after a newline, the first one too
+        self._rows: dict[str, list[str]] | None = None
+        self._some: dict[str, list[str] | None] = {}
         self._bare: dict[str, frozenset[str]] = {}
         self._by_syllable: dict[str, list[str]] | None = None
         self._sound: dict[str, tuple[str, ...]] = {}
 
+    @property
+    def rows(self) -> dict[str, list[str]]:
+        """Every row, by character, in the table's (frequency) order."""
+        if self._rows is None:
+            rows: dict[str, list[str]] = {}
+            for line in self._text.splitlines():
+                if line and line[0] != "#":
+                    row = line.split("\t")
+                    rows[row[0]] = row
+            self._rows, self._some = rows, {}
+        return self._rows
+
+    def row(self, ch: str) -> list[str] | None:
+        """The row of `ch`, or None if the table does not hold it."""
+        if self._rows is not None:
+            return self._rows.get(ch)
+        try:
+            return self._some[ch]
+        except KeyError:
+            pass
+        if len(ch) != 1 or ch in "#\t\n":
+            return None  # rows are of single characters, none of them these
+        if len(self._some) >= self.LOOKS_BEFORE_PARSE:
+            return self.rows.get(ch)
+        row = None
+        at = self._text.find(f"\n{ch}\t")
+        if at >= 0:
+            end = self._text.find("\n", at + 1)
+            row = self._text[at + 1 : end if end >= 0 else None].split("\t")
+        self._some[ch] = row
+        return row
+
     def toneless(self, ch: str) -> frozenset[str]:
         got = self._bare.get(ch)
         if got is None:
-            row = self.rows.get(ch)
+            row = self.row(ch)
             got = frozenset(s.rstrip("012345") for s in row[1].split()) if row else frozenset()
             self._bare[ch] = got
         return got
@@ -85,8 +118,8 @@ def relation(a: str, b: str) -> str | None:
     if a == b or len(a) != 1 or len(b) != 1:
         return None
     t = _get()
-    ra = t.rows.get(a)
-    if ra is None or b not in t.rows:
+    ra = t.row(a)
+    if ra is None or t.row(b) is None:
         return None
     sound = bool(t.toneless(a) & t.toneless(b)) or b in ra[2]
     shape = b in ra[3]
@@ -100,7 +133,7 @@ def alikes(ch: str, kind: str = "any") -> tuple[str, ...]:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     t = _get()
-    row = t.rows.get(ch)
+    row = t.row(ch)
     if row is None:
         return ()
     shape = row[3]
@@ -118,10 +151,10 @@ def alikes(ch: str, kind: str = "any") -> tuple[str, ...]:
 
 def readings(ch: str) -> tuple[str, ...]:
     """The pinyin readings of `ch` with tone digits (e.g. ("xing2", "hang2", …)); () if not in the table."""
-    row = _get().rows.get(ch)
+    row = _get().row(ch)
     return tuple(row[1].split()) if row else ()
 
 
 def known(ch: str) -> bool:
     """True if `ch` is one of the table's 8,105 characters."""
-    return ch in _get().rows
+    return _get().row(ch) is not None

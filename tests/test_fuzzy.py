@@ -153,3 +153,18 @@ def test_clean_corpus_gate() -> None:
     assert chars > 900_000
     assert warn / chars * 1e5 <= 0.3, warn
     assert (warn + other) / chars * 1e5 <= 3, warn + other
+
+
+def test_known_words_answer_alike_searched_and_as_a_set() -> None:
+    """index().known: a search of the joined names for a draft's first questions, a set after; one answer."""
+    ix = fuzzy.index()
+    whole = set(ix._extra) | set(ix._joined.split("\n"))
+    names = ix._joined.split("\n")
+    asked = [names[0], names[-1], names[len(names) // 2], ix._extra[0], ix._extra[-1], names[0][:-1],
+             names[-1] + "国", "", "中", "中华人民大和国", "中国\n共产党", 7]
+    known = fuzzy._Known(ix._joined, ix._extra)
+    known.LOOKS = len(asked)
+    first = [s in known for s in asked]
+    assert known._set is None  # all answered by the search
+    assert first == [s in whole for s in asked] == [True] * 5 + [False] * 7
+    assert [s in known for s in asked] == first and known._set is not None

@@ -70,3 +70,22 @@ def test_table_covers_8105_and_has_header() -> None:
     assert len(rows) == 8105
     assert any("pypinyin" in h and "MIT" in h for h in header) and any("ECSpell" in h for h in header)
 
+
+
+@pytest.mark.parametrize("looks", [0, 5, similar._Table.LOOKS_BEFORE_PARSE])
+def test_rows_found_in_the_text_equal_the_split_table(looks: int) -> None:
+    whole = similar._Table().rows
+    table = similar._Table()
+    table.LOOKS_BEFORE_PARSE = looks
+    asked = [*list(whole)[:30], *list(whole)[-30:], "a", "#", "\t", "\n", "", "中国", "𠀀", "，"]
+    for ch in asked:
+        assert table.row(ch) == whole.get(ch), ch
+    # 63 single characters searched for ("#", tab and newline are never rows): split past `looks` of them
+    assert (table._rows is None) == (looks > 63)
+
+
+def test_a_few_relations_leave_the_table_unsplit() -> None:
+    table = similar._Table()
+    assert [table.row(c)[1] for c in "党常"] == [whole[1] for whole in map(similar._Table().rows.get, "党常")]
+    assert table._rows is None and set(table._some) == {"党", "常"}
+    assert list(table.rows)[:3] == list(similar._Table().rows)[:3] and table._some == {}
