@@ -38,7 +38,9 @@ _FULLWIDTH = {
 SQUEEZED_SPACES = " \u00a0\u3000\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u205f\ufeff"
 # Han: CJK unified ideographs (Ext A, URO, Ext B-G), compatibility ideographs, Kangxi radicals, 〇.
 _HAN = "\u2e80-\u2fdf\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_SHORT = 20_000  # texts shorter than this are checked with a set test instead of the regex
+_SHORT = 20_000  # texts shorter than this are checked with a set test instead of the regex …
+_SHORT_TOTAL = 200_000  # … until a process has tested this many characters so (~14 ms, the regex's compile)
+_set_tested = 0
 _DENSE = 200  # more than one run of foldable characters per _DENSE characters: translate
 # The pattern starts with the space class so that sre skips ahead to the next space at C speed; the Han
 # character before the run is checked per hit (a leading lookbehind would be tried at every position).
@@ -97,8 +99,10 @@ def fold_table() -> dict[int, int]:
 
 @lru_cache(maxsize=8)
 def _table_keeping(keep: frozenset[str]) -> dict[int, int]:
-    table = _load()[0]
-    return {k: v for k, v in table.items() if chr(k) not in keep}
+    table = dict(_load()[0])
+    for ch in keep:
+        table.pop(ord(ch), None)
+    return table
 
 
 def fold(text: str, keep: frozenset[str] = frozenset()) -> str:
@@ -111,7 +115,9 @@ def fold(text: str, keep: frozenset[str] = frozenset()) -> str:
     table, kinds = _load()
     if keep:  # characters a list flags as such (劳働 → 劳动): folding them would hide the very slip
         table = _table_keeping(keep)
-    if len(text) < _SHORT:  # a draft: one set test, no regex to compile
+    global _set_tested
+    if len(text) < _SHORT and _set_tested < _SHORT_TOTAL:  # a draft: one set test, no regex to compile
+        _set_tested += len(text)
         if kinds.keys().isdisjoint(text):
             return text
         new = text.translate(table)

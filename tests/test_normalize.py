@@ -10,6 +10,7 @@ from helpers import SHARED, needs_shared
 from hypothesis import given
 from hypothesis import strategies as st
 
+from errscan import normalize
 from errscan.normalize import SQUEEZED_SPACES, describe, fold, fold_table, squeeze
 
 TGSCC = SHARED / "data" / "tgscc" / "tgscc.json"
@@ -225,11 +226,18 @@ def test_fold_returns_the_same_object_when_nothing_changes():
     assert fold("中華") == "中华"
 
 
+@pytest.mark.parametrize("tested", [0, normalize._SHORT_TOTAL])
 @pytest.mark.parametrize("size", [10, 19_999, 20_000, 60_000])
-def test_short_and_long_texts_fold_alike(size: int) -> None:
-    """Short texts take a set test, long ones a regex over runs: both give the per-character fold."""
+def test_short_and_long_texts_fold_alike(size: int, tested: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short texts take a set test, long ones a regex over runs: both give the per-character fold. A process
+    that has set-tested _SHORT_TOTAL characters (a service) takes the regex for short texts too."""
     unit = "中華人民共和國２０２４年，鍾錶與钟表。"
     text = (unit * (size // len(unit) + 1))[:size]
-    assert fold(text) == "".join(fold(c) for c in text)
+    expected = "".join(fold(c) for c in text)
+    regex, searched = normalize._runs, []
+    monkeypatch.setattr(normalize, "_runs", lambda: searched.append(1) or regex())
+    monkeypatch.setattr(normalize, "_set_tested", tested)
+    assert fold(text) == expected
     plain = ("中华人民共和国" * (size // 7 + 1))[:size]
     assert fold(plain) is plain
+    assert len(searched) == (2 if size >= 20_000 or tested else 0)
