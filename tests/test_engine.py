@@ -87,6 +87,27 @@ def test_chunk_edges_lose_nothing() -> None:
     assert len(whole) == 70
 
 
+def test_long_texts_scanned_by_ahocorasick_rs_give_the_same_hits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From RS_FROM bytes on, ahocorasick-rs scans: every hit pyahocorasick gives, overlaps included."""
+    pytest.importorskip("ahocorasick_rs")
+    import errscan.match as match
+    from errscan.lexicon import load_lexicon
+
+    lex = load_lexicon()  # the built-in lists: 17,000 keys, many overlapping (中华人民共和国 / 人民共和国 …)
+    small = compile_lists([load_list(CORE)])
+    nested = [k for k in lex.automaton.keys() if len(byte_hits(k.encode("latin-1"), lex)) >= 3][:20]
+    unit = "第一行\n中华人民共合国、再接再励，既使失败。ab" + "，".join(k.encode("latin-1").decode() for k in nested)
+    data = (unit * 300).encode("utf-8")
+    expected, expected_small = byte_hits(data, lex), byte_hits(data, small)  # below RS_FROM: pyahocorasick
+    assert len(nested) == 20 and len(expected) == 300 * len(byte_hits(unit.encode(), lex)) >= 300 * (3 + 60)
+    monkeypatch.setattr(match, "RS_FROM", 1)
+    assert byte_hits(data, lex) == expected
+    assert match._rs is not None and match._rs[0] is lex.automaton
+    assert byte_hits(data, small) == expected_small  # another lexicon: its own automaton, built again
+    assert match._rs[0] is small.automaton
+    assert byte_hits(b"", small) == [] and byte_hits("再接再励".encode(), small) != []
+
+
 def test_allowlist_and_min_severity(core: Scanner) -> None:
     assert Scanner(lexicon=core.lexicon, allow=["再接再励"]).scan_text("要再接再励") == []
     assert spans(Scanner(lexicon=core.lexicon, min_severity=Severity.ERROR).scan_text("再接再励，中华人民共合国")) == [
