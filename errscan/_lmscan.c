@@ -4,13 +4,17 @@
  * (tests/test_speedups.py compares them). The model's arrays come from the mapped model file; the lookup
  * tables (code points to token ids, character classes, alike lists) are made by errscan/lm.py.
  *
- * scan(text, tables, params) -> [(clause_start, clause_length, index_in_clause, token, gain), ...]
+ * scan(text, tables, params) -> [(clause_start, clause_length, index_in_clause, token, gain, token2), ...]
+ * scan(text, tables, params, bounds, cursor, limit) -> the same, with the index of the piece each is in: the
+ * pieces [bounds[q], bounds[q + 1]) this call took from the shared cursor. Threads searching one text each call
+ * it with the same bounds and cursor, and need the GIL only at the start and the end (lm.Detector.start).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { BOS = 0, EOS = 1, UNK = 2, NUM = 3, LAT = 4 };
 enum { F_CLAUSE = 1, F_HAN = 2, F_NUMERAL = 4 };
@@ -451,17 +455,49 @@ static int get_tables(PyObject *seq, Py_buffer *views, Tables *t) {
     return 0;
 }
 
+static double monotonic(void) { /* time.monotonic() */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *tables;
     Params pr;
-    if (!PyArg_ParseTuple(args, "UO(ddddddddiiii)", &text, &tables, &pr.info, &pr.dissimilar, &pr.seen_gain,
-                          &pr.seen_bigram, &pr.pair_gain, &pr.pre_gain, &pr.any_pre_gain, &pr.other_unseen,
-                          &pr.pre_keep, &pr.pre_keep_any, &pr.min_clause, &pr.explain))
+    Py_buffer bounds = {0}, cursor = {0};
+    double limit = 0.0;
+    if (!PyArg_ParseTuple(args, "UO(ddddddddiiii)|y*w*d", &text, &tables, &pr.info, &pr.dissimilar,
+                          &pr.seen_gain, &pr.seen_bigram, &pr.pair_gain, &pr.pre_gain, &pr.any_pre_gain,
+                          &pr.other_unseen, &pr.pre_keep, &pr.pre_keep_any, &pr.min_clause, &pr.explain, &bounds,
+                          &cursor, &limit))
         return NULL;
+    /* pieces: bounds holds int64 cuts c0 < c1 < ... (piece q is [c_q, c_q+1)), cursor one int64, the next piece
+     * to take, shared by every thread searching the same text: each takes pieces until none is left, or until
+     * time.monotonic() passes limit (when above 0) */
+    int pieces = bounds.buf != NULL;
+    if (pieces != (cursor.buf != NULL) || (pieces && (bounds.len % 8 || bounds.len < 16 || cursor.len < 8))) {
+        if (bounds.buf) PyBuffer_Release(&bounds);
+        if (cursor.buf) PyBuffer_Release(&cursor);
+        PyErr_SetString(PyExc_ValueError, "scan: bounds (int64 cuts, two or more) and cursor (int64) go together");
+        return NULL;
+    }
+    const int64_t *cuts = pieces ? (const int64_t *)bounds.buf : NULL;
+    int64_t *next = pieces ? (int64_t *)cursor.buf : NULL;
+    int64_t npieces = pieces ? (int64_t)(bounds.len / 8) - 1 : 1;
     Py_buffer views[NTABLES];
     Tables t;
-    if (get_tables(tables, views, &t) < 0) return NULL;
+    if (get_tables(tables, views, &t) < 0) {
+        if (pieces) { PyBuffer_Release(&bounds); PyBuffer_Release(&cursor); }
+        return NULL;
+    }
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    if (pieces && (cuts[0] < 0 || cuts[npieces] > len)) {
+        for (int k = 0; k < NTABLES; k++) PyBuffer_Release(&views[k]);
+        PyBuffer_Release(&bounds);
+        PyBuffer_Release(&cursor);
+        PyErr_SetString(PyExc_ValueError, "scan: a cut beyond the text");
+        return NULL;
+    }
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Work w = {0};
@@ -471,13 +507,26 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     w.mark = calloc(t.vocab + 1, sizeof(uint32_t));
     w.visit = calloc(t.vocab + 1, sizeof(uint32_t));
     int failed = !w.mark || !w.visit;
-    Py_ssize_t i = 0;
+    Py_ssize_t *taken = NULL, ntaken = 0; /* per piece searched here: its index, and where its suspects start */
+    if (pieces && !(taken = malloc(2 * (size_t)npieces * sizeof(Py_ssize_t)))) failed = 1;
     Py_BEGIN_ALLOW_THREADS  /* the text is immutable and held by the call: other threads may run meanwhile */
-    while (!failed && i < len) {
+    for (;;) {
+    Py_ssize_t i = 0, end = len;
+    if (pieces) {
+        if (failed || (limit > 0 && monotonic() > limit)) break;
+        int64_t q = __atomic_fetch_add(next, 1, __ATOMIC_SEQ_CST);
+        if (q >= npieces) break;
+        i = (Py_ssize_t)cuts[q];
+        end = (Py_ssize_t)cuts[q + 1];
+        taken[2 * ntaken] = (Py_ssize_t)q;
+        taken[2 * ntaken + 1] = w.nfound;
+        ntaken++;
+    }
+    while (!failed && i < end) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
         if (ch >= 65536 || !(t.flags[ch] & F_CLAUSE)) { i++; continue; }
         Py_ssize_t start = i, m;
-        while (i < len) {
+        while (i < end) {
             ch = PyUnicode_READ(kind, data, i);
             if (ch >= 65536 || !(t.flags[ch] & F_CLAUSE)) break;
             i++;
@@ -508,19 +557,26 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         }
         if (clause(&t, &pr, &w, ids, m, chars, start) < 0) failed = 1;
     }
+    if (!pieces) break;
+    }
     Py_END_ALLOW_THREADS
     free(ids); free(chars); free(w.seq); free(w.hole); free(w.base); free(w.based); free(w.best); free(w.mark);
     free(w.visit);
     free(w.pre);
     PyObject *out = failed ? NULL : PyList_New(w.nfound);
+    Py_ssize_t piece = 0; /* with pieces, each suspect carries the index of its piece */
     for (Py_ssize_t q = 0; out && q < w.nfound; q++) {
         struct Found *f = &w.found[q];
-        PyObject *item = Py_BuildValue("(nnnidi)", f->off, f->m, f->i, f->c, f->gain, f->d);
+        while (pieces && piece + 1 < ntaken && taken[2 * (piece + 1) + 1] <= q) piece++;
+        PyObject *item = pieces ? Py_BuildValue("(nnnidin)", f->off, f->m, f->i, f->c, f->gain, f->d, taken[2 * piece])
+                                : Py_BuildValue("(nnnidi)", f->off, f->m, f->i, f->c, f->gain, f->d);
         if (!item) { Py_CLEAR(out); break; }
         PyList_SET_ITEM(out, q, item);
     }
     free(w.found);
+    free(taken);
     if (!out) failed = 1;
+    if (pieces) { PyBuffer_Release(&bounds); PyBuffer_Release(&cursor); }
     for (int k = 0; k < NTABLES; k++) PyBuffer_Release(&views[k]);
     if (failed) { Py_XDECREF(out); if (!PyErr_Occurred()) PyErr_NoMemory(); return NULL; }
     return out;
@@ -603,7 +659,9 @@ static PyObject *bigram_bits(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"bigram_bits", bigram_bits, METH_VARARGS, "bigram_bits(child1, tok2): the model's bigrams as a bitset"},
-    {"scan", scan, METH_VARARGS, "scan(text, tables, params): the suspects of Detector._clause, for every clause"},
+    {"scan", scan, METH_VARARGS,
+     "scan(text, tables, params[, bounds, cursor, limit]): the suspects of Detector._clause, for every clause (of "
+     "the pieces this call takes, each suspect with its piece's index)"},
     {NULL, NULL, 0, NULL},
 };
 

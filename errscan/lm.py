@@ -13,7 +13,6 @@ import re
 import struct
 import sys
 import threading
-import time
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -320,6 +319,14 @@ _CLAUSE = re.compile(_class(CLAUSE_RANGES) + "+")
 _HAN = re.compile(_class(HAN_RANGES))
 
 
+def scan_params() -> tuple:
+    """The compiled search's settings, in the order of _lmscan.scan's third argument."""
+    return (
+        INFO, DISSIMILAR, SEEN, SEEN_BIGRAM, PAIR, PRE_GAIN, ANY_PRE_GAIN, OTHER_UNSEEN, PRE_KEEP, PRE_KEEP_ANY,
+        MIN_CLAUSE, EXPLAIN,
+    )
+
+
 def _pieces(text: str, size: int) -> list[tuple[int, int]]:
     """text cut into spans of about `size` characters, each cut after a clause (no clause spans two)."""
     out, lo = [], 0
@@ -365,36 +372,33 @@ class Detector:
             return lambda: found
         self.lm.tables()  # made here, not on two threads at once
         pieces = _pieces(text, PIECE)
-        done: list = [None] * len(pieces)
-        turn = iter(range(len(pieces)))
-        lock = threading.Lock()
         limit = deadline.limit()  # the caller's time limit (the service's): both threads stop taking pieces
+        from array import array
 
-        def work() -> None:
-            while True:
-                with lock:
-                    q = next(turn, None)
-                if q is None or (limit is not None and time.monotonic() > limit):
-                    return
-                lo, hi = pieces[q]
-                try:
-                    done[q] = [(off + lo, *rest) for off, *rest in self._pass(text[lo:hi])]
-                except BaseException as exc:  # handed to the caller
-                    done[q] = exc
+        # The compiled search takes the pieces itself, from a cursor both threads share: between pieces it
+        # needs no GIL (which the main thread, busy with the lists, would hand over only every few ms).
+        bounds = array("q", [lo for lo, _ in pieces] + [len(text)])
+        cursor = array("q", [0])
+        got: list = [None, None]  # each thread's suspects, or the exception it met
 
-        worker = threading.Thread(target=work, name="errscan-lm", daemon=True)
+        def work(slot: int) -> None:
+            try:
+                got[slot] = self._pass(text, (bounds, cursor, limit or 0.0))
+            except BaseException as exc:  # handed to the caller
+                got[slot] = exc
+
+        worker = threading.Thread(target=work, args=(0,), name="errscan-lm", daemon=True)
         worker.start()
 
         def wait() -> list[Suspect]:
-            work()
+            work(1)
             worker.join()
             deadline.check()  # over the limit: pieces were left unsearched, and the check ends here
-            raw = []
-            for got in done:
-                if isinstance(got, BaseException):
-                    raise got
-                raw += got
-            return self.finish(raw)
+            for part in got:
+                if isinstance(part, BaseException):
+                    raise part
+            # in the order one search gives: by piece, and within a piece as found
+            return self.finish([s for _, s in sorted(got[0] + got[1], key=lambda x: x[0])])
 
         return wait
 
@@ -421,16 +425,21 @@ class Detector:
             raw = sorted(raw + more)
         return self._confirm(raw)
 
-    def _pass(self, text: str) -> list[tuple[int, int, str, str, float, str]]:
-        """One search of every clause: (clause offset, index in the clause, the clause, suggestion, gain, "")."""
+    def _pass(self, text: str, pieces: tuple | None = None) -> list:
+        """One search of every clause: (clause offset, index in the clause, the clause, suggestion, gain, "").
+        With `pieces` (bounds, cursor, time limit: compiled search only), of the pieces this call takes, as
+        (piece index, suspect) pairs."""
         if _lmscan is not None and not os.environ.get("ERRSCAN_PURE"):
             lm = self.lm
             specials = len(lm.header["specials"])
-            params = (
-                INFO, DISSIMILAR, SEEN, SEEN_BIGRAM, PAIR, PRE_GAIN, ANY_PRE_GAIN, OTHER_UNSEEN, PRE_KEEP,
-                PRE_KEEP_ANY, MIN_CLAUSE, EXPLAIN,
-            )
+            params = scan_params()
             vocab = lm.vocab
+            if pieces is not None:
+                return [
+                    (q, (off, i, text[off : off + m], vocab[c - specials] + (vocab[d - specials] if d >= 0 else ""),
+                         gain, ""))
+                    for off, m, i, c, gain, d, q in _lmscan.scan(text, lm.tables(), params, *pieces)
+                ]
             return [
                 (off, i, text[off : off + m], vocab[c - specials] + (vocab[d - specials] if d >= 0 else ""), gain, "")
                 for off, m, i, c, gain, d in _lmscan.scan(text, lm.tables(), params)

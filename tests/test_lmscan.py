@@ -120,33 +120,55 @@ def test_a_check_over_its_time_limit_stops_both_threads(monkeypatch: pytest.Monk
     pytest.importorskip("errscan._lmscan")
     import threading
     import time
+    from array import array
 
-    from errscan import deadline
+    from errscan import _lmscan, deadline
+
+    text = "持续深化放管服改革，优化营商环竟。各有关淡味要高度重视。" * 40_000  # ~0.8 s of search on one core
+    tables = lm.model().tables()
+    pieces = lm._pieces(text, lm.PIECE)
+    bounds, cursor = array("q", [lo for lo, _ in pieces] + [len(text)]), array("q", [0])
+    got: list = [None, None]
+
+    def search(slot: int, limit: float) -> None:
+        got[slot] = _lmscan.scan(text, tables, lm.scan_params(), bounds, cursor, limit)
+
+    threads = [threading.Thread(target=search, args=(k, time.monotonic() + 0.05)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(pieces) == 35 and 1 <= cursor[0] < len(pieces) // 2  # 0.05 s of 35 pieces of ~25 ms each, then none
+    taken = {s[6] for s in got[0] + got[1]}
+    assert taken <= set(range(cursor[0]))  # only pieces taken before the limit passed are searched
+    cursor[0] = 0
+    assert _lmscan.scan(text, tables, lm.scan_params(), bounds, cursor, time.monotonic() - 1) == [] and cursor[0] == 0
+    lm.detect(text[:1000])  # the model and its tables in memory: the limit is for the search
+    with deadline.within(0.05), pytest.raises(deadline.Overtime):
+        lm.start(text)()
+
+
+def test_the_compiled_search_of_pieces_equals_one_search() -> None:
+    """scan(…, bounds, cursor, limit): every piece, each suspect with its piece's index, the same suspects in the
+    same order as one search of the whole; bounds and cursor go together and stay within the text."""
+    pytest.importorskip("errscan._lmscan")
+    from array import array
+
+    from errscan import _lmscan
 
     text = "持续深化放管服改革，优化营商环竟。各有关淡味要高度重视。" * 40
-    lm.detect(text)  # the model and its tables in memory: the limit is for the search
-    monkeypatch.setattr(lm, "BACKGROUND_FROM", 100)
-    monkeypatch.setattr(lm, "PIECE", 23)
-    searched: list[str] = []
-    search = lm.Detector._pass
-
-    def slow(self: lm.Detector, piece: str) -> list:  # type: ignore[type-arg]
-        searched.append(threading.current_thread().name)
-        time.sleep(0.05)
-        return search(self, piece)
-
-    monkeypatch.setattr(lm.Detector, "_pass", slow)
-    pieces = len(lm._pieces(text, 23))
-    assert pieces == 41
-    with deadline.within(0.1), pytest.raises(deadline.Overtime):
-        lm.start(text)()
-    assert 1 <= len(searched) < pieces * 3 // 4  # 0.1 s of 50 ms pieces on two threads (all: 1 s), then none
-    assert {"errscan-lm", threading.current_thread().name} == set(searched)
-    time.sleep(0.1)
-    assert len(searched) < pieces * 3 // 4  # the background thread took no more after the answer
-    searched.clear()
-    monkeypatch.setattr(lm.Detector, "_pass", search)
-    assert lm.start(text)() == lm.detect(text)  # without a limit: every piece
+    tables = lm.model().tables()
+    whole = _lmscan.scan(text, tables, lm.scan_params())
+    pieces = lm._pieces(text, 23)
+    bounds, cursor = array("q", [lo for lo, _ in pieces] + [len(text)]), array("q", [0])
+    got = _lmscan.scan(text, tables, lm.scan_params(), bounds, cursor, 0.0)
+    assert [s[:6] for s in got] == whole and len(whole) == 80
+    assert [s[6] for s in got] == [next(q for q, (lo, hi) in enumerate(pieces) if lo <= s[0] < hi) for s in got]
+    assert cursor[0] == len(pieces) + 1  # each piece taken once, and one look past the last
+    with pytest.raises(ValueError):
+        _lmscan.scan(text, tables, lm.scan_params(), bounds)
+    with pytest.raises(ValueError):
+        _lmscan.scan(text, tables, lm.scan_params(), array("q", [0, len(text) + 1]), array("q", [0]), 0.0)
 
 
 def test_bigram_tables_cached_in_the_cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
