@@ -6,6 +6,7 @@ reports) is mapped into memory on first use; nothing is loaded at import.
 
 from __future__ import annotations
 
+import functools
 import json
 import mmap
 import os
@@ -315,8 +316,15 @@ def _class(ranges: tuple[tuple[int, int], ...]) -> str:
     return "[" + "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in ranges) + "]"
 
 
-_CLAUSE = re.compile(_class(CLAUSE_RANGES) + "+")
-_HAN = re.compile(_class(HAN_RANGES))
+@functools.cache
+def _clause_re() -> re.Pattern[str]:
+    """Runs of clause characters; compiled when first needed (~2 ms: long texts and the pure-Python search)."""
+    return re.compile(_class(CLAUSE_RANGES) + "+")
+
+
+@functools.cache
+def _han_re() -> re.Pattern[str]:
+    return re.compile(_class(HAN_RANGES))
 
 
 def scan_params() -> tuple:
@@ -332,7 +340,7 @@ def _pieces(text: str, size: int) -> list[tuple[int, int]]:
     out, lo = [], 0
     while lo < len(text):
         hi = min(len(text), lo + size)
-        m = _CLAUSE.match(text, hi) if hi < len(text) and _CLAUSE.match(text, hi - 1) else None
+        m = _clause_re().match(text, hi) if hi < len(text) and _clause_re().match(text, hi - 1) else None
         if m:  # inside a clause: cut at its end
             hi = m.end()
         out.append((lo, hi))
@@ -446,7 +454,7 @@ class Detector:
             ]
         raw: list[tuple[int, int, str, str, float, str]] = []
         lefts = self.lm.all_lefts() if len(text) >= LONG_TEXT else None
-        for m in _CLAUSE.finditer(text):
+        for m in _clause_re().finditer(text):
             s = m.group()
             if len(s) >= MIN_CLAUSE:
                 self._clause(s, m.start(), raw, lefts)
@@ -483,10 +491,11 @@ class Detector:
 
         best_of_clause: list[tuple[float, int, int]] = []
         ks = range(1, n - 1) if every else sorted({k for j in unseen for k in (j, j + 1) if 0 < k < n - 1})
+        han = _han_re().match
         for k in ks:
             ch = s[k - 1]
             seen = (k - 1) not in holes and k not in holes
-            if ch in NUMERALS or not _HAN.match(ch) or ((k - 1) in holes) + (k in holes) < limit:
+            if ch in NUMERALS or not han(ch) or ((k - 1) in holes) + (k in holes) < limit:
                 continue
             a, t, b = seq[k - 1], seq[k], seq[k + 1]
             if a in (NUM, LAT) or b in (NUM, LAT):  # next to a number or a code: the model sees only <num>

@@ -106,7 +106,7 @@ def test_the_two_threads_share_the_search_in_pieces_cut_between_clauses(monkeypa
     for size in (5, 23, 1000):
         pieces = lm._pieces(text, size)
         assert [lo for lo, _ in pieces] == [0] + [hi for _, hi in pieces[:-1]] and pieces[-1][1] == len(text)
-        assert not any(lm._CLAUSE.fullmatch(text[hi - 1 : hi + 1]) for _, hi in pieces)  # no clause cut in two
+        assert not any(lm._clause_re().fullmatch(text[hi - 1 : hi + 1]) for _, hi in pieces)  # no clause cut in two
     monkeypatch.setattr(lm, "BACKGROUND_FROM", 100)
     monkeypatch.setattr(lm, "PIECE", 23)
     found = lm.start(text)()
