@@ -381,6 +381,12 @@ def answer(checked: Checked, doc: Document, opts: Options, started: float, with_
     }
     if with_text:  # masked whatever the request's lists or settings (privacy off, lists=typo)
         body["text"] = mask_text(doc.text)
+    try:  # orjson where installed: compact UTF-8 in one C call
+        import orjson
+
+        return orjson.dumps(body)
+    except (ImportError, TypeError):  # no orjson; orjson.JSONEncodeError: a lone surrogate from a JSON escape
+        pass
     return json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
 
 

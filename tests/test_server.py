@@ -832,3 +832,26 @@ def test_serve_closes_a_connection_whose_head_does_not_come(tmp_path: Path, work
             assert _answer(idle) == b""
             assert 0.4 < time.monotonic() - started < 3
         assert suggestions(check(port, text="甲乙丙")) == ("甲乙丁",)
+
+
+def test_the_answer_by_orjson_reads_as_the_json_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's answer is written by orjson where installed (compact), by json where it is missing or refuses
+    (a lone surrogate from a JSON escape: replaced); both read as the same object."""
+    pytest.importorskip("orjson")
+    from errscan import server
+    from errscan.model import Document
+
+    opts = server.Options(server.runner_factory()(), {}, None)
+    for text in ("我们要再接再励，咨询电话13912345678。", "我们要再接再励\ud800。"):
+        doc = Document(text)
+        checked = opts.scan(doc, "<t>")
+        fast = server.answer(checked, doc, opts, time.perf_counter())
+        with monkeypatch.context() as m:
+            m.setitem(sys.modules, "orjson", None)  # import orjson fails
+            slow = server.answer(checked, doc, opts, time.perf_counter())
+        got, want = json.loads(fast), json.loads(slow)
+        for body in (got, want):
+            assert body["summary"].pop("elapsed") < 1
+        assert got == want and [f["text"] for f in got["findings"]][:1] == ["再接再励"]
+        assert (b", " in fast) == ("\ud800" in text)  # compact from orjson; json's separators for the surrogate
+    assert "\ud800" not in json.loads(slow)["findings"][0]["context"]
