@@ -241,3 +241,16 @@ def test_short_and_long_texts_fold_alike(size: int, tested: int, monkeypatch: py
     plain = ("中华人民共和国" * (size // 7 + 1))[:size]
     assert fold(plain) is plain
     assert len(searched) == (2 if size >= 20_000 or tested else 0)
+
+
+@given(st.text(alphabet="中华人民共和国 \u3000\u00a0\u200ba1，𠀀⺀〇", max_size=40))
+def test_squeeze_alike_by_the_spaces_regex_and_by_the_han_class(text: str) -> None:
+    """A draft's squeeze finds its spaces by a regex of spaces alone and tells Han by code point; a process that
+    has compiled the Han class (a long text came) uses it: the same text and map either way."""
+    normalize._gap_patterns.cache_clear()
+    cheap = squeeze(text)
+    assert normalize._gap_patterns.cache_info().currsize == 0  # the Han class was not compiled
+    normalize._gap_patterns()
+    full = squeeze(text)
+    assert cheap[0] == full[0]
+    assert (None if cheap[1] is None else list(cheap[1])) == (None if full[1] is None else list(full[1]))
