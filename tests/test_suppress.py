@@ -224,3 +224,19 @@ def test_html_text_hash_line_is_no_directive(scanner: Scanner):
     page = "<html><body>\n<p># errscan-disable-file</p>\n<p>布署</p>\n</body></html>\n"
     (kept, _, _), found = html_check(scanner, page)
     assert found == [] and spans(kept) == [("typo/布署", 3, 4)]
+
+
+def test_a_document_without_directives_never_imports_the_module() -> None:
+    """Run.check looks for "errscan-" where the directives would be before it imports errscan.suppress."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom errscan.model import Document\nfrom errscan.run import Runner\n"
+        "r = Runner(config=None)\n"
+        "print(len(r.check(Document('我们要再接再励。'), 'a.txt').findings), 'errscan.suppress' in sys.modules)\n"
+        "print(len(r.check(Document('# errscan-disable-next-line\\n我们要再接再励。'), 'a.txt').findings),"
+        " 'errscan.suppress' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["1 False", "0 True"]
