@@ -109,6 +109,8 @@ def blob_cut(blob: object, text: str) -> list[str]:
     return out
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 def _cutter(fast_only: bool = False):
     try:
         import rjieba
@@ -124,7 +126,19 @@ def _cutter(fast_only: bool = False):
         dt.initialize()
         return lambda text: list(dt.cut(text, HMM=False))
     cut = rjieba.cut
-    return lambda text: cut(text, False)
+
+    def cut_rs(text: str) -> list[str]:
+        try:
+            return cut(text, False)
+        except UnicodeEncodeError:  # a lone surrogate (a JSON escape like \ud800): rjieba takes only UTF-8
+            tokens = cut(_SURROGATE.sub("\ufffd", text), False)  # one for one: the same lengths, cut alike
+            out, at = [], 0
+            for token in tokens:
+                out.append(text[at : at + len(token)])
+                at += len(token)
+            return out
+
+    return cut_rs
 
 
 def _entries(path: Path | None) -> tuple[dict[str, int], int]:

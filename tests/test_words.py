@@ -148,3 +148,19 @@ def test_a_long_text_hands_the_cuts_to_rjieba_with_the_same_tokens(monkeypatch) 
     assert not hasattr(w._cutter, "func")  # rjieba's
     assert first == later == [list(words().cut(text))] * 2
     assert first[0] == ["中华人民共和国国务院", "总理", "在", "政府", "工作", "报告", "中", "说"]
+
+
+def test_a_lone_surrogate_cuts_alike_every_way(jieba_dt) -> None:
+    """A JSON escape (\\ud800) gives the service a lone surrogate, which rjieba (UTF-8 only) refuses: it cuts the
+    text with U+FFFD in its place, one for one, and hands back the text's own characters."""
+    pytest.importorskip("rjieba")
+    import errscan.words as W
+
+    text = "我们要再接再励\ud800。中华人民共和国\udc80成立了\ud83d"
+    by_rjieba = W._cutter(fast_only=True)(text)
+    assert "".join(by_rjieba) == text
+    assert by_rjieba == list(jieba_dt.cut(text, HMM=False))
+    assert by_rjieba[:3] == ["我们", "要", "再接再励"] and "\ud800" in by_rjieba
+    w = words()
+    if W._wordscan is not None and w._blob is not None:
+        assert W.blob_cut(w._blob, text) == by_rjieba
