@@ -33,7 +33,7 @@ def run_check(
     annotate: bool = False,
 ) -> None:
     """`errscan check` with its options parsed; ends by raising SystemExit unless the report is clean (exit 0)."""
-    from errscan.fetch import is_url
+    from errscan.inputs import is_url
     from errscan.run import report_of
 
     started = time.perf_counter()
@@ -108,8 +108,7 @@ def annotate_copies(runner, results) -> list:  # type: ignore[no-untyped-def]
 
 def check_inputs(runner, args: list[str], stdin_filename: str | None, kind: str | None, force_exclude: bool):  # type: ignore[no-untyped-def]
     """Each input read and checked through the run layer: (results, unreadable inputs, skipped names)."""
-    from errscan.fetch import is_url, load_url
-    from errscan.inputs import Skipped, expand, load
+    from errscan.inputs import Skipped, expand, is_url, load
     from errscan.model import InputError
     from errscan.readers.text import ReadError
 
@@ -121,7 +120,12 @@ def check_inputs(runner, args: list[str], stdin_filename: str | None, kind: str 
                                                     force_exclude=force_exclude):
             continue
         try:
-            doc = load_url(source.name, kind) if url else load(source, kind=kind)
+            if url:
+                from errscan.fetch import load_url
+
+                doc = load_url(source.name, kind)
+            else:
+                doc = load(source, kind=kind)
         except Skipped:
             skipped.append(source.name)
             continue

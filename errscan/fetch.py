@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from errscan._version import __version__
+from errscan.inputs import is_url  # noqa: F401 - errscan.fetch.is_url, as before
 from errscan.model import Document
 
 USER_AGENT = f"errscan/{__version__} (+website content check)"
@@ -510,5 +511,3 @@ def load_url(url: str, kind: str | None = None, *, timeout: float = 15, max_byte
     return to_document(fetched, kind)[0]
 
 
-def is_url(arg: str) -> bool:
-    return arg[:8].lower().startswith(("http://", "https://"))

@@ -12,6 +12,11 @@ from errscan.model import Document
 from errscan.readers import MAX_INPUT_BYTES, ReadError, not_a_document, read, sniff, too_large
 
 
+def is_url(arg: str) -> bool:
+    """An http(s) address, which errscan.fetch reads (here, so that checking files never imports it)."""
+    return arg[:8].lower().startswith(("http://", "https://"))
+
+
 @dataclass(frozen=True)
 class Source:
     """One input: its display name, and where its bytes come from."""
