@@ -164,6 +164,20 @@ def test_check_text_contract_and_verdict(port: int) -> None:
     assert doc["documents"] == {"通知.txt": {"kind": "text"}}
 
 
+def test_a_lone_surrogate_in_the_json_is_checked(port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JSON escape of half a surrogate pair is a str the segmenters must take: checked, not a 500, the same
+    before and after the worker's cuts go to rjieba (errscan.words.SWITCH)."""
+    body = b'{"text": "\\u6211\\u4eec\\u8981\\u518d\\u63a5\\u518d\\u52b1\\ud800\\u3002"}'  # 我们要再接再励\ud800。
+    answers = [call(port, "POST", "/v1/check", body, {"Content-Type": "application/json"}) for _ in range(2)]
+    import errscan.words as words_module
+
+    monkeypatch.setattr(words_module.words(), "_cutter", words_module._cutter(fast_only=True) or None)
+    answers.append(call(port, "POST", "/v1/check", body, {"Content-Type": "application/json"}))
+    for a in answers:
+        assert a.status == 200, a.body
+        assert [(f["rule"], f["offset"], f["text"]) for f in a.json["findings"]] == [("core/再接再励", 3, "再接再励")]
+
+
 def test_clean_text_passes(port: int) -> None:
     a = check(port, text="我们要再接再厉。")
     assert a.status == 200 and a.json["verdict"] == "pass" and a.json["findings"] == []
