@@ -14,6 +14,7 @@ import re
 import struct
 import sys
 import threading
+from array import array
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,8 +97,6 @@ class Model:
         the trie, codebooks as doubles, the alike lists, the bigrams (a bitset, a hash table, each token's bigrams
         most probable first), and the same-sounding words."""
         if self._tables is None:
-            from array import array
-
             code = array("H", [UNK]) * 65536
             for ch, i in self._code.items():
                 if ord(ch) < 65536:
@@ -167,8 +166,6 @@ class Model:
                 return memoryview(got)[8:]
         except (OSError, ValueError):
             pass
-        from array import array
-
         made = _lmscan.bigram_bits(self._child[1], self._tok[2], self._prob[2], array("d", self._pbook[2]))
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -381,8 +378,6 @@ class Detector:
         self.lm.tables()  # made here, not on two threads at once
         pieces = _pieces(text, PIECE)
         limit = deadline.limit()  # the caller's time limit (the service's): both threads stop taking pieces
-        from array import array
-
         # The compiled search takes the pieces itself, from a cursor both threads share: between pieces it
         # needs no GIL (which the main thread, busy with the lists, would hand over only every few ms).
         bounds = array("q", [lo for lo, _ in pieces] + [len(text)])
@@ -442,16 +437,15 @@ class Detector:
             specials = len(lm.header["specials"])
             params = scan_params()
             vocab = lm.vocab
+
+            def suspect(off: int, m: int, i: int, c: int, gain: float, d: int) -> tuple:
+                word = vocab[c - specials] + (vocab[d - specials] if d >= 0 else "")
+                return off, i, text[off : off + m], word, gain, ""
+
+            found = _lmscan.scan(text, lm.tables(), params, *(pieces or ()))
             if pieces is not None:
-                return [
-                    (q, (off, i, text[off : off + m], vocab[c - specials] + (vocab[d - specials] if d >= 0 else ""),
-                         gain, ""))
-                    for off, m, i, c, gain, d, q in _lmscan.scan(text, lm.tables(), params, *pieces)
-                ]
-            return [
-                (off, i, text[off : off + m], vocab[c - specials] + (vocab[d - specials] if d >= 0 else ""), gain, "")
-                for off, m, i, c, gain, d in _lmscan.scan(text, lm.tables(), params)
-            ]
+                return [(q, suspect(*rest)) for *rest, q in found]
+            return [suspect(*f) for f in found]
         raw: list[tuple[int, int, str, str, float, str]] = []
         lefts = self.lm.all_lefts() if len(text) >= LONG_TEXT else None
         for m in _clause_re().finditer(text):
