@@ -46,6 +46,7 @@ from errscan.config import ConfigError
 from errscan.contract import documents_dict, finding_model
 from errscan.detectors.privacy import mask_text
 from errscan.model import FAIL_ON, SHOWN, Document, Report
+from errscan.reporters.json import dump_bytes
 from errscan.run import Checked, Runner
 from errscan.settings import BY_NAME, KEYS, Invalid, merge
 from errscan.snapshots import Snapshots
@@ -381,13 +382,7 @@ def answer(checked: Checked, doc: Document, opts: Options, started: float, with_
     }
     if with_text:  # masked whatever the request's lists or settings (privacy off, lists=typo)
         body["text"] = mask_text(doc.text)
-    try:  # orjson where installed: compact UTF-8 in one C call
-        import orjson
-
-        return orjson.dumps(body)
-    except (ImportError, TypeError):  # no orjson; orjson.JSONEncodeError: a lone surrogate from a JSON escape
-        pass
-    return json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
+    return dump_bytes(body)
 
 
 ANNOTATED_TYPES = {
