@@ -136,6 +136,19 @@ class Finding:
             "fix": self.fix,
         }
 
+    def marked_at(self) -> int:
+        """Where the finding's own text sits in its context (-1: not there, a tab or CR normalised away). The
+        context starts CONTEXT characters before the text or at its line's start, so of the text's occurrences
+        (the same word twice in one line, the first excused) it is the one nearest min(column - 1, CONTEXT)."""
+        from errscan.posmap import CONTEXT
+
+        expected = min(self.column - 1, CONTEXT)
+        at = self.context.find(self.text)
+        nxt = self.context.find(self.text, at + 1) if at != -1 else -1
+        while nxt != -1 and abs(nxt - expected) < abs(at - expected):
+            at, nxt = nxt, self.context.find(self.text, nxt + 1)
+        return at
+
     def fingerprint(self) -> str:
         """Stable across edits that move the finding: no line or offset in it."""
         import hashlib

@@ -19,7 +19,10 @@ class LineMap:
         return i + 1, offset - self.starts[i] + 1
 
 
-def context(text: str, start: int, end: int, width: int = 20) -> str:
+CONTEXT = 20  # characters of context either side of a finding's text
+
+
+def context(text: str, start: int, end: int, width: int = CONTEXT) -> str:
     """The match with up to `width` characters either side, within its line."""
     nl = text.rfind("\n", max(0, start - width), start)
     left = nl + 1 if nl != -1 else max(0, start - width)

@@ -315,6 +315,25 @@ def test_report_screenshot_labels_apart(realistic: Path, browser) -> None:  # ty
         assert tuple(int(hex_color[i : i + 2], 16) for i in (1, 3, 5)) in colors, hex_color
 
 
+@needs_chromium
+def test_the_context_marks_the_occurrence_found(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    """A line holding 国家海洋局 twice, the first excused (原…): the findings table marks the second, in a short line
+    and past the context's 20 characters in a long one."""
+    arc = tmp_path / "archive"
+    arc.mkdir()
+    (arc / "2024-05-通知.txt").write_text(
+        "原国家海洋局职责已经划转，现由国家海洋局负责。\n"
+        "按照本省二〇二四年机构改革的总体部署和各项要求，原国家海洋局职责划转后由国家海洋局负责。\n", encoding="utf-8")
+    run(arc, tmp_path / "out")
+    browser.get((tmp_path / "out" / "report.html").resolve().as_uri())
+    marked = browser.execute_script("""
+        return Array.from(document.querySelectorAll("#findings td.ctx")).map(function (td) {
+          var m = td.querySelector("mark"); return [m.previousSibling.data, m.textContent, m.nextSibling.data];
+        });""")
+    assert sorted(marked) == [["原国家海洋局职责已经划转，现由", "国家海洋局", "负责。"],
+                              ["部署和各项要求，原国家海洋局职责划转后由", "国家海洋局", "负责。"]]
+
+
 # --- lock files ------------------------------------------------------------------------------------------------------
 def lock_files(*folders: Path) -> list[Path]:
     return sorted(p for folder in folders for p in folder.rglob("*.lock"))

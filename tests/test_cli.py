@@ -257,6 +257,21 @@ def test_without_colour_the_wrong_term_is_marked_and_no_color_is_honoured(tmp_pa
     assert "\x1b[33m" in forced  # the flag wins over the environment
 
 
+def test_the_mark_is_on_the_occurrence_found_when_the_line_holds_the_text_twice(tmp_path: Path) -> None:
+    """原国家海洋局 is excused, the second 国家海洋局 is the finding: the mark goes on the second, in a short line (the
+    context is the whole line) and in a long one (the context starts 20 characters before the finding)."""
+    long_line = "按照本省二〇二四年机构改革的总体部署和各项要求，原国家海洋局职责划转后由国家海洋局负责。"
+    short_line = "原国家海洋局职责已经划转，现由国家海洋局负责。"
+    (tmp_path / "稿.txt").write_text(short_line + "\n" + long_line + "\n", encoding="utf-8")
+    out = run("check", "稿.txt", cwd=tmp_path).stdout
+    assert "  1:16     提示 过时表述  原国家海洋局职责已经划转，现由【国家海洋局】负责。  → 自然资源部" in out
+    column = long_line.index("由国家") + 2
+    assert column == 37
+    marked = "部署和各项要求，原国家海洋局职责划转后由【国家海洋局】负责。"
+    assert f"  2:{column}     提示 过时表述  {marked}  → 自然资源部" in out
+    assert "【原" not in out and out.count("【国家海洋局】") == 2
+
+
 def test_a_first_run_says_it_is_compiling_the_lists(tmp_path: Path) -> None:
     (tmp_path / "稿.txt").write_text("再接再励\n", encoding="utf-8")
     cache = tmp_path / "cache"

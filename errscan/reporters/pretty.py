@@ -14,7 +14,7 @@ def _snippet(f: Finding, plain: bool = False):
     """The finding's context with its text highlighted; without colour (a pipe, -o, NO_COLOR) in 【】."""
     from rich.text import Text
 
-    at = f.context.find(f.text)
+    at = f.marked_at()
     snippet = Text()
     marked = f"【{f.text}】" if plain else f.text
     if at == -1:  # context normalised away a tab or CR inside the match: show the match alone
