@@ -13,6 +13,7 @@ it lets other threads run. It is built from the lexicon's automaton the first ti
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import NamedTuple
 
 from errscan.lexicon import Lexicon
@@ -38,8 +39,15 @@ def byte_hits(data: bytes, lex: Lexicon, chunk: int = CHUNK) -> list[tuple[int, 
     if len(data) >= RS_FROM and (rs := _rs_automaton(lex)) is not None:
         automaton, index = rs
         hits = [(start, end, index[i]) for i, start, end in automaton.find_matches_as_indexes(data, overlapping=True)]
-        hits.sort()
-        return hits
+    else:
+        hits = _py_hits(data, lex, chunk)
+    hits.sort()
+    if lex.seen is not None:
+        lex.seen.update(map(itemgetter(2), hits))
+    return hits
+
+
+def _py_hits(data: bytes, lex: Lexicon, chunk: int) -> list[tuple[int, int, int]]:
     iterate = lex.automaton.iter  # type: ignore[attr-defined]
     overlap = max(lex.max_bytes - 1, 0)
     hits = []
@@ -50,7 +58,6 @@ def byte_hits(data: bytes, lex: Lexicon, chunk: int = CHUNK) -> list[tuple[int, 
             start = end + 1 - size
             if start < limit:
                 hits.append((base + start, base + end + 1, index))
-    hits.sort()
     return hits
 
 

@@ -154,6 +154,26 @@ def test_list_change_rescans_only_what_it_touches(tmp_path: Path) -> None:
     assert s["findings"] == run(arc, tmp_path / "fresh", **mine_only)["findings"]
 
 
+def test_list_change_rescans_a_file_of_megabytes_it_touches(tmp_path: Path) -> None:
+    """A file of over a megabyte is scanned by the long-text automaton: the entries it met are recorded all the
+    same, so an edited entry rescans it, and its finding carries the new suggestion."""
+    arc, out = tmp_path / "arc", tmp_path / "out"
+    arc.mkdir()
+    filler = "大家都来开会。" * 60_000  # 420,000 characters, 1.26 MB of UTF-8; no entry in it
+    (arc / "big.txt").write_text(filler + "我们要再接再励。\n", encoding="utf-8")
+    (arc / "small.txt").write_text("明天也来。\n", encoding="utf-8")
+    mine = tmp_path / "mine.tsv"
+    mine.write_text("再接再励\t再接再厉\n", encoding="utf-8")
+    mine_only = {"lists": (str(mine),), "builtin": False}
+    run(arc, out, **mine_only)
+    mine.write_text("再接再励\t再接再厉、继续努力\n", encoding="utf-8")
+    s = run(arc, out, **mine_only)
+    assert (s["reused"], s["rescanned"]) == (1, 1)
+    rows = [json.loads(x) for x in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(r["path"].rsplit("/", 1)[-1], r["line"], r["column"], r["suggestions"]) for r in rows] == [
+        ("big.txt", 1, 420_004, ["再接再厉、继续努力"])]
+
+
 def test_settings_change_rescans_all(tmp_path: Path) -> None:
     arc, out = make_archive(tmp_path), tmp_path / "out"
     run(arc, out)

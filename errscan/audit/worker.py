@@ -106,23 +106,6 @@ class FileResult:
 _TEXT = ("jsonl", "csv", "report")
 
 
-class _Recorder:
-    """Wraps the lexicon's automaton: records which entries the scan met, passes everything else through."""
-
-    def __init__(self, automaton: object):
-        self._automaton = automaton
-        self.seen: set[int] = set()
-
-    def iter(self, window: str):  # type: ignore[no-untyped-def]
-        seen = self.seen
-        for item in self._automaton.iter(window):  # type: ignore[attr-defined]
-            seen.add(item[1][0])
-            yield item
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._automaton, name)
-
-
 class _State:
     def __init__(self, settings: Settings, probes: dict[str, tuple[str, ...]]):
         self.runner = settings.runner(wrap=_recording)
@@ -136,8 +119,8 @@ class _State:
 
 
 def _recording(lex):  # type: ignore[no-untyped-def]
-    """The lexicon with its automaton wrapped: the scan records which entries it met."""
-    return replace(lex, automaton=_Recorder(lex.automaton))
+    """The lexicon with a set of its own: the scan records which entries it met."""
+    return replace(lex, seen=set())
 
 
 _STATE: _State | None = None
@@ -218,10 +201,10 @@ def scan_file(task: Task) -> FileResult:
         local = "://" not in task.name
         config = state.runner.config_for(task.name if local else None)
         lex = state.runner.scanners.get(config).lexicon
-        lex.automaton.seen = set()
+        lex.seen.clear()
         shown = display_name(task.name)  # what the outputs call it: a name that is not text, escaped
         checked = state.runner.check(doc, shown, config=config, scan=functools.partial(scan_document, state))
-        out.hits = sorted({lex.entries[i].match for i in lex.automaton.seen})
+        out.hits = sorted({lex.entries[i].match for i in lex.seen})
         out.meta = document_meta(doc)
         if checked.failed:
             out.meta["failed"] = "1"

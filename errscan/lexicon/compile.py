@@ -32,6 +32,8 @@ class Lexicon:
     max_bytes: int  # longest match in UTF-8 bytes
     canonical: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (list id, note)
     keep: frozenset[str] = frozenset()  # characters the text keeps unfolded (see _unfolded)
+    # where not None, every scan adds the entry index of each hit (an audit worker records what a file met)
+    seen: set[int] | None = field(default=None, compare=False)
 
     @property
     def empty(self) -> bool:
