@@ -52,6 +52,9 @@ typedef struct {
 typedef struct {
     double info, dissimilar, seen_gain, seen_bigram, pair_gain, pre_gain, any_pre_gain, other_unseen;
     int pre_keep, pre_keep_any, min_clause, explain;
+    double pair_seen_bigram, pair_pre_gain;
+    int pair_pre_keep;
+    double pair_unseen_gain;
 } Params;
 
 static Py_ssize_t child_of(const Tables *t, int level, uint32_t node, uint16_t tok) {
@@ -138,6 +141,8 @@ typedef struct {
     char *hole;
     double *base;
     char *based;
+    double *bg;   /* bigram(seq[k], seq[k + 1]), once per clause (bgd) */
+    char *bgd;
     Best *best;
     Pre *pre;
     Py_ssize_t pre_cap;
@@ -197,6 +202,15 @@ static int pre_push(Work *w, Py_ssize_t *len, double g, int c) {
 
 static int take_best(Work *w, Py_ssize_t nbest, Py_ssize_t off, Py_ssize_t m);
 
+/* log10 P(seq[k + 1] | seq[k]) as written, computed once per clause */
+static inline double bg_at(const Tables *t, Work *w, Py_ssize_t k) {
+    if (!w->bgd[k]) {
+        w->bg[k] = bigram(t, w->seq[k], w->seq[k + 1]);
+        w->bgd[k] = 1;
+    }
+    return w->bg[k];
+}
+
 /* log10 P of the clause's tokens k..hi as written, each computed once per clause (w->base) */
 static double window(const Tables *t, Work *w, Py_ssize_t k, Py_ssize_t hi) {
     uint16_t ctx[ORDER - 1];
@@ -210,6 +224,28 @@ static double window(const Tables *t, Work *w, Py_ssize_t k, Py_ssize_t hi) {
         old += w->base[j];
     }
     return old;
+}
+
+#define PAIR_KEEP_MAX 16
+
+typedef struct {
+    double g;
+    uint16_t x, y;
+} PairCand;
+
+/* keeps the `keep` best candidates in descending (g, x, y) order: Python's sort(reverse=True) of (g, x, y) */
+static void pair_keep(PairCand *kept, int *n, int keep, double g, uint16_t x, uint16_t y) {
+    int at = *n;
+    while (at > 0 && (kept[at - 1].g < g || (kept[at - 1].g == g && (kept[at - 1].x < x ||
+                                                                    (kept[at - 1].x == x && kept[at - 1].y < y)))))
+        at--;
+    if (at >= keep) return;
+    int last = *n < keep ? *n : keep - 1;
+    for (int i = last; i > at; i--) kept[i] = kept[i - 1];
+    kept[at].g = g;
+    kept[at].x = x;
+    kept[at].y = y;
+    if (*n < keep) (*n)++;
 }
 
 static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *ids, Py_ssize_t m,
@@ -230,6 +266,7 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
     double limit = (double)unseen - pr->other_unseen * (double)(n - 1);
     if (limit > 2) limit = 2; /* with more, each suspect explains both of its bigrams */
     memset(w->based, 0, n);
+    memset(w->bgd, 0, n);
     Py_ssize_t nbest = 0;
     uint16_t ctx[ORDER - 1];
     for (Py_ssize_t k = 1; k < n - 1; k++) {
@@ -239,14 +276,14 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         Py_UCS4 ch = chars[k - 1];
         uint8_t f = ch < 65536 ? t->flags[ch] : 0;
         if ((f & F_NUMERAL) || !(f & F_HAN) || (double)(hl + hr) < limit) continue;
-        uint16_t a = seq[k - 1], tk = seq[k], b = seq[k + 1];
+        uint16_t a = seq[k - 1], b = seq[k + 1];
         if (a == NUM || a == LAT || b == NUM || b == LAT) continue;
-        if (seen_mode && bigram(t, a, tk) + bigram(t, tk, b) > pr->seen_bigram) continue;
+        if (seen_mode && bg_at(t, w, k - 1) + bg_at(t, w, k) > pr->seen_bigram) continue;
         uint16_t row = t->alike_of[ch];
         uint32_t alo = 0, ahi = 0;
         if (row != 0xFFFF) { alo = t->al_off[row]; ahi = t->al_off[row + 1]; }
         int any_char = hl && hr;
-        double o2 = bigram(t, a, tk) + bigram(t, tk, b) + pr->pre_gain;
+        double o2 = bg_at(t, w, k - 1) + bg_at(t, w, k) + pr->pre_gain;
         Py_ssize_t np_alike = 0;
         w->stamp++;
         for (uint32_t i = alo; i < ahi; i++) {
@@ -316,12 +353,22 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
         }
     }
     if (nbest && take_best(w, nbest, off, m) < 0) return -1;
-    /* two characters an input method chose for a same-sounding word (淡味 for 单位), next to an unseen bigram */
+    /* two characters an input method chose for a same-sounding word (淡味 for 单位, 征服 for 政府). Where the three
+     * bigrams around them are all seen, the pair is tried only if they read below pair_seen_bigram together, a
+     * replacement's three bigrams must be seen too, and only the pair_pre_keep best by the gain over those bigrams
+     * (above pair_pre_gain) are scored in full, in that order (lm.py's _clause: the same) */
     for (Py_ssize_t k = 1; k + 2 < n; k++) {
-        if (!w->hole[k - 1] && !w->hole[k] && !w->hole[k + 1]) continue;
+        int seen_pair = !w->hole[k - 1] && !w->hole[k] && !w->hole[k + 1];
         uint16_t t1 = seq[k], t2 = seq[k + 1];
         if (t1 == BOS || t1 == EOS || t1 == NUM || t1 == LAT || t2 == BOS || t2 == EOS || t2 == NUM || t2 == LAT)
             continue;
+        uint16_t pa = seq[k - 1], pb = seq[k + 2];
+        double o3 = 0.0;
+        if (seen_pair) {
+            o3 = bg_at(t, w, k - 1) + bg_at(t, w, k) + bg_at(t, w, k + 1);
+            if (o3 > pr->pair_seen_bigram) continue;
+            o3 += pr->pair_pre_gain;
+        }
         Py_UCS4 c1 = chars[k - 1], c2 = chars[k];
         if (c1 >= 65536 || c2 >= 65536) continue;
         uint16_t r1 = t->alike_of[c1], r2 = t->alike_of[c2];
@@ -335,14 +382,28 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
             if (t->homo_key[mid] < key) lo = mid + 1; else hi_ = mid;
         }
         if (lo == t->nhomo || t->homo_key[lo] != key) continue;
+        PairCand kept[PAIR_KEEP_MAX];
+        int nkept = 0;
+        if (seen_pair) {
+            for (uint32_t q = t->homo_off[lo]; q < t->homo_off[lo + 1]; q++) {
+                uint16_t x = t->homo_tok[2 * q], y = t->homo_tok[2 * q + 1];
+                if (x == t1 || y == t2 || !SEEN(t, x, y) || !SEEN(t, pa, x) || !SEEN(t, y, pb)) continue;
+                double g = bigram(t, pa, x) + bigram(t, x, y) + bigram(t, y, pb);
+                if (g > o3) pair_keep(kept, &nkept, pr->pair_pre_keep, g, x, y);
+            }
+            if (!nkept) continue;
+        }
         Py_ssize_t hi = k + ORDER < n - 1 ? k + ORDER : n - 1;
         double old = window(t, w, k, hi);
         double top = -1e9;
         int top_x = -1, top_y = -1;
-        for (uint32_t q = t->homo_off[lo]; q < t->homo_off[lo + 1]; q++) {
-            uint16_t x = t->homo_tok[2 * q], y = t->homo_tok[2 * q + 1];
+        /* none of the three bigrams as written in the model: a word it has not met needs more */
+        double bar = w->hole[k - 1] && w->hole[k] && w->hole[k + 1] ? pr->pair_unseen_gain : pr->pair_gain;
+        uint32_t qlo = seen_pair ? 0 : t->homo_off[lo], qhi = seen_pair ? (uint32_t)nkept : t->homo_off[lo + 1];
+        for (uint32_t q = qlo; q < qhi; q++) {
+            uint16_t x = seen_pair ? kept[q].x : t->homo_tok[2 * q], y = seen_pair ? kept[q].y : t->homo_tok[2 * q + 1];
             if (x == t1 || y == t2 || !SEEN(t, x, y)) continue;
-            double need = old + pr->pair_gain > top ? old + pr->pair_gain : top;
+            double need = old + bar > top ? old + bar : top;
             double nw = 0.0;
             int gone = 0;
             for (Py_ssize_t j = k; j <= hi && !gone; j++) {
@@ -350,7 +411,7 @@ static int clause(const Tables *t, const Params *pr, Work *w, const uint16_t *id
                 nw += logp(t, j == k ? x : j == k + 1 ? y : seq[j], ctx, nc);
                 gone = nw + t->most * (double)(hi - j) < need - 1e-9;
             }
-            if (!gone && nw > top && nw - old >= pr->pair_gain) { top = nw; top_x = x; top_y = y; }
+            if (!gone && nw > top && nw - old >= bar) { top = nw; top_x = x; top_y = y; }
         }
         if (top_x >= 0) {
             if (found_push(w, off, m, k - 1, top_x, top - old, top_y) < 0) return -1;
@@ -466,11 +527,16 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     Params pr;
     Py_buffer bounds = {0}, cursor = {0};
     double limit = 0.0;
-    if (!PyArg_ParseTuple(args, "UO(ddddddddiiii)|y*w*d", &text, &tables, &pr.info, &pr.dissimilar,
+    if (!PyArg_ParseTuple(args, "UO(ddddddddiiiiddid)|y*w*d", &text, &tables, &pr.info, &pr.dissimilar,
                           &pr.seen_gain, &pr.seen_bigram, &pr.pair_gain, &pr.pre_gain, &pr.any_pre_gain,
-                          &pr.other_unseen, &pr.pre_keep, &pr.pre_keep_any, &pr.min_clause, &pr.explain, &bounds,
+                          &pr.other_unseen, &pr.pre_keep, &pr.pre_keep_any, &pr.min_clause, &pr.explain,
+                          &pr.pair_seen_bigram, &pr.pair_pre_gain, &pr.pair_pre_keep, &pr.pair_unseen_gain, &bounds,
                           &cursor, &limit))
         return NULL;
+    if (pr.pair_pre_keep < 1 || pr.pair_pre_keep > PAIR_KEEP_MAX) {
+        PyErr_SetString(PyExc_ValueError, "pair_pre_keep out of range");
+        return NULL;
+    }
     /* pieces: bounds holds int64 cuts c0 < c1 < ... (piece q is [c_q, c_q+1)), cursor one int64, the next piece
      * to take, shared by every thread searching the same text: each takes pieces until none is left, or until
      * time.monotonic() passes limit (when above 0) */
@@ -535,10 +601,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         if (m < pr.min_clause) continue;
         if (m + 3 > cap) {
             Py_ssize_t want = m + 3 > 2 * cap ? m + 3 : 2 * cap;
-            void *p[7] = {realloc(ids, want * sizeof(uint16_t)), realloc(chars, want * sizeof(Py_UCS4)),
+            void *p[9] = {realloc(ids, want * sizeof(uint16_t)), realloc(chars, want * sizeof(Py_UCS4)),
                           realloc(w.seq, want * sizeof(uint16_t)), realloc(w.hole, want),
                           realloc(w.base, want * sizeof(double)), realloc(w.based, want),
-                          realloc(w.best, want * sizeof(Best))};
+                          realloc(w.best, want * sizeof(Best)), realloc(w.bg, want * sizeof(double)),
+                          realloc(w.bgd, want)};
             /* a failed realloc leaves its block as it was: keep whichever pointer is valid, for free() */
             if (p[0]) ids = p[0];
             if (p[1]) chars = p[1];
@@ -547,7 +614,9 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             if (p[4]) w.base = p[4];
             if (p[5]) w.based = p[5];
             if (p[6]) w.best = p[6];
-            if (!p[0] || !p[1] || !p[2] || !p[3] || !p[4] || !p[5] || !p[6]) { failed = 1; break; }
+            if (p[7]) w.bg = p[7];
+            if (p[8]) w.bgd = p[8];
+            if (!p[0] || !p[1] || !p[2] || !p[3] || !p[4] || !p[5] || !p[6] || !p[7] || !p[8]) { failed = 1; break; }
             cap = want;
         }
         for (Py_ssize_t q = 0; q < m; q++) {
@@ -560,7 +629,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     if (!pieces) break;
     }
     Py_END_ALLOW_THREADS
-    free(ids); free(chars); free(w.seq); free(w.hole); free(w.base); free(w.based); free(w.best); free(w.mark);
+    free(ids); free(chars); free(w.seq); free(w.hole); free(w.base); free(w.based); free(w.bg); free(w.bgd); free(w.best); free(w.mark);
     free(w.visit);
     free(w.pre);
     PyObject *out = failed ? NULL : PyList_New(w.nfound);

@@ -34,6 +34,11 @@ PAIRS = [
     ("各有关淡味要高度重视安全生产工作。", 3, "淡味", "单位"),
     ("进一步墙画监督管理，压实主体责任。", 3, "墙画", "强化"),
     ("加强对权力运行的制约和监督，郭嘉机关要带头。", 14, "郭嘉", "国家"),
+    # a real word in the wrong place, every bigram around it in the model (征服 for 政府, 全线 for 权限)
+    ("县级以上地方人民征服应当加强对安全生产工作的领导。", 8, "征服", "政府"),
+    ("各部门应当按照管理全线，加强监督检查。", 9, "全线", "权限"),
+    ("社会团体应当按照长成开展活动。", 8, "长成", "章程"),
+    ("深化拓展时常化改革。", 4, "时常", "市场"),
 ]
 
 MODERN = [
@@ -70,9 +75,10 @@ def test_same_sounding_word_found(text: str, offset: int, written: str, word: st
 
 
 def test_same_sounding_words_that_belong_are_kept() -> None:
-    """Real words in their place, though a same-sounding word is more frequent: 度汛 (渡汛), 义愤 (一份), and a
-    pair inside a longer word as written (迎刃而解: 婴儿)."""
-    kept = ("做好防汛工作，确保安全度汛。", "引起群众的不满和义愤。", "使许多问题迎刃而解。", "深化拓展时常化改革。")
+    """Real words in their place, though a same-sounding word is more frequent: 度汛 (渡汛), 义愤 (一份), 时常 and 全线
+    where they belong (市场, 权限 above), and a pair inside a longer word as written (迎刃而解: 婴儿)."""
+    kept = ("做好防汛工作，确保安全度汛。", "引起群众的不满和义愤。", "使许多问题迎刃而解。", "我们要时常提醒自己。",
+            "这一点十分重要，全线贯通后将大大缩短时间。")
     for text in kept:
         assert lm.detect(text) == [], text
 

@@ -38,6 +38,7 @@ def test_built_where_a_compiler_is() -> None:
         ("𠀀🙂第一条　Ｂ类。\n持续深化放管服改革，优化营商环竟。", [(25, "竟", "境")]),  # astral characters first
         ("及时化解矛盾纤纷", [(6, "纤", "纠")]),  # the dissimilar path: both bigrams unseen
         ("各有关淡味要高度重视安全生产工作。", [(3, "淡味", "单位")]),  # a same-sounding word
+        ("县级以上地方人民征服应当加强领导。", [(8, "征服", "政府")]),  # … every bigram around it seen
         ("嘟到委员会组成人员的通知", []),  # a character outside the model's vocabulary in a pair
         ("二〇二四年12月加强财政资金统筹，提高资金使用效义。", [(24, "义", "益")]),  # digits beside Han
         ("", []),
@@ -169,6 +170,11 @@ def test_the_compiled_search_of_pieces_equals_one_search() -> None:
         _lmscan.scan(text, tables, lm.scan_params(), bounds)
     with pytest.raises(ValueError):
         _lmscan.scan(text, tables, lm.scan_params(), array("q", [0, len(text) + 1]), array("q", [0]), 0.0)
+    for keep in (0, 17):  # the pairs kept for full scoring (PAIR_PRE_KEEP, the last but one setting): 1 to 16
+        params = list(lm.scan_params())
+        params[-2] = keep
+        with pytest.raises(ValueError):
+            _lmscan.scan(text, tables, tuple(params))
 
 
 def test_bigram_tables_cached_in_the_cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
