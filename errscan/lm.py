@@ -289,7 +289,7 @@ OTHER_UNSEEN = 0.15  # a clause whose bigrams are unseen by the model beyond thi
 # its suspects, is out of the model's reach (names, foreign words, lists, word salad) …
 EXPLAIN = 4  # … and the suspects may explain this many (two slips)
 WORD_GAIN = 3.0  # a character inside a dictionary word is reported only if the replacement forms a word this much
-# more frequent (jieba's dictionary counts)
+# more frequent (jieba's dictionary counts), or, as a hint, where the clause reads WARNING better with it
 PAIR = 6.5  # a same-sounding two-character word in place of the pair as written needs 10^6.5 (征服 for 政府) …
 PAIR_UNSEEN = 7.0  # … and 10^7 where none of the three bigrams around the pair as written is in the model: a word
 # the model has not met (荡涤, 纷呈 read 10^6.6 worse than 当地, 分成; 亟需 reads 10^7 worse than 继续 after 廉政建设)
@@ -636,7 +636,10 @@ class Detector:
             fixed = context[:i] + sugg + context[i + 1 :]
             w, _p = word_at(context, i)
             w2, p2 = word_at(fixed, i)
-            if len(w) >= 2 and (len(w2) < 2 or dt.freq(w2) < WORD_GAIN * dt.freq(w)):
+            # one dictionary word into another not much more frequent: dropped, unless the model is overwhelming
+            # (登基管理机关 reads 10^11.6 worse than 登记); then a hint only
+            swap = len(w) >= 2 and len(w2) >= 2 and dt.freq(w2) < WORD_GAIN * dt.freq(w)
+            if len(w) >= 2 and (len(w2) < 2 or (swap and gain < WARNING)):
                 continue
             if len(w) >= 2 and dt.freq(w) >= KNOWN_WORD and gain < WARNING:
                 continue  # a word in common use (魄力, 收尾, 攸关) is no slip, unless the model is overwhelming
@@ -647,7 +650,7 @@ class Detector:
             else:
                 shown = clause[max(0, i - 1) : i + 2]
             rel = relation(ch, sugg) or ""
-            sev = 2 if gain >= WARNING and rel else 1  # no sound or shape evidence (DISSIMILAR): only a hint
+            sev = 2 if gain >= WARNING and rel and not swap else 1  # no sound or shape evidence: only a hint
             kind = {"sound": "音近", "shape": "形近", "both": "音形皆近"}.get(rel, "")
             msg = f"疑似错字：“{shown}”中的“{ch}”可能应为“{sugg}”" + (f"（{kind}）" if kind else "")
             out.append(Suspect(off + i, off + i + 1, ch, sugg, round(gain, 2), sev, msg, rel))

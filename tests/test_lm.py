@@ -74,6 +74,26 @@ def test_same_sounding_word_found(text: str, offset: int, written: str, word: st
     assert lm.detect(text[:offset] + word + text[offset + 2 :]) == []
 
 
+@pytest.mark.parametrize(("text", "offset", "slip", "suggestion"), [
+    ("由登基管理机关吊销其登记证书。", 2, "基", "记"),  # 登基 and 登记 are about as frequent
+    ("加大紫金投入，创新投融资机制。", 2, "紫", "资"),
+    ("要防止矛盾机化和事态扩大。", 5, "机", "激"),
+])
+def test_a_word_into_a_word_not_much_more_frequent_on_overwhelming_evidence_only(
+    text: str, offset: int, slip: str, suggestion: str
+) -> None:
+    """A slip that makes one dictionary word of another (登基 for 登记) is reported only where the model reads the
+    clause 10^8 (WARNING) better with the replacement, and then as a hint (info), not a warning."""
+    (s,) = lm.detect(text)
+    assert (s.start, s.text, s.suggestion, s.severity) == (offset, slip, suggestion, 1)
+    assert s.score >= lm.WARNING
+    assert lm.detect(text[:offset] + suggestion + text[offset + 1 :]) == []
+
+
+def test_a_word_in_its_place_is_kept() -> None:
+    assert lm.detect("皇帝登基之后大赦天下。") == []
+
+
 def test_same_sounding_words_that_belong_are_kept() -> None:
     """Real words in their place, though a same-sounding word is more frequent: 度汛 (渡汛), 义愤 (一份), 时常 and 全线
     where they belong (市场, 权限 above), and a pair inside a longer word as written (迎刃而解: 婴儿)."""
