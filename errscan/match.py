@@ -8,7 +8,8 @@ character boundaries.
 Long texts (a window of RS_FROM bytes or more) are scanned by ahocorasick-rs where it is installed: the same
 keys in a contiguous NFA over bytes, the same hits (every overlap), about 2.3× as fast as pyahocorasick here, and
 it lets other threads run. It is built from the lexicon's automaton the first time a process meets such a text
-(~50 ms for the built-in lists), so drafts never pay for it.
+(~50 ms for the built-in lists), so drafts never pay for it; a process that has scanned RS_TOTAL bytes with one
+lexicon in shorter texts (an audit's files, a service's pages) builds it too, and scans every text with it.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ from errscan.lexicon import Lexicon
 
 CHUNK = 1 << 20
 RS_FROM = 1 << 20  # bytes
+RS_TOTAL = 4 << 20  # bytes of shorter texts scanned with one lexicon, after which ahocorasick-rs scans them too
+RS_KEPT = 4  # lexicons whose ahocorasick-rs automaton a process keeps (a service's per-request lists)
 
-# (pyahocorasick automaton, ahocorasick-rs automaton, entry index of each of its patterns): the one last built.
-# The first item keeps the automaton it was built from alive, so an `is` test tells it apart from a new one.
-_rs: tuple[object, object, list[int]] | None = None
+# id(pyahocorasick automaton) -> (that automaton, ahocorasick-rs automaton, entry index of each of its patterns),
+# the RS_KEPT last built. The first item keeps the automaton alive, so its id is not reused while it is here.
+_rs: dict[int, tuple[object, object, list[int]]] = {}
+# id(pyahocorasick automaton) -> (that automaton, bytes it has scanned), for RS_TOTAL
+_scanned: dict[int, tuple[object, int]] = {}
 
 
 class Candidate(NamedTuple):
@@ -36,7 +41,7 @@ def byte_hits(data: bytes, lex: Lexicon, chunk: int = CHUNK) -> list[tuple[int, 
     """All (byte_start, byte_end, entry index) hits, every overlap kept, sorted by start."""
     if lex.empty or not data:
         return []
-    if len(data) >= RS_FROM and (rs := _rs_automaton(lex)) is not None:
+    if (len(data) >= RS_FROM or _busy(lex, len(data))) and (rs := _rs_automaton(lex)) is not None:
         automaton, index = rs
         hits = [(start, end, index[i]) for i, start, end in automaton.find_matches_as_indexes(data, overlapping=True)]
     else:
@@ -61,11 +66,24 @@ def _py_hits(data: bytes, lex: Lexicon, chunk: int) -> list[tuple[int, int, int]
     return hits
 
 
+def _busy(lex: Lexicon, size: int) -> bool:
+    """Whether this process has scanned RS_TOTAL bytes with the lexicon, this text's included."""
+    key = id(lex.automaton)
+    got = _scanned.get(key)
+    total = (got[1] if got is not None and got[0] is lex.automaton else 0) + size
+    if total >= RS_TOTAL:
+        return True
+    if got is None and len(_scanned) >= RS_KEPT:
+        _scanned.pop(next(iter(_scanned)))
+    _scanned[key] = (lex.automaton, total)
+    return False
+
+
 def _rs_automaton(lex: Lexicon) -> tuple[object, list[int]] | None:
     """ahocorasick-rs's automaton of the lexicon's keys, and each pattern's entry index; None without it."""
-    global _rs
-    if _rs is not None and _rs[0] is lex.automaton:
-        return _rs[1], _rs[2]
+    got = _rs.get(id(lex.automaton))
+    if got is not None and got[0] is lex.automaton:
+        return got[1], got[2]
     try:
         import ahocorasick_rs
     except ImportError:
@@ -75,7 +93,9 @@ def _rs_automaton(lex: Lexicon) -> tuple[object, list[int]] | None:
         keys.append(key.encode("latin-1"))
         index.append(i)
     built = ahocorasick_rs.BytesAhoCorasick(keys, implementation=ahocorasick_rs.Implementation.ContiguousNFA)
-    _rs = (lex.automaton, built, index)
+    if len(_rs) >= RS_KEPT:
+        _rs.pop(next(iter(_rs)))
+    _rs[id(lex.automaton)] = (lex.automaton, built, index)
     return built, index
 
 

@@ -101,11 +101,33 @@ def test_long_texts_scanned_by_ahocorasick_rs_give_the_same_hits(monkeypatch: py
     expected, expected_small = byte_hits(data, lex), byte_hits(data, small)  # below RS_FROM: pyahocorasick
     assert len(nested) == 20 and len(expected) == 300 * len(byte_hits(unit.encode(), lex)) >= 300 * (3 + 60)
     monkeypatch.setattr(match, "RS_FROM", 1)
+    monkeypatch.setattr(match, "_rs", {})
     assert byte_hits(data, lex) == expected
-    assert match._rs is not None and match._rs[0] is lex.automaton
-    assert byte_hits(data, small) == expected_small  # another lexicon: its own automaton, built again
-    assert match._rs[0] is small.automaton
+    assert match._rs[id(lex.automaton)][0] is lex.automaton
+    assert byte_hits(data, small) == expected_small  # another lexicon: its own automaton, the first one kept
+    assert match._rs[id(small.automaton)][0] is small.automaton and id(lex.automaton) in match._rs
     assert byte_hits(b"", small) == [] and byte_hits("再接再励".encode(), small) != []
+
+
+def test_short_texts_go_to_ahocorasick_rs_once_a_process_has_scanned_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An audit's files, a service's pages: after RS_TOTAL bytes with one lexicon, its ahocorasick-rs automaton
+    scans every text, with the same hits; another lexicon counts its own bytes."""
+    pytest.importorskip("ahocorasick_rs")
+    import errscan.match as match
+
+    lex, other = compile_lists([load_list(CORE)]), compile_lists([load_list(CORE)])
+    data = "第一行\n中华人民共合国、再接再励，既使失败。".encode()
+    monkeypatch.setattr(match, "_rs", {})
+    monkeypatch.setattr(match, "_scanned", {})
+    monkeypatch.setattr(match, "RS_TOTAL", 3 * len(data))
+    expected = byte_hits(data, lex)
+    assert len(expected) >= 3 and not match._rs  # the first text: pyahocorasick
+    assert byte_hits(data, lex) == expected and not match._rs
+    assert byte_hits(data, other) == expected and not match._rs  # its own count
+    assert byte_hits(data, lex) == expected  # the third: RS_TOTAL reached
+    assert list(match._rs) == [id(lex.automaton)]
+    assert byte_hits(data, lex) == expected and byte_hits(data, other) == expected
+    assert list(match._rs) == [id(lex.automaton)]  # the other lexicon has scanned twice only
 
 
 def test_allowlist_and_min_severity(core: Scanner) -> None:
