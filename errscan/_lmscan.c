@@ -629,8 +629,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     if (!pieces) break;
     }
     Py_END_ALLOW_THREADS
-    free(ids); free(chars); free(w.seq); free(w.hole); free(w.base); free(w.based); free(w.bg); free(w.bgd); free(w.best); free(w.mark);
-    free(w.visit);
+    free(ids); free(chars); free(w.seq); free(w.hole); free(w.base); free(w.based); free(w.bg); free(w.bgd);
+    free(w.best); free(w.mark); free(w.visit);
     free(w.pre);
     PyObject *out = failed ? NULL : PyList_New(w.nfound);
     Py_ssize_t piece = 0; /* with pieces, each suspect carries the index of its piece */
