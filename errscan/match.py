@@ -73,10 +73,15 @@ def _busy(lex: Lexicon, size: int) -> bool:
     total = (got[1] if got is not None and got[0] is lex.automaton else 0) + size
     if total >= RS_TOTAL:
         return True
-    if got is None and len(_scanned) >= RS_KEPT:
-        _scanned.pop(next(iter(_scanned)))
-    _scanned[key] = (lex.automaton, total)
+    _keep(_scanned, key, (lex.automaton, total))
     return False
+
+
+def _keep(cache: dict, key: int, value: tuple) -> None:  # type: ignore[type-arg]
+    """cache[key] = value, the oldest entry dropped first once RS_KEPT lexicons are there."""
+    if key not in cache and len(cache) >= RS_KEPT:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 def _rs_automaton(lex: Lexicon) -> tuple[object, list[int]] | None:
@@ -93,9 +98,7 @@ def _rs_automaton(lex: Lexicon) -> tuple[object, list[int]] | None:
         keys.append(key.encode("latin-1"))
         index.append(i)
     built = ahocorasick_rs.BytesAhoCorasick(keys, implementation=ahocorasick_rs.Implementation.ContiguousNFA)
-    if len(_rs) >= RS_KEPT:
-        _rs.pop(next(iter(_rs)))
-    _rs[id(lex.automaton)] = (lex.automaton, built, index)
+    _keep(_rs, id(lex.automaton), (lex.automaton, built, index))
     return built, index
 
 
