@@ -49,7 +49,7 @@ except ImportError:  # no compiler at install: the pure-Python scan
 __all__ = ["SETS", "Near", "find"]
 
 DATA = Path(__file__).resolve().parent / "data" / "fuzzy.tsv"
-FORMAT = 10  # bump when the index layout or its rules change: part of the cache key
+FORMAT = 11  # bump when the index layout or its rules change: part of the cache key
 # set -> (label in messages, serious)
 SETS = {
     "name": ("名称", True),
@@ -506,12 +506,17 @@ def _read_sets() -> tuple[list[tuple[str, str]], set[str], list[tuple[str, str]]
             known.update(c.exclude)
     suggested: list[tuple[str, str]] = []  # the hand-written lists' corrections (美轮美奂): after the shipped sets
     variants: list[tuple[str, str]] = []
+    # What a hand-written list corrects is not a canonical form, even where jieba's dictionary has it as an idiom
+    # (戮力同心: 勠 is the standard character since 2013): a slip is never "corrected" into it.
+    corrected: set[str] = set()
     for path in sorted(builtin_dir().glob("*.yaml")):
         if path.stem in LIST_SETS:
             continue
         blobs.append(path.read_bytes())
         for entry in load_list(path, builtin=True).entries:
             suggested.extend(("phrase", s) for s in entry.suggest if len(s) >= 4)
+            if entry.suggest:
+                corrected.add(entry.match)
             if entry.category == "variant":
                 variants.extend((entry.match, s) for s in entry.suggest)
     raw = DATA.read_bytes()
@@ -522,7 +527,7 @@ def _read_sets() -> tuple[list[tuple[str, str]], set[str], list[tuple[str, str]]
         set_name, s = line.split("\t")
         if set_name in ("known", "attested"):
             known.add(s)
-        else:
+        elif s not in corrected:
             canon.append((set_name, s))
     return canon + suggested, known, variants, blobs
 

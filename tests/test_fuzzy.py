@@ -168,3 +168,18 @@ def test_known_words_answer_alike_searched_and_as_a_set() -> None:
     assert known._set is None  # all answered by the search
     assert first == [s in whole for s in asked] == [True] * 5 + [False] * 7
     assert [s in known for s in asked] == first and known._set is not None
+
+
+def test_a_form_the_lists_correct_is_never_the_canonical_one() -> None:
+    """jieba's dictionary writes 戮力同心; since 2013 the standard is 勠力同心 (norms.yaml corrects the old form)."""
+    from errscan.model import Document
+    from errscan.run import Runner
+
+    assert fuzzy.find("全县上下勠力同心抓落实。") == []
+    runner = Runner(config=None, privacy=False)
+    text = "全县上下戮力同心抓落实。"
+    (f,) = runner.check(Document(text), "<t>").findings
+    assert (f.offset, f.length, f.suggestions, f.severity) == (4, 4, ("勠力同心",), Severity.INFO)
+    assert not runner.check(Document("2010年3月1日\n" + text), "<t>").findings
+    (f,) = runner.check(Document("全县上下戳力同心抓落实。"), "<t>").findings
+    assert (f.offset, f.suggestions, f.severity) == (4, ("勠力同心",), Severity.WARNING)
