@@ -30,6 +30,7 @@ WINDOW = 1 << 20  # characters normalised and scanned at once
 MARGIN = 512  # characters of context either side of a window: longer than any match, clause or context rule
 ALIKE_GAIN, DISSIMILAR_GAIN = 3.0, 5.0  # log10: how much better the model must read an uncertain near-miss fixed
 QUOTES = "“”‘’\"'「」『』《》"
+ONE_REFORM = 400  # days: central organs change in March 2018, the local ones by March 2019
 UNDATED = "（未能确定文稿日期：{since}以前成文的文稿使用旧称是正确的，可用 --as-of 指定日期）"
 
 
@@ -117,6 +118,8 @@ class Scanner:
             spans += [(s + lo, e + lo, *rest) for s, e, *rest in part_spans if own_lo <= s < own_hi]
             hits += [replace(h, start=h.start + lo, end=h.end + lo) for h in part_hits if own_lo <= h.start < own_hi]
             near += [d._replace(start=d.start + lo, end=d.end + lo) for d in part_near if own_lo <= d.start < own_hi]
+        if any(undated and entry.since for _s, _e, entry, _v, _n, undated in spans) and doc_date() is None:
+            spans = _dated_by_names(text, spans)
         if near:
             near = _unclaimed(near, [(s, e) for s, e, *_ in spans] + [(h.start, h.end) for h in hits])
         if not spans and not hits and not near:
@@ -277,6 +280,33 @@ class Scanner:
             message=msg, context=context(shown, start, end), location=tuple(location.items()), fix=fix,
             undated=undated,
         )
+
+
+def _subsequence(short: str, long: str) -> bool:
+    chars = iter(long)
+    return all(c in chars for c in short)
+
+
+def _dated_by_names(text: str, spans: list) -> list:
+    """An undated text that names two or more organs of one past era, and none of their successors, reads as a
+    text of that era, as a proofreader would read it (国务院法制办、环境保护部牵头，国土资源部、农业部参与): its
+    old names are not hinted at. The organs must have ended within about a year of each other (one reform). One
+    old name alone stays a hint — that is the slip of a text written today (…、生态环境部、银保监会) — and so does
+    an old name beside the name that replaced it. Forms of one organ (国家工商总局, 工商总局; 中国银行保险监督管理
+    委员会, 银保监会) count once."""
+    old = {entry.match: entry for _s, _e, entry, _v, _n, undated in spans if undated and entry.since}
+    organs: list[str] = []
+    for name in sorted(old, key=len, reverse=True):
+        if not any(_subsequence(name, o) for o in organs):
+            organs.append(name)
+    if len(organs) < 2:
+        return spans
+    ends = [_since(old[name].since)[0] for name in organs]
+    if (max(ends) - min(ends)).days > ONE_REFORM:
+        return spans  # names that one reform (or one round of local reforms) ended, not names of two eras
+    if any(e.suggest and e.suggest[0] in text for e in old.values()):
+        return spans
+    return [sp for sp in spans if not (sp[5] and sp[2].match in old)]
 
 
 class Detected(NamedTuple):

@@ -103,3 +103,24 @@ def test_the_divisions_list_rebuilds_the_same() -> None:
     before = target.read_bytes()
     subprocess.run([sys.executable, str(root / "tools" / "build_division_changes.py")], check=True, capture_output=True)
     assert target.read_bytes() == before
+
+
+def test_an_undated_text_naming_organs_of_one_past_era_reads_as_a_text_of_that_era(scanner: Scanner) -> None:
+    old = "国务院法制办、环境保护部牵头，工业和信息化部、国土资源部、农业部参与。"
+    assert found(scanner, old) == []
+    assert found(scanner, old, as_of="2026-01-01") == [
+        (0, "国务院法制办", "outdated/国务院法制办", "warning"), (7, "环境保护部", "outdated/环境保护部", "warning"),
+        (23, "国土资源部", "outdated/国土资源部", "warning"), (29, "农业部", "outdated/农业部", "warning"),
+    ]
+    # one old name among today's: the slip of a text written today stays a hint
+    today = "财政部、生态环境部、农业农村部、银保监会指导。"
+    assert found(scanner, today) == [(16, "银保监会", "outdated/银保监会", "info")]
+    # two forms of one organ are one organ
+    assert [f[1] for f in found(scanner, "中国银行保险监督管理委员会（以下简称银保监会）负责。")] == [
+        "中国银行保险监督管理委员会", "银保监会"]
+    # an old name beside the name that replaced it: a mixed text
+    mixed = "环境保护部、国土资源部和自然资源部负责。"
+    assert [f[:2] for f in found(scanner, mixed)] == [(0, "环境保护部"), (6, "国土资源部")]
+    # organs that two reforms ended (2023, 2019): not one era
+    eras = "商务部、银保监会、中国铁路总公司负责。"
+    assert [f[:2] for f in found(scanner, eras)] == [(4, "银保监会"), (9, "中国铁路总公司")]
