@@ -118,7 +118,8 @@ class Scanner:
             spans += [(s + lo, e + lo, *rest) for s, e, *rest in part_spans if own_lo <= s < own_hi]
             hits += [replace(h, start=h.start + lo, end=h.end + lo) for h in part_hits if own_lo <= h.start < own_hi]
             near += [d._replace(start=d.start + lo, end=d.end + lo) for d in part_near if own_lo <= d.start < own_hi]
-        if any(undated and entry.since for _s, _e, entry, _v, _n, undated in spans) and doc_date() is None:
+        if any(undated and entry.category == "outdated" for _s, _e, entry, _v, _n, undated in spans) \
+                and doc_date() is None:
             spans = _dated_by_names(text, spans)
         if near:
             near = _unclaimed(near, [(s, e) for s, e, *_ in spans] + [(h.start, h.end) for h in hits])
@@ -294,7 +295,7 @@ def _dated_by_names(text: str, spans: list) -> list:
     old name alone stays a hint — that is the slip of a text written today (…、生态环境部、银保监会) — and so does
     an old name beside the name that replaced it. Forms of one organ (国家工商总局, 工商总局; 中国银行保险监督管理
     委员会, 银保监会) count once."""
-    old = {entry.match: entry for _s, _e, entry, _v, _n, undated in spans if undated and entry.since}
+    old = {e.match: e for _s, _e, e, _v, _n, undated in spans if undated and e.since and e.category == "outdated"}
     organs: list[str] = []
     for name in sorted(old, key=len, reverse=True):
         if not any(_subsequence(name, o) for o in organs):

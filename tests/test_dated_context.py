@@ -124,3 +124,5 @@ def test_an_undated_text_naming_organs_of_one_past_era_reads_as_a_text_of_that_e
     # organs that two reforms ended (2023, 2019): not one era
     eras = "商务部、银保监会、中国铁路总公司负责。"
     assert [f[:2] for f in found(scanner, eras)] == [(4, "银保监会"), (9, "中国铁路总公司")]
+    # only names of organs: two non-standard forms (GF 1001 took effect in 2002) are no era
+    assert [f[:3] for f in found(scanner, "笔划、联接")] == [(0, "笔划", "variant/笔划"), (3, "联接", "variant/联接")]
