@@ -82,6 +82,7 @@ CHUNK = 1 << 20  # characters scanned at a time: the four-byte copy of a large t
 WINDOW = 8  # characters of context on each side for the probability comparison
 # Exchanged halves are words in another order (一路 一带): the unigram route cannot prefer either; not worse suffices.
 SWAP_MARGIN = -0.5
+WORD_SLIP_SETS = ("term", "compound")  # the corpus-mined terms: their slips may read as words (find's words_slips)
 
 
 @dataclass(frozen=True, order=True)
@@ -950,8 +951,12 @@ def _variant_pair(written: str, canonical: str, pos: int) -> bool:
     return False
 
 
-def find(text: str) -> list[Near]:
-    """Near-misses of canonical names, divisions, idioms and set phrases in `text`, ordered by position."""
+def find(text: str, words_slips: list[Near] | None = None) -> list[Near]:
+    """Near-misses of canonical names, divisions, idioms and set phrases in `text`, ordered by position.
+
+    `words_slips`, if given, receives the sound- or shape-alike slips of the official-text terms (term,
+    compound: 机构编织 for 机构编制, 体制机智) that jieba's dictionary cannot judge — as written they read as
+    ordinary words, and its unigram route barely prefers the term — for a language model to decide (info)."""
     cands = candidates(text)
     if not cands:
         return []
@@ -973,11 +978,18 @@ def find(text: str) -> list[Near]:
         serious = SETS[set_name][1]
         alone = pos if set_name == "compound" else None
         margin = SWAP_MARGIN if kind == "swap" else MARGIN[serious, _evidence(kind, rel)]
-        if not checker.reads_better(start, end, canonical, margin, alone) or checker.inside_longer(start, end):
+        better = checker.reads_better(start, end, canonical, margin, alone)
+        if better and checker.inside_longer(start, end):
             continue
-        words = checker.reads_as_words(start, end)
-        if words and not serious and not (set_name == "term" and _homophone(checker, start, canonical, pos)):
-            continue  # 进一步抬高, 丰年有余: real words in a row are another phrasing
+        words = better and checker.reads_as_words(start, end)
+        other = words and not serious and not (set_name == "term" and _homophone(checker, start, canonical, pos))
+        if not better or other:  # other: 进一步抬高, 丰年有余 — real words in a row are another phrasing …
+            # … unless a model of official text reads the term far better: the caller's judge decides
+            if words_slips is not None and set_name in WORD_SLIP_SETS and kind == "substitute" and rel \
+                    and (better or not checker.inside_longer(start, end)):
+                msg = _message(Severity.INFO, set_name, kind, written, canonical, pos, rel)
+                words_slips.append(Near(start, end, written, canonical, kind, set_name, Severity.INFO, msg, rel))
+            continue
         uncertain = words and kind == "substitute" and rel is None  # 我国人民解放军: words, and no likely slip
         sev = Severity.INFO if uncertain else _grade(set_name, kind, canonical, rel)
         msg = _message(sev, set_name, kind, written, canonical, pos, rel)

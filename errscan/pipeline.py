@@ -29,6 +29,7 @@ _since = functools.lru_cache(maxsize=None)(parse_date)
 WINDOW = 1 << 20  # characters normalised and scanned at once
 MARGIN = 512  # characters of context either side of a window: longer than any match, clause or context rule
 ALIKE_GAIN, DISSIMILAR_GAIN = 3.0, 5.0  # log10: how much better the model must read an uncertain near-miss fixed
+WORD_SLIP_GAIN = 6.0  # log10: … and a term's alike slip that reads as ordinary words (Scanner._words_slips)
 QUOTES = "“”‘’\"'「」『』《》"
 ONE_REFORM = 400  # days: central organs change in March 2018, the local ones by March 2019
 UNDATED = "（未能确定文稿日期：{since}以前成文的文稿使用旧称是正确的，可用 --as-of 指定日期）"
@@ -208,14 +209,33 @@ class Scanner:
         quoted = text[start - 1 : start] in QUOTES and text[end : end + 1] in QUOTES
         return gain >= DISSIMILAR_GAIN and not quoted
 
+    def _words_slips(self, text: str, slips: list[Near], claimed: list[tuple[int, int]]) -> list[Detected]:
+        """A term's alike slip that reads as words (机构编织, 体制机智): reported, as a hint, only where the model
+        reads its clause WORD_SLIP_GAIN better with the term; of overlapping ones, the best read."""
+        import errscan.lm as lm
+
+        judged = []
+        for n in slips:
+            if not any(a < n.end and n.start < b for a, b in claimed):
+                gain = lm.gain(text, n.start, n.end, n.suggest)
+                if gain is not None and gain >= WORD_SLIP_GAIN:
+                    judged.append((-gain, n))
+        out: list[Detected] = []
+        for _, n in sorted(judged, key=lambda g: g[0]):
+            if all(n.end <= d.start or d.end <= n.start for d in out):
+                out.append(Detected(n.start, n.end, (n.suggest,), f"fuzzy/{n.suggest}", "fuzzy", "typo",
+                                    Severity.INFO, n.message))
+        return out
+
     def _detected(self, text: str, suspects: Callable[[], list] | None = None) -> list[Detected]:
         """What no list names literally: names, formulations, divisions and idioms one edit away (fuzzy.py), and
         characters the language model finds far less likely than an alike one (lm.py, 疑似, info or warning)."""
         out: list[Detected] = []
+        slips: list[Near] | None = [] if self.lm else None
         if self.fuzzy:
             import errscan.fuzzy as fuzzy
 
-            for n in fuzzy.find(text):
+            for n in fuzzy.find(text, slips):
                 serious = fuzzy.SETS[n.set][1]
                 if n.kind != "substitute" and not _aligned(text, n.start, n.end):
                     continue  # a missing, extra or moved character must not be read out of two real words
@@ -234,6 +254,8 @@ class Scanner:
                         s.start, s.end, (s.suggestion,), f"lm/{s.text}→{s.suggestion}", "lm", "typo",
                         Severity(s.severity), s.message,
                     ))
+        if slips:  # after the model's own suspects: one of those may be a warning
+            out += self._words_slips(text, slips, [(d.start, d.end) for d in out])
         return out
 
     def _list_spans(

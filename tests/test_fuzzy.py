@@ -183,3 +183,34 @@ def test_a_form_the_lists_correct_is_never_the_canonical_one() -> None:
     assert not runner.check(Document("2010年3月1日\n" + text), "<t>").findings
     (f,) = runner.check(Document("全县上下戳力同心抓落实。"), "<t>").findings
     assert (f.offset, f.suggestions, f.severity) == (4, ("勠力同心",), Severity.WARNING)
+
+
+@pytest.mark.parametrize(("text", "at", "written", "term"), [
+    ("负责本单位机构编织工作的统筹。", 5, "机构编织", "机构编制"),
+    ("着力解决凸出问题。", 4, "凸出问题", "突出问题"),
+    ("加强职业病防止工作。", 2, "职业病防止", "职业病防治"),
+    ("推进自由贸易实验区建设。", 2, "自由贸易实验区", "自由贸易试验区"),
+])
+def test_a_terms_slip_that_reads_as_words_is_a_hint_where_the_model_reads_the_term_far_better(
+    text: str, at: int, written: str, term: str,
+) -> None:
+    from errscan.model import Document
+    from errscan.run import Runner
+
+    (f,) = Runner(config=None, privacy=False).check(Document(text), "<t>").findings
+    assert (f.offset, f.text, f.suggestions, f.severity, f.list_id) == (at, written, (term,), Severity.INFO, "fuzzy")
+    assert "疑似" in f.message
+    slips: list[fuzzy.Near] = []
+    assert fuzzy.find(text, slips) == [] and (at, term) in [(n.start, n.suggest) for n in slips]
+    assert not Runner(config=None, privacy=False, lm=False).check(Document(text), "<t>").findings  # no judge
+
+
+@pytest.mark.parametrize("text", [
+    "她用毛线编织了一件毛衣。", "编织工作由妇联负责，共编织手工艺品三千件。", "今后水库进一步抬高水位。",
+    "开展机构编制工作。",
+])
+def test_words_that_are_not_a_terms_slip(text: str) -> None:
+    from errscan.model import Document
+    from errscan.run import Runner
+
+    assert not Runner(config=None, privacy=False).check(Document(text), "<t>").findings
