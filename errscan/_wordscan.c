@@ -167,6 +167,49 @@ static int prefix_cmp(const char *txt, const char *offs, uint32_t i, const char 
     return c;
 }
 
+/* The entries that start with each character of the BMP: [first_at[c], first_at[c + 1]) (entries are sorted by
+ * their UTF-8 bytes, which keeps the order of their first code points), made at the first route() over a blob:
+ * the first step of each start of the DAG then needs no binary search of the whole dictionary. One table, for
+ * the blob last seen (a process maps one); NULL where the blob's first characters are out of order (damaged). */
+#define FIRSTS 0x10000
+static uint32_t *first_at = NULL;
+static const char *first_for = NULL;  /* the blob (its buffer, count and text length) the table was made for */
+static uint32_t first_n = 0;
+static size_t first_len = 0;
+
+static uint32_t lead_cp(const unsigned char *w, size_t len) {
+    if (len == 0) return 0;
+    unsigned char b = w[0];
+    if (b < 0x80) return b;
+    if (b < 0xE0 && len >= 2) return ((uint32_t)(b & 0x1F) << 6) | (w[1] & 0x3F);
+    if (b < 0xF0 && len >= 3) return ((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(w[1] & 0x3F) << 6) | (w[2] & 0x3F);
+    return FIRSTS;  /* beyond the BMP (or malformed): after every BMP character, searched as before */
+}
+
+static const uint32_t *firsts(const Py_buffer *view, const Blob *bl) {
+    if (first_at && first_for == view->buf && first_n == bl->n && first_len == bl->text_len) return first_at;
+    uint32_t *t = first_at ? first_at : PyMem_Malloc(sizeof(uint32_t) * (FIRSTS + 1));
+    first_at = NULL;
+    if (!t) return NULL;  /* no memory: the binary search alone */
+    uint32_t c = 0, prev = 0;
+    for (uint32_t i = 0; i < bl->n; i++) {
+        uint32_t a, z;
+        memcpy(&a, bl->offs + 4 * (size_t)i, 4);
+        memcpy(&z, bl->offs + 4 * ((size_t)i + 1), 4);
+        if (z < a || z > bl->text_len) { PyMem_Free(t); return NULL; }
+        uint32_t cp = lead_cp((const unsigned char *)bl->txt + a, z - a);
+        if (cp < prev) { PyMem_Free(t); return NULL; }
+        prev = cp;
+        while (c <= cp && c <= FIRSTS) t[c++] = i;
+    }
+    while (c <= FIRSTS) t[c++] = bl->n;
+    first_at = t;
+    first_for = view->buf;
+    first_n = bl->n;
+    first_len = bl->text_len;
+    return t;
+}
+
 /* One edge of the DAG (its end and its word's frequency) appended, the arrays grown as needed; -1 on no memory. */
 static int push(size_t **xs, uint32_t **fs, size_t *cap, size_t *used, size_t x, uint32_t f) {
     if (*used == *cap) {
@@ -185,40 +228,24 @@ static int push(size_t **xs, uint32_t **fs, size_t *cap, size_t *used, size_t x,
     return 0;
 }
 
-static PyObject *route(PyObject *self, PyObject *args) {
-    Py_buffer view;
-    PyObject *text;
-    if (!PyArg_ParseTuple(args, "y*U", &view, &text)) return NULL;
-    PyObject *result = NULL;
-    Py_UCS4 *chars = NULL;
-    char *utf = NULL;
-    size_t *boff = NULL, *dag_at = NULL, *xs = NULL;
-    uint32_t *fs = NULL;
-    double *best = NULL;
-    Py_ssize_t *next = NULL;
-    Blob bl;
-    if (open_blob(&view, &bl) < 0) goto done;
-    uint32_t n = bl.n;
-    uint64_t tot = bl.total;
-    const char *offs = bl.offs, *fq = bl.fq, *txt = bl.txt;
-    uint32_t last;
-    memcpy(&last, offs + 4 * (size_t)n, 4);
-    if (last > bl.text_len) {
-        PyErr_SetString(PyExc_ValueError, "a damaged words blob");
-        goto done;
-    }
-    Py_ssize_t N = PyUnicode_GET_LENGTH(text);
-    chars = PyUnicode_AsUCS4Copy(text);
-    boff = PyMem_Malloc(sizeof(size_t) * ((size_t)N + 1));
-    utf = PyMem_Malloc(4 * (size_t)N + 1);
-    dag_at = PyMem_Malloc(sizeof(size_t) * ((size_t)N + 1));
-    best = PyMem_Malloc(sizeof(double) * ((size_t)N + 1));
-    next = PyMem_Malloc(sizeof(Py_ssize_t) * ((size_t)N + 1));
+/* next[x] for x in [0, N): the last character of the token that starts at x on jieba's best route through
+ * chars[0 .. N) (HMM off): its DAG of the dictionary's words starting at each character (a prefix of no word
+ * ends the search, as jieba's prefix dictionary does; a character no word starts with is a token of frequency
+ * 1) and, from the right, the route of the highest sum of log(freq or 1) - log(total), ties to the longer
+ * word, as jieba's calc(). 0, or -1 with an exception set. */
+static int best_route(const Blob *bl, const uint32_t *fa, const Py_UCS4 *chars, Py_ssize_t N, Py_ssize_t *next) {
+    int ok = -1;
+    uint32_t n = bl->n;
+    const char *offs = bl->offs, *fq = bl->fq, *txt = bl->txt;
+    char *utf = PyMem_Malloc(4 * (size_t)N + 1);
+    size_t *boff = PyMem_Malloc(sizeof(size_t) * ((size_t)N + 1));
+    size_t *dag_at = PyMem_Malloc(sizeof(size_t) * ((size_t)N + 1));
+    double *best = PyMem_Malloc(sizeof(double) * ((size_t)N + 1));
     size_t cap = (size_t)N + 16, used = 0;  /* most texts grow it: push() is exercised everywhere */
-    xs = PyMem_Malloc(sizeof(size_t) * cap);
-    fs = PyMem_Malloc(sizeof(uint32_t) * cap);
-    if (!chars || !boff || !utf || !dag_at || !best || !next || !xs || !fs) {
-        if (!PyErr_Occurred()) PyErr_NoMemory();
+    size_t *xs = PyMem_Malloc(sizeof(size_t) * cap);
+    uint32_t *fs = PyMem_Malloc(sizeof(uint32_t) * cap);
+    if (!boff || !utf || !dag_at || !best || !xs || !fs) {
+        PyErr_NoMemory();
         goto done;
     }
     size_t at = 0;
@@ -243,17 +270,25 @@ static PyObject *route(PyObject *self, PyObject *args) {
             const char *frag = utf + boff[k];
             size_t len = boff[i + 1] - boff[k];
             int exact = 0;
-            uint32_t l = lo, h = hi;  /* the first entry not before frag */
-            while (l < h) {
-                uint32_t mid = l + (h - l) / 2;
-                if (prefix_cmp(txt, offs, mid, frag, len, &exact) < 0) l = mid + 1; else h = mid;
-            }
-            if (l >= hi || prefix_cmp(txt, offs, l, frag, len, &exact) != 0) break;  /* a prefix of no word */
-            uint32_t first = l;
-            h = hi;  /* the first entry after frag's range */
-            while (l < h) {
-                uint32_t mid = l + (h - l) / 2;
-                if (prefix_cmp(txt, offs, mid, frag, len, &exact) <= 0) l = mid + 1; else h = mid;
+            uint32_t first, l;
+            if (i == k && fa && chars[k] < FIRSTS) {  /* the entries that start with this character */
+                first = fa[chars[k]];
+                l = fa[chars[k] + 1];
+                if (first >= l) break;  /* a prefix of no word */
+            } else {
+                uint32_t h = hi;  /* the first entry not before frag */
+                l = lo;
+                while (l < h) {
+                    uint32_t mid = l + (h - l) / 2;
+                    if (prefix_cmp(txt, offs, mid, frag, len, &exact) < 0) l = mid + 1; else h = mid;
+                }
+                if (l >= hi || prefix_cmp(txt, offs, l, frag, len, &exact) != 0) break;  /* a prefix of no word */
+                first = l;
+                h = hi;  /* the first entry after frag's range */
+                while (l < h) {
+                    uint32_t mid = l + (h - l) / 2;
+                    if (prefix_cmp(txt, offs, mid, frag, len, &exact) <= 0) l = mid + 1; else h = mid;
+                }
             }
             lo = first; hi = l;
             prefix_cmp(txt, offs, first, frag, len, &exact);  /* frag itself is a word: the range's first */
@@ -270,9 +305,8 @@ static PyObject *route(PyObject *self, PyObject *args) {
         }
     }
     dag_at[N] = used;
-    double logtotal = log((double)tot);
+    double logtotal = log((double)bl->total);
     best[N] = 0.0;
-    next[N] = 0;
     for (Py_ssize_t idx = N - 1; idx >= 0; idx--) {
         double bp = 0.0;
         Py_ssize_t bx = -1;
@@ -284,6 +318,43 @@ static PyObject *route(PyObject *self, PyObject *args) {
         best[idx] = bp;
         next[idx] = bx;
     }
+    ok = 0;
+done:
+    PyMem_Free(boff); PyMem_Free(utf); PyMem_Free(dag_at); PyMem_Free(best);
+    PyMem_Free(xs); PyMem_Free(fs);
+    return ok;
+}
+
+/* The blob's parts, its offsets' end checked. */
+static int open_checked(const Py_buffer *view, Blob *bl) {
+    if (open_blob(view, bl) < 0) return -1;
+    uint32_t last;
+    memcpy(&last, bl->offs + 4 * (size_t)bl->n, 4);
+    if (last > bl->text_len) {
+        PyErr_SetString(PyExc_ValueError, "a damaged words blob");
+        return -1;
+    }
+    return 0;
+}
+
+/* route(blob, text) -> the ends of the tokens of jieba's best route through text (HMM off). */
+static PyObject *route(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "y*U", &view, &text)) return NULL;
+    PyObject *result = NULL;
+    Py_UCS4 *chars = NULL;
+    Py_ssize_t *next = NULL;
+    Blob bl;
+    if (open_checked(&view, &bl) < 0) goto done;
+    Py_ssize_t N = PyUnicode_GET_LENGTH(text);
+    chars = PyUnicode_AsUCS4Copy(text);
+    next = PyMem_Malloc(sizeof(Py_ssize_t) * ((size_t)N + 1));
+    if (!chars || !next) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    if (best_route(&bl, firsts(&view, &bl), chars, N, next) < 0) goto done;
     result = PyList_New(0);
     if (!result) goto done;
     for (Py_ssize_t x = 0; x < N;) {
@@ -295,16 +366,90 @@ static PyObject *route(PyObject *self, PyObject *args) {
     }
 done:
     if (chars) PyMem_Free(chars);
-    PyMem_Free(boff); PyMem_Free(utf); PyMem_Free(dag_at); PyMem_Free(best); PyMem_Free(next);
-    PyMem_Free(xs); PyMem_Free(fs);
+    PyMem_Free(next);
     PyBuffer_Release(&view);
     return result;
+}
+
+/* The characters jieba routes through its dictionary (its re_han_default, cut_all and HMM off): runs of them
+ * are routed, anything else is a token of its own ("\r\n" one token). */
+static inline int routed(Py_UCS4 c) {
+    return (c >= 0x4E00 && c <= 0x9FD5) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '+' || c == '#' || c == '&' || c == '.' || c == '_' || c == '%' ||
+           c == '-';
+}
+
+static inline int ascii_alnum(Py_UCS4 c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int append_piece(PyObject *out, PyObject *text, Py_ssize_t a, Py_ssize_t b) {
+    PyObject *t = PyUnicode_Substring(text, a, b);
+    if (!t) return -1;
+    int r = PyList_Append(out, t);
+    Py_DECREF(t);
+    return r;
+}
+
+/* cut(blob, text) -> jieba's tokens of text with HMM off (Tokenizer.cut): the runs it routes on the best route,
+ * one-character Latin letters and digits of a run glued together as jieba glues them, every other character a
+ * token of its own, "\r\n" one token. */
+static PyObject *cut(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "y*U", &view, &text)) return NULL;
+    PyObject *out = NULL;
+    Py_UCS4 *chars = NULL;
+    Py_ssize_t *next = NULL;
+    Blob bl;
+    if (open_checked(&view, &bl) < 0) goto done;
+    const uint32_t *fa = firsts(&view, &bl);
+    Py_ssize_t N = PyUnicode_GET_LENGTH(text);
+    chars = PyUnicode_AsUCS4Copy(text);
+    next = PyMem_Malloc(sizeof(Py_ssize_t) * ((size_t)N + 1));
+    out = PyList_New(0);
+    if (!chars || !next || !out) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        Py_CLEAR(out);
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < N;) {
+        if (!routed(chars[i])) {
+            Py_ssize_t j = i + (chars[i] == '\r' && i + 1 < N && chars[i + 1] == '\n' ? 2 : 1);
+            if (append_piece(out, text, i, j) < 0) { Py_CLEAR(out); goto done; }
+            i = j;
+            continue;
+        }
+        Py_ssize_t j = i;
+        while (j < N && routed(chars[j])) j++;
+        if (best_route(&bl, fa, chars + i, j - i, next) < 0) { Py_CLEAR(out); goto done; }
+        Py_ssize_t glued = -1;  /* where a run of one-character letters and digits began */
+        for (Py_ssize_t x = 0; x < j - i;) {
+            Py_ssize_t y = next[x] + 1;
+            if (y - x == 1 && ascii_alnum(chars[i + x])) {
+                if (glued < 0) glued = x;
+            } else {
+                if (glued >= 0 && append_piece(out, text, i + glued, i + x) < 0) { Py_CLEAR(out); goto done; }
+                glued = -1;
+                if (append_piece(out, text, i + x, i + y) < 0) { Py_CLEAR(out); goto done; }
+            }
+            x = y;
+        }
+        if (glued >= 0 && append_piece(out, text, i + glued, j) < 0) { Py_CLEAR(out); goto done; }
+        i = j;
+    }
+done:
+    if (chars) PyMem_Free(chars);
+    PyMem_Free(next);
+    PyBuffer_Release(&view);
+    return out;
 }
 
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS, "build(words, freqs, total): the blob of sorted UTF-8 words"},
     {"get", (PyCFunction)(void (*)(void))get, METH_FASTCALL, "get(blob, word, default): a word's frequency"},
     {"route", route, METH_VARARGS, "route(blob, text): the ends of the tokens of jieba's best route (HMM off)"},
+    {"cut", cut, METH_VARARGS, "cut(blob, text): jieba's tokens of text (HMM off), routed in the blob"},
     {"total", total, METH_O, "total(blob): the sum of the dictionary's frequencies"},
     {NULL, NULL, 0, NULL},
 };

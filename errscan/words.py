@@ -23,9 +23,10 @@ try:  # jieba's frequencies looked up in a mapped blob (errscan/_wordscan.c) ins
 except ImportError:
     _wordscan = None
 
-# The route over the mapped blob starts at once but cuts a clause about 3× slower than rjieba, which takes
-# ~0.19 s to build its dictionary: after this many cuts in one process, rjieba (where installed) takes over
-SWITCH = 20_000
+# The route over the mapped blob starts at once and cuts a clause in ~2.2 µs where rjieba takes ~1.3 µs after
+# ~0.19 s to build its dictionary (bench/bench_words.py): past this many cuts in one process, rjieba (where
+# installed) takes over — about where its start has paid for itself
+SWITCH = 200_000
 FORMAT = 1  # bump when the cached trie's layout changes
 _ENG = re.compile(r"[a-zA-Z0-9]+")  # jieba glues runs of one-character Latin or digit tokens into one
 
@@ -70,43 +71,17 @@ class Words:
         return p
 
 
-# jieba's own splitting of a text before its DAG (Tokenizer.cut, cut_all and HMM off): runs of these characters
-# are routed through the dictionary, whitespace is a token, anything else a token of its own
-_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
-_SKIP = re.compile(r"(\r\n|\s)")
-_ENG1 = re.compile("[a-zA-Z0-9]")
+# jieba's own splitting of a text before its DAG (Tokenizer.cut, cut_all and HMM off): runs of
+# [\u4E00-\u9FD5a-zA-Z0-9+#&._%-] are routed through the dictionary, "\r\n" is one token, anything else a token
+# of its own (errscan/_wordscan.c `cut`)
 
 
 def blob_cut(blob: object, text: str) -> list[str]:
     """jieba's tokens of `text` with HMM off, the route found in the mapped frequencies (no dictionary to
     build: the first cut costs what the others do). The same tokens as jieba's, as tests/test_words.py checks
-    over the clean corpus."""
-    out: list[str] = []
-    route = _wordscan.route  # type: ignore[union-attr]
-    for block in _HAN.split(text):
-        if not block:
-            continue
-        if _HAN.fullmatch(block):
-            x, buf = 0, ""
-            for y in route(blob, block):
-                token = block[x:y]
-                if y - x == 1 and _ENG1.match(token):
-                    buf += token  # one-character Latin letters and digits glued, as jieba does
-                else:
-                    if buf:
-                        out.append(buf)
-                        buf = ""
-                    out.append(token)
-                x = y
-            if buf:
-                out.append(buf)
-        else:
-            for piece in _SKIP.split(block):
-                if _SKIP.match(piece):
-                    out.append(piece)
-                else:
-                    out.extend(piece)
-    return out
+    over the clean corpus: the runs jieba routes, their one-character Latin letters and digits glued
+    together, anything else a token of its own (errscan/_wordscan.c `cut`)."""
+    return _wordscan.cut(blob, text)  # type: ignore[union-attr, no-any-return]
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
