@@ -5,6 +5,8 @@
  *   layout (little-endian uint32 unless said): magic "WORDS001", n, total (uint64), offsets[n + 1] into the
  *   text, freqs[n], then the words' UTF-8 bytes one after another.
  * get(blob, word, default) -> the frequency of word, or default.
+ * route(blob, text) -> the ends of the tokens of jieba's best route through text (HMM off).
+ * cut(blob, text) -> jieba's tokens of text (Tokenizer.cut, HMM off): what errscan/words.py segments with.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -152,10 +154,7 @@ static PyObject *total(PyObject *self, PyObject *arg) {
 }
 
 
-/* route(blob, text) -> the ends of the tokens of jieba's best route through text (HMM off): its DAG of the
- * dictionary's words starting at each character (a prefix of no word ends the search, as jieba's prefix
- * dictionary does; a character no word starts with is a token of frequency 1) and, from the right, the route
- * of the highest sum of log(freq or 1) - log(total), ties to the longer word, as jieba's calc(). */
+/* Entry i against frag (len bytes): as sorted, an entry that is a shorter prefix of frag comes before it. */
 static int prefix_cmp(const char *txt, const char *offs, uint32_t i, const char *frag, size_t len, int *exact) {
     uint32_t a, z;
     memcpy(&a, offs + 4 * (size_t)i, 4);
