@@ -49,7 +49,7 @@ except ImportError:  # no compiler at install: the pure-Python scan
 __all__ = ["SETS", "Near", "find"]
 
 DATA = Path(__file__).resolve().parent / "data" / "fuzzy.tsv"
-FORMAT = 11  # bump when the index layout or its rules change: part of the cache key
+FORMAT = 12  # bump when the index layout or its rules change: part of the cache key
 # set -> (label in messages, serious)
 SETS = {
     "name": ("名称", True),
@@ -508,7 +508,8 @@ def _read_sets() -> tuple[list[tuple[str, str]], set[str], list[tuple[str, str]]
     suggested: list[tuple[str, str]] = []  # the hand-written lists' corrections (美轮美奂): after the shipped sets
     variants: list[tuple[str, str]] = []
     # What a hand-written list corrects is not a canonical form, even where jieba's dictionary has it as an idiom
-    # (戮力同心: 勠 is the standard character since 2013): a slip is never "corrected" into it.
+    # (戮力同心: 勠 is the standard character since 2013): a slip is never "corrected" into it. An outdated name
+    # was right in its time: a slip of it (国家林烨局) is still one of 国家林业局, which the date then judges.
     corrected: set[str] = set()
     for path in sorted(builtin_dir().glob("*.yaml")):
         if path.stem in LIST_SETS:
@@ -516,7 +517,7 @@ def _read_sets() -> tuple[list[tuple[str, str]], set[str], list[tuple[str, str]]
         blobs.append(path.read_bytes())
         for entry in load_list(path, builtin=True).entries:
             suggested.extend(("phrase", s) for s in entry.suggest if len(s) >= 4)
-            if entry.suggest:
+            if entry.suggest and entry.category != "outdated":
                 corrected.add(entry.match)
             if entry.category == "variant":
                 variants.extend((entry.match, s) for s in entry.suggest)
