@@ -203,3 +203,28 @@ def test_a_dissimilar_character_only_on_overwhelming_evidence() -> None:
     assert lm.detect(text.replace("纤", "纠")) == []
     # 退牧还草 (a real programme) reads 10^9–10^10 times better as 退耕还草 to the model: below the bar
     assert lm.detect("实施退牧还草工程，巩固退耕还林成果。") == []
+
+
+@pytest.mark.parametrize(("text", "offset", "slip", "suggestion", "word"), [
+    ("健全国有企业退出机智，促进优胜劣汰。", 9, "智", "制", "机制"),
+    ("对拟录用人员开展全背景审察。", 12, "察", "查", "审查"),
+    ("坚决扼制侵权假冒行为。", 2, "扼", "遏", "遏制"),
+])
+def test_a_common_word_that_reads_as_a_more_frequent_one_is_a_hint_at_the_same_sounding_words_bar(
+    text: str, offset: int, slip: str, suggestion: str, word: str,
+) -> None:
+    """机智, 审察, 扼制 are words in common use (KNOWN_WORD), kept unless the model is overwhelming — or the
+    replacement makes a more frequent word that reads exactly alike, tones aside (a pinyin input method's choice),
+    and the clause reads PAIR better, as a same-sounding two-character word must."""
+    (s,) = lm.detect(text)
+    assert (s.start, s.text, s.suggestion, s.severity) == (offset, slip, suggestion, 1)
+    assert lm.PAIR <= s.score < lm.WARNING
+    assert lm._homophones(text[offset - 1 : offset + 1] if word[1] == suggestion else text[offset : offset + 2], word)
+
+
+@pytest.mark.parametrize("text", [
+    "他机智地回答了记者的问题。", "推动构建利益攸关方合作机制。", "战乱连绵，民不聊生。",
+    "要以更大的决心和魄力推进改革。",
+])
+def test_common_words_in_their_place_stay(text: str) -> None:
+    assert lm.detect(text) == []
