@@ -648,8 +648,8 @@ class Detector:
                 # the clause as far better as it must for a same-sounding word (PAIR) with a more frequent word
                 # that reads alike (退出机智 → 机制, 背景审察 → 审查: a pinyin input method's choice)
                 continue
-            if ch in FUNCTION and sugg in FUNCTION:
-                continue  # 或/和, 的/地: the writer's choice between function words, not a slip of the pen
+            if ch in FUNCTION and sugg in FUNCTION and len(w2) < 2:
+                continue  # 或/和, 的/地: the writer's choice between function words (not 林也 → 林地: a word)
             if len(w2) >= 2:
                 shown = clause[p2 : p2 + len(w2)]
             else:

@@ -228,3 +228,11 @@ def test_a_common_word_that_reads_as_a_more_frequent_one_is_a_hint_at_the_same_s
 ])
 def test_common_words_in_their_place_stay(text: str) -> None:
     assert lm.detect(text) == []
+
+
+def test_a_function_character_that_breaks_a_word_is_a_slip_but_the_choice_between_them_is_not() -> None:
+    """的/地, 或/和 are the writer's choice; 也 where 地 makes the word 林地 or 地震 is a slip."""
+    assert [(s.start, s.text, s.suggestion) for s in lm.detect("规范集体林也使用权的流转。")] == [(5, "也", "地")]
+    assert [(s.start, s.text, s.suggestion) for s in lm.detect("力争降低也震灾害风险。")] == [(4, "也", "地")]
+    for text in ("同学们认真的学习新知识。", "企业或个人均可申请。", "这也是我们的责任。"):
+        assert lm.detect(text) == [], text
