@@ -74,7 +74,8 @@ def _explain_entry(lex: Lexicon, entry: Entry) -> str:
         if source:
             lines.append(f"上下文规则：{what} {source} 时才报告。")
     if entry.since:
-        lines.append(f"{entry.since} 以后成文的文稿才按此报告；更早的文稿使用旧称是正确的。")
+        how = "使用旧称" if entry.category == "outdated" else f"写“{entry.match}”"
+        lines.append(f"{entry.since} 以后成文的文稿才按此报告；更早的文稿{how}是正确的。")
     lines.append(f"规则编号：{entry.rule}")
     return "\n".join(lines)
 

@@ -32,7 +32,13 @@ ALIKE_GAIN, DISSIMILAR_GAIN = 3.0, 5.0  # log10: how much better the model must 
 WORD_SLIP_GAIN = 6.0  # log10: … and a term's alike slip that reads as ordinary words (Scanner._words_slips)
 QUOTES = "“”‘’\"'「」『』《》"
 ONE_REFORM = 400  # days: central organs change in March 2018, the local ones by March 2019
-UNDATED = "（未能确定文稿日期：{since}以前成文的文稿使用旧称是正确的，可用 --as-of 指定日期）"
+UNDATED = "（未能确定文稿日期：{since}以前成文的文稿{how}是正确的，可用 --as-of 指定日期）"
+
+
+def undated_note(entry: Entry) -> str:
+    """Why a dated entry is only a hint in an undated text: an old name (旧称), or an older way of writing."""
+    how = "使用旧称" if entry.category == "outdated" else f"写“{entry.match}”"
+    return UNDATED.format(since=entry.since, how=how)
 
 
 def dated_severity(entry: Entry, doc: DateRange | None) -> Severity | None:
@@ -280,7 +286,7 @@ class Scanner:
                 if severity is None:
                     continue
                 if date is None or severity != entry.severity:
-                    note, undated = UNDATED.format(since=entry.since), True
+                    note, undated = undated_note(entry), True
             if severity < self.min_severity:
                 continue
             if folded is not text or back:

@@ -180,6 +180,8 @@ def test_a_form_the_lists_correct_is_never_the_canonical_one() -> None:
     text = "全县上下戮力同心抓落实。"
     (f,) = runner.check(Document(text), "<t>").findings
     assert (f.offset, f.length, f.suggestions, f.severity) == (4, 4, ("勠力同心",), Severity.INFO)
+    assert f.message.endswith("（未能确定文稿日期：2013-06-05以前成文的文稿写“戮力同心”是正确的，"
+                              "可用 --as-of 指定日期）")
     assert not runner.check(Document("2010年3月1日\n" + text), "<t>").findings
     (f,) = runner.check(Document("全县上下戳力同心抓落实。"), "<t>").findings
     assert (f.offset, f.suggestions, f.severity) == (4, ("勠力同心",), Severity.WARNING)
