@@ -30,9 +30,11 @@ REGISTER = Path(__file__).resolve().parent / "data" / "register" / "posts.yaml"
 LATEST = dt.date.max
 CLAUSE = SENTENCE + "，：,:（）()“”"
 HAN = r"[\u3400-\u9fff]"
+# 2015年, 1 9 9 8 年 (a PDF's spaced digits), 一九六四年: the year, then whitespace, before its 年
+YEAR = r"(?<![\d〇○零一二三四五六七八九])((?:1 ?9|2 ?0) ?\d ?\d|[一二][九〇○零][〇○零一二三四五六七八九]{2})\s*"
 PATTERNS = {  # compiled on first use (a clean draft's check never needs most of them)
-    # 2015年, 1 9 9 8 年 (a PDF's spaced digits), 一九六四年
-    "year": r"(?<![\d〇○零一二三四五六七八九])((?:1 ?9|2 ?0) ?\d ?\d|[一二][九〇○零][〇○零一二三四五六七八九]{2})\s*年",
+    "year": YEAR + r"年",
+    "year_before": YEAR + r"年\Z",  # ending at the 年 just found (_years): no search of every position for it
     "former": r"期间|时期|当年|那时|曾经|生前|逝世|去世|纪念|缅怀|诞辰|追思|遗志|领导下",
     "chain": rf"{HAN}{{2,6}}(?:、{HAN}{{2,4}})+",
 }
@@ -266,8 +268,28 @@ def _in_past(text: str, start: int, tenures: Iterable[Tenure], anywhere: bool = 
         return True
     tenures = list(tenures)
     lo, hi = (max(0, start - AROUND), start + AROUND) if anywhere else (left, start)
-    years = {_year(m) for m in _re("year").finditer(text, lo, hi)}
+    years = _years(text, lo, hi)
     return any(t.lo.year <= y <= t.hi.year for y in years for t in tenures)
+
+
+YEAR_CHARS = 7  # the longest year the pattern takes: 1 9 9 8
+
+
+def _years(text: str, lo: int, hi: int) -> set[int]:
+    """The years of text[lo:hi] as the pattern "year" finds them (2015年, 1 9 9 8 年, 一九六四年): each 年 found
+    by str.find, its year matched back from it (past the whitespace between, which \\s* takes whole)."""
+    out: set[int] = set()
+    back = _re("year_before")
+    at = text.find("年", lo, hi)
+    while at >= 0:
+        j = at
+        while j > lo and text[j - 1].isspace():
+            j -= 1
+        m = back.search(text, max(lo, j - YEAR_CHARS), at + 1)
+        if m:
+            out.add(_year(m))
+        at = text.find("年", at + 1, hi)
+    return out
 
 
 def _year(m: re.Match[str]) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import SHARED, needs_shared
 
 from errscan.docdate import parse_date
 from errscan.model import Document
@@ -224,3 +225,21 @@ def test_a_frozen_runner_keeps_the_register_it_was_built_with(tmp_path: Path, mo
     assert [(f.text, f.suggestions[:1]) for f in got.findings] == [("城关县县长张三丰", ("城关县县长李四海",))]
     fresh = Runner(show_pii=False).check(Document("城关县县长张三丰主持召开会议。"), "<text>")
     assert [f.text for f in fresh.findings] == []  # the edited register no longer knows him
+
+
+ODD_YEARS = ["12015年", "2 0 1 5 年", "２０１５年", "一九六四年", "二〇二〇年二〇二一年", "年", "2015", "19年",
+             "2015" + " " * 30 + "年", "1 9 9 8年3月", "x2019年", "〇2019年", "两千年", "2025年\n年", "2019\u3000年"]
+
+
+@needs_shared
+def test_the_years_of_a_passage_are_the_patterns() -> None:
+    """posts._years finds each 年 and matches its year back from it: the same years as the pattern's search of
+    every position, over every passage of the clean corpus (both ends clipped) and odd writings."""
+    from errscan import posts
+
+    texts = [p.read_text("utf-8") for p in sorted((SHARED / "corpus" / "clean").rglob("*.txt"))]
+    windows = [(t, lo, min(len(t), lo + 2 * posts.AROUND)) for t in texts for lo in range(0, len(t), 2999)]
+    windows += [(t, 0, len(t)) for t in ODD_YEARS] + [(t, 1, len(t)) for t in ODD_YEARS]
+    for text, lo, hi in windows:
+        assert posts._years(text, lo, hi) == {posts._year(m) for m in posts._re("year").finditer(text, lo, hi)}
+    assert posts._years("2015" + " " * 30 + "年，一九六四年", 0, 50) == {2015, 1964}
