@@ -5,7 +5,6 @@
  *   layout (little-endian uint32 unless said): magic "WORDS001", n, total (uint64), offsets[n + 1] into the
  *   text, freqs[n], then the words' UTF-8 bytes one after another.
  * get(blob, word, default) -> the frequency of word, or default.
- * route(blob, text) -> the ends of the tokens of jieba's best route through text (HMM off).
  * cut(blob, text) -> jieba's tokens of text (Tokenizer.cut, HMM off): what errscan/words.py segments with.
  */
 #define PY_SSIZE_T_CLEAN
@@ -167,7 +166,7 @@ static int prefix_cmp(const char *txt, const char *offs, uint32_t i, const char 
 }
 
 /* The entries that start with each character of the BMP: [first_at[c], first_at[c + 1]) (entries are sorted by
- * their UTF-8 bytes, which keeps the order of their first code points), made at the first route() over a blob:
+ * their UTF-8 bytes, which keeps the order of their first code points), made at the first cut() over a blob:
  * the first step of each start of the DAG then needs no binary search of the whole dictionary. One table, for
  * the blob last seen (a process maps one); NULL where the blob's first characters are out of order (damaged). */
 #define FIRSTS 0x10000
@@ -336,40 +335,6 @@ static int open_checked(const Py_buffer *view, Blob *bl) {
     return 0;
 }
 
-/* route(blob, text) -> the ends of the tokens of jieba's best route through text (HMM off). */
-static PyObject *route(PyObject *self, PyObject *args) {
-    Py_buffer view;
-    PyObject *text;
-    if (!PyArg_ParseTuple(args, "y*U", &view, &text)) return NULL;
-    PyObject *result = NULL;
-    Py_UCS4 *chars = NULL;
-    Py_ssize_t *next = NULL;
-    Blob bl;
-    if (open_checked(&view, &bl) < 0) goto done;
-    Py_ssize_t N = PyUnicode_GET_LENGTH(text);
-    chars = PyUnicode_AsUCS4Copy(text);
-    next = PyMem_Malloc(sizeof(Py_ssize_t) * ((size_t)N + 1));
-    if (!chars || !next) {
-        if (!PyErr_Occurred()) PyErr_NoMemory();
-        goto done;
-    }
-    if (best_route(&bl, firsts(&view, &bl), chars, N, next) < 0) goto done;
-    result = PyList_New(0);
-    if (!result) goto done;
-    for (Py_ssize_t x = 0; x < N;) {
-        Py_ssize_t y = next[x] + 1;
-        PyObject *v = PyLong_FromSsize_t(y);
-        if (!v || PyList_Append(result, v) < 0) { Py_XDECREF(v); Py_CLEAR(result); goto done; }
-        Py_DECREF(v);
-        x = y;
-    }
-done:
-    if (chars) PyMem_Free(chars);
-    PyMem_Free(next);
-    PyBuffer_Release(&view);
-    return result;
-}
-
 /* The characters jieba routes through its dictionary (its re_han_default, cut_all and HMM off): runs of them
  * are routed, anything else is a token of its own ("\r\n" one token). */
 static inline int routed(Py_UCS4 c) {
@@ -447,7 +412,6 @@ done:
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS, "build(words, freqs, total): the blob of sorted UTF-8 words"},
     {"get", (PyCFunction)(void (*)(void))get, METH_FASTCALL, "get(blob, word, default): a word's frequency"},
-    {"route", route, METH_VARARGS, "route(blob, text): the ends of the tokens of jieba's best route (HMM off)"},
     {"cut", cut, METH_VARARGS, "cut(blob, text): jieba's tokens of text (HMM off), routed in the blob"},
     {"total", total, METH_O, "total(blob): the sum of the dictionary's frequencies"},
     {NULL, NULL, 0, NULL},
