@@ -936,12 +936,7 @@ def _homophone(checker: _Checker, start: int, canonical: str, pos: int) -> bool:
     """The written word holding the change reads exactly as the canonical form's (主意 / 主义): an IME slip."""
     a, b = checker.word_at(start + pos)
     word, right = checker.text[a:b], canonical[a - start : b - start]
-    if len(word) != len(right) or len(word) < 2:
-        return False
-    return all(
-        {r.rstrip("012345") for r in similar.readings(x)} & {r.rstrip("012345") for r in similar.readings(y)}
-        for x, y in zip(word, right, strict=True)
-    )
+    return len(word) >= 2 and similar.read_alike(word, right)
 
 
 def _variant_pair(written: str, canonical: str, pos: int) -> bool:

@@ -588,7 +588,7 @@ class Detector:
     def _confirm(self, raw: list) -> list[Suspect]:
         """Drop slips that only turn one dictionary word into another not much more frequent; word the rest."""
         from errscan.lexicon.generate import FUNCTION
-        from errscan.similar import relation
+        from errscan.similar import read_alike, relation
         from errscan.words import words
 
         dt = words()
@@ -642,7 +642,7 @@ class Detector:
             if len(w) >= 2 and (len(w2) < 2 or (swap and gain < WARNING)):
                 continue
             if len(w) >= 2 and dt.freq(w) >= KNOWN_WORD and gain < WARNING and not (
-                gain >= PAIR and len(w2) == len(w) and dt.freq(w2) > dt.freq(w) and _homophones(w, w2)
+                gain >= PAIR and dt.freq(w2) > dt.freq(w) and read_alike(w, w2)
             ):
                 # a word in common use (魄力, 收尾, 攸关) is no slip, unless the model is overwhelming — or reads
                 # the clause as far better as it must for a same-sounding word (PAIR) with a more frequent word
@@ -660,14 +660,6 @@ class Detector:
             msg = f"疑似错字：“{shown}”中的“{ch}”可能应为“{sugg}”" + (f"（{kind}）" if kind else "")
             out.append(Suspect(off + i, off + i + 1, ch, sugg, round(gain, 2), sev, msg, rel))
         return sorted(out, key=lambda s: s.start)
-
-
-def _homophones(a: str, b: str) -> bool:
-    """Every character of a reads as b's does, tones aside (机智 / 机制)."""
-    from errscan.similar import readings
-
-    return all({r.rstrip("012345") for r in readings(x)} & {r.rstrip("012345") for r in readings(y)}
-               for x, y in zip(a, b, strict=True))
 
 
 _model: Model | None = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-__all__ = ["KINDS", "alikes", "known", "readings", "relation"]
+__all__ = ["KINDS", "alikes", "known", "read_alike", "readings", "relation"]
 
 TABLE = Path(__file__).resolve().parent / "data" / "similar.tsv"
 KINDS = ("sound", "shape", "any")
@@ -153,6 +153,15 @@ def readings(ch: str) -> tuple[str, ...]:
     """The pinyin readings of `ch` with tone digits (e.g. ("xing2", "hang2", …)); () if not in the table."""
     row = _get().row(ch)
     return tuple(row[1].split()) if row else ()
+
+
+def read_alike(a: str, b: str) -> bool:
+    """Every character of `a` has a reading of `b`'s character in its place, tones aside (机智 / 机制, 主意 / 主义):
+    what a pinyin input method may put one for the other."""
+    return len(a) == len(b) and all(
+        {r.rstrip("012345") for r in readings(x)} & {r.rstrip("012345") for r in readings(y)}
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 def known(ch: str) -> bool:

@@ -219,7 +219,9 @@ def test_a_common_word_that_reads_as_a_more_frequent_one_is_a_hint_at_the_same_s
     (s,) = lm.detect(text)
     assert (s.start, s.text, s.suggestion, s.severity) == (offset, slip, suggestion, 1)
     assert lm.PAIR <= s.score < lm.WARNING
-    assert lm._homophones(text[offset - 1 : offset + 1] if word[1] == suggestion else text[offset : offset + 2], word)
+    from errscan.similar import read_alike
+
+    assert read_alike(text[offset - 1 : offset + 1] if word[1] == suggestion else text[offset : offset + 2], word)
 
 
 @pytest.mark.parametrize("text", [

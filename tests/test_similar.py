@@ -89,3 +89,10 @@ def test_a_few_relations_leave_the_table_unsplit() -> None:
     assert [table.row(c)[1] for c in "党常"] == [whole[1] for whole in map(similar._Table().rows.get, "党常")]
     assert table._rows is None and set(table._some) == {"党", "常"}
     assert list(table.rows)[:3] == list(similar._Table().rows)[:3] and table._some == {}
+
+
+def test_words_that_read_alike_tones_aside() -> None:
+    from errscan.similar import read_alike
+
+    assert read_alike("机智", "机制") and read_alike("主意", "主义") and read_alike("行", "杭")  # xing/hang: 行's
+    assert not read_alike("机智", "机") and not read_alike("党", "常") and not read_alike("网络", "网速")
