@@ -509,7 +509,7 @@ def _read_sets() -> tuple[list[tuple[str, str]], set[str], list[tuple[str, str]]
     variants: list[tuple[str, str]] = []
     # What a hand-written list corrects is not a canonical form, even where jieba's dictionary has it as an idiom
     # (戮力同心: 勠 is the standard character since 2013): a slip is never "corrected" into it. An outdated name
-    # was right in its time: a slip of it (国家林烨局) is still one of 国家林业局, which the date then judges.
+    # was right in its time: a slip of it (国土资原部) is still one of 国土资源部, which the date then judges.
     corrected: set[str] = set()
     for path in sorted(builtin_dir().glob("*.yaml")):
         if path.stem in LIST_SETS:
