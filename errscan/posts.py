@@ -33,7 +33,6 @@ HAN = r"[\u3400-\u9fff]"
 # 2015年, 1 9 9 8 年 (a PDF's spaced digits), 一九六四年: the year, then whitespace, before its 年
 YEAR = r"(?<![\d〇○零一二三四五六七八九])((?:1 ?9|2 ?0) ?\d ?\d|[一二][九〇○零][〇○零一二三四五六七八九]{2})\s*"
 PATTERNS = {  # compiled on first use (a clean draft's check never needs most of them)
-    "year": YEAR + r"年",
     "year_before": YEAR + r"年\Z",  # ending at the 年 just found (_years): no search of every position for it
     "former": r"期间|时期|当年|那时|曾经|生前|逝世|去世|纪念|缅怀|诞辰|追思|遗志|领导下",
     "chain": rf"{HAN}{{2,6}}(?:、{HAN}{{2,4}})+",
@@ -276,7 +275,7 @@ YEAR_CHARS = 7  # the longest year the pattern takes: 1 9 9 8
 
 
 def _years(text: str, lo: int, hi: int) -> set[int]:
-    """The years of text[lo:hi] as the pattern "year" finds them (2015年, 1 9 9 8 年, 一九六四年): each 年 found
+    """The years of text[lo:hi] that YEAR + 年 matches (2015年, 1 9 9 8 年, 一九六四年): each 年 found
     by str.find, its year matched back from it (past the whitespace between, which \\s* takes whole)."""
     out: set[int] = set()
     back = _re("year_before")
