@@ -14,7 +14,7 @@ def find_entry(lex: Lexicon, term: str) -> Entry | None:
         return None
     key = term.encode("utf-8", "surrogatepass").decode("latin-1")
     hit = lex.automaton.get(key, None)  # type: ignore[attr-defined]
-    return lex.entries[hit[0]] if hit else None
+    return lex.entries[hit] if hit is not None else None
 
 
 def explain(lex: Lexicon, term: str, as_of: str | None = None) -> str:

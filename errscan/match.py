@@ -54,13 +54,14 @@ def byte_hits(data: bytes, lex: Lexicon, chunk: int = CHUNK) -> list[tuple[int, 
 
 def _py_hits(data: bytes, lex: Lexicon, chunk: int) -> list[tuple[int, int, int]]:
     iterate = lex.automaton.iter  # type: ignore[attr-defined]
+    sizes = lex.sizes
     overlap = max(lex.max_bytes - 1, 0)
     hits = []
     for base in range(0, len(data), chunk):
         window = data[base : base + chunk + overlap].decode("latin-1")
         limit = chunk  # a hit belongs to the chunk it starts in
-        for end, (index, size) in iterate(window):
-            start = end + 1 - size
+        for end, index in iterate(window):
+            start = end + 1 - sizes[index]
             if start < limit:
                 hits.append((base + start, base + end + 1, index))
     return hits
@@ -94,7 +95,7 @@ def _rs_automaton(lex: Lexicon) -> tuple[object, list[int]] | None:
     except ImportError:
         return None
     keys, index = [], []
-    for key, (i, _size) in lex.automaton.items():  # type: ignore[attr-defined]
+    for key, i in lex.automaton.items():  # type: ignore[attr-defined]
         keys.append(key.encode("latin-1"))
         index.append(i)
     built = ahocorasick_rs.BytesAhoCorasick(keys, implementation=ahocorasick_rs.Implementation.ContiguousNFA)

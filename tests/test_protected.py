@@ -75,7 +75,7 @@ def test_hand_written_entry_wins_over_its_generated_duplicate() -> None:
     lex = load_lexicon([])
     matches = [m for m in lex.entries.matches()]  # type: ignore[attr-defined]
     assert len(matches) == len(set(matches))
-    entry = lex.entries[lex.automaton.get("中华人民共合国".encode().decode("latin-1"))[0]]  # type: ignore[attr-defined]
+    entry = lex.entries[lex.automaton.get("中华人民共合国".encode().decode("latin-1"))]  # type: ignore[attr-defined]
     assert entry.list_id == "serious" and not entry.origin
 
 

@@ -138,20 +138,12 @@ def init(settings: Settings, probes: dict[str, tuple[str, ...]], ignore_sigint: 
 
 def probe_lexicon(matches: tuple[str, ...]):  # type: ignore[no-untyped-def]
     """A minimal Lexicon of the added matches, for match.byte_hits."""
-    import ahocorasick
-
     from errscan.lexicon import Lexicon
+    from errscan.lexicon.compile import key_automaton
     from errscan.normalize import fold
 
-    automaton = ahocorasick.Automaton()
-    longest = 0
-    for i, m in enumerate(matches):
-        key = fold(m).encode("utf-8").decode("latin-1")  # keyed like the lexicon's automaton
-        automaton.add_word(key, (i, len(key)))
-        longest = max(longest, len(key))
-    if matches:
-        automaton.make_automaton()
-    return Lexicon((), list(matches), automaton, longest)
+    automaton, longest, sizes = key_automaton(fold(m) for m in matches)  # keyed like the lexicon's automaton
+    return Lexicon((), list(matches), automaton, longest, sizes)
 
 
 def read_bytes(name: str) -> bytes:

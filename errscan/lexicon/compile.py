@@ -1,7 +1,9 @@
 """Merging lists into one Lexicon: one byte-keyed Aho-Corasick automaton, cached on disk.
 
 The automaton's keys are the UTF-8 bytes of each match, carried as latin-1 strings: its alphabet is
-then 256 bytes instead of thousands of characters, and it scans several times faster.
+then 256 bytes instead of thousands of characters, and it scans several times faster. Its values are plain ints
+(the entry's index; the key's length is in `sizes`): no tuple per key to unpickle, which takes a fresh process
+3-4 ms off the built-in lists' ~17 ms load, paid by every start of `errscan check`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import hashlib
 import os
 import pickle
 import sys
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from errscan.lexicon.load import builtin_dir, list_files, load_list
 from errscan.lexicon.schema import Entry, ListError, ListInfo, ListLoadError, WordList
 from errscan.normalize import fold
 
-CACHE_FORMAT = 7
+CACHE_FORMAT = 8
 KEEP = 8  # compiled lexicons kept in the cache (one per combination of lists in use)
 
 
@@ -28,8 +31,9 @@ KEEP = 8  # compiled lexicons kept in the cache (one per combination of lists in
 class Lexicon:
     lists: tuple[ListInfo, ...]
     entries: Sequence[Entry]  # an Entries: hand-written ones, then the generated ones
-    automaton: object  # ahocorasick.Automaton: key -> (index into entries, length in bytes)
+    automaton: object  # ahocorasick.Automaton (STORE_INTS): key -> index into entries
     max_bytes: int  # longest match in UTF-8 bytes
+    sizes: Sequence[int]  # per entry index: its key's length in UTF-8 bytes
     canonical: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (list id, note)
     keep: frozenset[str] = frozenset()  # characters the text keeps unfolded (see _unfolded)
     # where not None, every scan adds the entry index of each hit (an audit worker records what a file met)
@@ -117,6 +121,22 @@ def load_lexicon(
     return lex
 
 
+def key_automaton(matches: Iterable[str]) -> tuple[object, int, array]:
+    """(the byte-keyed automaton of the matches, its longest key in bytes, each key's length): the i-th match's
+    key holds i (a key two matches share, the later one's)."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    sizes = array("I")
+    for index, match in enumerate(matches):
+        key = match.encode("utf-8").decode("latin-1")
+        automaton.add_word(key, index)
+        sizes.append(len(key))
+    if sizes:
+        automaton.make_automaton()
+    return automaton, max(sizes, default=0), sizes
+
+
 def _interactive() -> bool:
     try:
         return os.isatty(sys.stderr.fileno())
@@ -133,13 +153,11 @@ def _with_paths(lex: Lexicon, sources: list[tuple[Path, bool]]) -> Lexicon:
         replace(i, path=p, source=i.source if i.source != i.path else p)
         for i, p in zip(lex.lists, paths, strict=True)
     )
-    return Lexicon(infos, lex.entries, lex.automaton, lex.max_bytes, lex.canonical, lex.keep)
+    return Lexicon(infos, lex.entries, lex.automaton, lex.max_bytes, lex.sizes, lex.canonical, lex.keep)
 
 
 def compile_lists(lists: list[WordList]) -> Lexicon:
     """Merge lists: conflicting built-in entries are an error; a user's entry overrides a built-in one."""
-    import ahocorasick
-
     chosen: dict[str, Entry] = {}
     origin: dict[str, ListInfo] = {}
     errors: list[ListError] = []
@@ -166,22 +184,15 @@ def compile_lists(lists: list[WordList]) -> Lexicon:
         raise ListLoadError(errors)
 
     entries = Entries(tuple(chosen.values()), made)
-    automaton = ahocorasick.Automaton()
-    max_bytes = 0
     keep = _unfolded(entries)
-    for index, match in enumerate(entries.matches()):
-        # The text is folded before it is scanned (繁体, variants, full width): so are the keys, except
-        # the characters that an entry flags as such, which the text keeps too.
-        key = fold(match, keep).encode("utf-8").decode("latin-1")
-        automaton.add_word(key, (index, len(key)))
-        max_bytes = max(max_bytes, len(key))
-    if entries:
-        automaton.make_automaton()
+    # The text is folded before it is scanned (繁体, variants, full width): so are the keys, except
+    # the characters that an entry flags as such, which the text keeps too.
+    automaton, max_bytes, sizes = key_automaton(fold(match, keep) for match in entries.matches())
     infos = tuple(
         replace(wl.info, overrides=overrides.get(wl.info.path, 0), generated=generated.get(wl.info.path, 0))
         for wl in lists
     )
-    return Lexicon(infos, entries, automaton, max_bytes, canonical, keep)
+    return Lexicon(infos, entries, automaton, max_bytes, sizes, canonical, keep)
 
 
 def _generated(
