@@ -111,6 +111,11 @@ class Register:
         return sorted(self.names, key=len, reverse=True)
 
     @functools.cached_property
+    def members(self) -> list[str]:
+        """The Standing Committees' members, longest name first."""
+        return sorted({n for t in self.standing for n in t.order}, key=len, reverse=True)
+
+    @functools.cached_property
     def by_title(self) -> dict[str, Post]:
         return {t: p for p in self.posts.values() for t in p.titles}
 
@@ -332,7 +337,8 @@ def _titled(text: str, date: DateRange | None, reg: Register, today: dt.date) ->
         while j > 0 and matches[j - 1].end() + 1 == matches[j].start() and text[matches[j - 1].end()] == "、":
             j -= 1
             chain.insert(0, matches[j])
-        name = next((n for n in reg.longest_first if text.startswith(n, pos)), None)
+        at = reg.names_re.match(text, pos)  # the alternatives longest first: the longest name written there
+        name = at.group() if at else None
         if name is None:
             slip = _slip_after(text, pos, post, date, today)
             if slip:
@@ -421,7 +427,7 @@ def _shortened(text: str, date: DateRange | None, reg: Register, today: dt.date,
 def _chains(text: str, date: DateRange | None, reg: Register) -> list[Said]:
     """Leaders' names joined by 、: a name one character off among them, and the Standing Committee's order."""
     out = []
-    members = sorted({n for t in reg.standing for n in t.order}, key=len, reverse=True)
+    members = reg.members
     for m in _chain_candidates(text, reg):
         tokens = m.group().split("、")
         spans, at = [], m.start()
