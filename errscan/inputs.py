@@ -97,15 +97,24 @@ def read_path(path: Path | str) -> bytes:
         if st.st_size > MAX_INPUT_BYTES:
             raise ReadError(too_large(st.st_size))
         try:
-            return bounded_read(fh)
+            return bounded_read(fh, st.st_size)
         except OSError as exc:
             raise ReadError(f"读取失败：{exc.strerror or exc}") from None
 
 
-def bounded_read(fh: object) -> bytes:
+def bounded_read(fh: object, size: int | None = None) -> bytes:
     """Everything a binary stream holds, up to MAX_INPUT_BYTES; ReadError beyond (standard input fed from
-    /dev/zero ends here, not in a MemoryError)."""
-    data = fh.read(MAX_INPUT_BYTES + 1)  # type: ignore[attr-defined]
+    /dev/zero ends here, not in a MemoryError). `size`: what the file's size was said to be. One read of that
+    much and a byte more tells whether there is more (a file that grew): a read of the limit's size would set up
+    a 200 MB buffer for each small file of an archive (~20-300 µs a file)."""
+    read = fh.read  # type: ignore[attr-defined]
+    if size is not None and size < MAX_INPUT_BYTES:
+        data = read(size + 1)
+        if len(data) <= size:
+            return data  # type: ignore[no-any-return]
+        data += read(MAX_INPUT_BYTES + 1 - len(data))
+    else:
+        data = read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
         raise ReadError(too_large(None))
     return data  # type: ignore[no-any-return]

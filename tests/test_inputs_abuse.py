@@ -73,6 +73,26 @@ def test_reads_stop_at_the_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         inputs.read_path(tmp_path / "a.txt")
 
 
+def test_a_file_read_by_its_size_still_gets_what_its_size_did_not_tell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file is read by the size it was said to have, and a byte more: one that grew since is read whole, up to
+    the limit; one that says 0 (as /proc's files do) is read too."""
+    import errscan.readers as readers
+
+    monkeypatch.setattr(inputs, "MAX_INPUT_BYTES", 1000)
+    monkeypatch.setattr(readers, "MAX_INPUT_BYTES", 1000)
+    assert inputs.bounded_read(io.BytesIO(b"x" * 10), 10) == b"x" * 10
+    assert inputs.bounded_read(io.BytesIO(b"x" * 8), 10) == b"x" * 8  # it shrank
+    assert inputs.bounded_read(io.BytesIO(b"x" * 700), 10) == b"x" * 700  # it grew
+    assert inputs.bounded_read(io.BytesIO(b"x" * 1000), 0) == b"x" * 1000
+    with pytest.raises(ReadError, match="文件过大（超过"):
+        inputs.bounded_read(io.BytesIO(b"x" * 1001), 10)
+    with pytest.raises(ReadError, match="文件过大（超过"):
+        inputs.bounded_read(io.BytesIO(b"x" * 1001), 1000)
+    monkeypatch.undo()
+    status = inputs.read_path("/proc/self/status")  # a regular file of size 0
+    assert b"Pid:" in status
+
+
 def test_standard_input_over_the_limit(tmp_path: Path) -> None:
     """200 MB and one byte through a pipe: refused once the limit is passed, not read into a MemoryError."""
     chunk = b"\0" * (1 << 20)
