@@ -182,3 +182,24 @@ def test_document_date_prefers_the_text_s_own_date(text: str, published: str | N
 
     found = find_date(text, published)
     assert found is not None and found[0].isoformat() == expected
+
+
+def test_cached_entries_are_the_compiled_ones(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache keeps entries as plain values, each made when asked for: every one, hand-written or generated,
+    equals the one compiled, and a cached lexicon pickled again (to a worker) carries them unchanged."""
+    import pickle
+
+    from errscan.lexicon import load_lexicon
+
+    monkeypatch.setenv("ERRSCAN_CACHE_DIR", str(tmp_path))
+    compiled = load_lexicon()  # compiled, and written to the cache
+    cached = load_lexicon()
+    assert type(cached.entries).__name__ == "DeferredEntries"
+    hand = len(compiled.entries.hand)  # type: ignore[attr-defined]
+    assert 2000 < hand < len(compiled.entries) - 10000  # hand-written entries, then generated ones
+    probe = [0, 1, hand - 1, hand, hand + 1, len(compiled.entries) - 1]
+    assert [cached.entries[i] for i in probe] == [compiled.entries[i] for i in probe]  # asked one by one
+    assert cached.entries[hand - 1].severity is compiled.entries[hand - 1].severity  # the enum member itself
+    assert list(cached.entries) == list(compiled.entries)
+    again = pickle.loads(pickle.dumps(cached.entries))
+    assert list(again) == list(compiled.entries) and list(again.matches()) == list(compiled.entries.matches())

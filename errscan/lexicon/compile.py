@@ -23,7 +23,7 @@ from errscan.lexicon.load import builtin_dir, list_files, load_list
 from errscan.lexicon.schema import Entry, ListError, ListInfo, ListLoadError, WordList
 from errscan.normalize import fold
 
-CACHE_FORMAT = 8
+CACHE_FORMAT = 9
 KEEP = 8  # compiled lexicons kept in the cache (one per combination of lists in use)
 
 
