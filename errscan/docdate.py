@@ -29,16 +29,21 @@ _YMD = (  # digits may be spaced out, as PDFs' text has them: 1 9 9 8 年3 月5 
 )
 
 
+_SOURCES = (
+    rf"(?:成文日期|发文日期|印发日期|签发日期)\s*[:：]?\s*{_YMD}",
+    rf"(?:发布日期|发布时间)\s*[:：]?\s*{_YMD}",
+    rf"^[\s（(]*{_YMD}[\s）)]*$",
+    _YMD,
+    r"[〔［\[]((?:19|20)\d\d)[〕］\]]\s*\d+\s*号",
+)
+WRITTEN, PUBLISHED, DATE_LINE, ANY_DATE, DOC_NUMBER = range(5)
+
+
 @functools.cache
-def _patterns() -> tuple[re.Pattern[str], ...]:
-    """Compiled on first use: only a document with an outdated name needs its date."""
-    return (
-        re.compile(rf"(?:成文日期|发文日期|印发日期|签发日期)\s*[:：]?\s*{_YMD}"),
-        re.compile(rf"(?:发布日期|发布时间)\s*[:：]?\s*{_YMD}"),
-        re.compile(rf"^[\s（(]*{_YMD}[\s）)]*$", re.M),
-        re.compile(_YMD),
-        re.compile(r"[〔［\[]((?:19|20)\d\d)[〕］\]]\s*\d+\s*号"),
-    )
+def _pattern(which: int) -> re.Pattern[str]:
+    """Compiled on first use, each on its own: only a document with an outdated name or a leader's post needs its
+    date, and most need two of the five (~0.5 ms each to compile)."""
+    return re.compile(_SOURCES[which], re.M if which == DATE_LINE else 0)
 
 DateRange = tuple[dt.date, dt.date]
 
@@ -70,12 +75,11 @@ def find_date(text: str, published: str | None = None) -> DateRange | None:
     publication date from its metadata: portals republish old documents under a new date), which wins over
     a labelled 发布日期 in the text, a date in the first five lines and the year of a 文号.
     """
-    written, published_label, date_line, any_date, doc_number = _patterns()
     if "日期" in text:  # in every label of `written`: a text without it spares the search
-        for m in written.finditer(text):
+        for m in _pattern(WRITTEN).finditer(text):
             if found := _date(m):
                 return found, found
-    for m in reversed(_date_lines(text, date_line)):
+    for m in reversed(_date_lines(text)):
         if found := _date(m):
             return found, found
     if published:
@@ -84,14 +88,14 @@ def find_date(text: str, published: str | None = None) -> DateRange | None:
         except ValueError:
             pass
     if "发布" in text:
-        for m in published_label.finditer(text):
+        for m in _pattern(PUBLISHED).finditer(text):
             if found := _date(m):
                 return found, found
     head = "\n".join(_first_lines(text, 5))
-    for m in any_date.finditer(head):
+    for m in _pattern(ANY_DATE).finditer(head):
         if found := _date(m):
             return found, found
-    if "号" in head and (m := doc_number.search(head)):
+    if "号" in head and (m := _pattern(DOC_NUMBER).search(head)):
         return parse_date(m[1])
     return None
 
@@ -105,8 +109,8 @@ _WHITESPACE = (
 _DATE_LINE_CHARS = _WHITESPACE + "（(）)0123456789０１２３４５６７８９〇○零一二三四五六七八九十年月日-./"
 
 
-def _date_lines(text: str, date_line: re.Pattern[str]) -> list[re.Match[str]]:
-    """date_line.finditer(text) as a list, searched only in the runs of whole lines that hold nothing but the
+def _date_lines(text: str) -> list[re.Match[str]]:
+    """DATE_LINE's finditer(text) as a list, searched only in the runs of whole lines that hold nothing but the
     characters such a line can hold. A match spans whole lines of those characters alone (its \\s may take line
     breaks), so none is lost; the pattern tried at every position of a page costs about four times as much."""
     out: list[re.Match[str]] = []
@@ -117,11 +121,11 @@ def _date_lines(text: str, date_line: re.Pattern[str]) -> list[re.Match[str]]:
             if lo < 0:
                 lo = at
         elif lo >= 0:
-            out += date_line.finditer(text, lo, at - 1)  # up to the line break before this line
+            out += _pattern(DATE_LINE).finditer(text, lo, at - 1)  # up to the line break before this line
             lo = -1
         at += len(line) + 1
     if lo >= 0:
-        out += date_line.finditer(text, lo, len(text))
+        out += _pattern(DATE_LINE).finditer(text, lo, len(text))
     return out
 
 

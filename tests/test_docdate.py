@@ -35,10 +35,10 @@ def test_whitespace_is_what_the_pattern_s_s_takes() -> None:
 
 
 def test_lines_holding_only_a_date_are_found_as_a_search_of_the_whole_text_finds_them() -> None:
-    date_line = docdate._patterns()[2]
+    date_line = docdate._pattern(docdate.DATE_LINE)
     found = 0
     for text in texts():
-        spans = [m.span() for m in docdate._date_lines(text, date_line)]
+        spans = [m.span() for m in docdate._date_lines(text)]
         assert spans == [m.span() for m in date_line.finditer(text)], text
         found += bool(spans)
     assert found > 300  # the pieces make many such lines, over line breaks and blank lines too
@@ -55,8 +55,8 @@ def test_lines_holding_only_a_date_are_found_as_a_search_of_the_whole_text_finds
     ],
 )
 def test_date_lines_by_example(text: str, spans: list[tuple[int, int]]) -> None:
-    date_line = docdate._patterns()[2]
-    assert [m.span() for m in docdate._date_lines(text, date_line)] == spans
+    date_line = docdate._pattern(docdate.DATE_LINE)
+    assert [m.span() for m in docdate._date_lines(text)] == spans
     assert [m.span() for m in date_line.finditer(text)] == spans
 
 
